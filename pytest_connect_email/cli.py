@@ -1,0 +1,127 @@
+"""The ``connect-email`` console script: thin commands over the package's modules."""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from pytest_connect_email import contracts, schemagen
+
+
+def _files_on_disk(directory: Path) -> dict[str, str]:
+    if not directory.is_dir():
+        return {}
+    return {
+        path.relative_to(directory).as_posix(): path.read_text(encoding="utf-8")
+        for path in sorted(directory.rglob("*.json"))
+    }
+
+
+def _recorded_version(directory: Path) -> str | None:
+    index = directory / schemagen.INDEX_FILE
+    try:
+        version = json.loads(index.read_text(encoding="utf-8")).get("x-botocore-version")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return version if isinstance(version, str) else None
+
+
+def schemas_generate(directory: Path) -> int:
+    files = schemagen.generate()
+    directory.mkdir(parents=True, exist_ok=True)
+    stale = set(_files_on_disk(directory)) - set(files)
+    for relative, text in files.items():
+        target = directory / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_suffix(".json.tmp")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(target)  # atomic per file: a reader never sees half a contract
+    for relative in sorted(stale):
+        (directory / relative).unlink()
+    print(f"wrote {len(files)} contract files to {directory}" + (f", removed {len(stale)} stale" if stale else ""))
+    return 0
+
+
+def schemas_check(directory: Path) -> int:
+    """Regenerate in memory and compare with ``directory``; print a per-operation diff on drift."""
+    from pytest_connect_email import spec
+
+    installed = spec.botocore_version()
+    recorded = _recorded_version(directory) or installed
+    # Compare content with the version stamp of the files on disk, so that a botocore upgrade that
+    # leaves our shapes alone is not reported as drift in every file.
+    expected = schemagen.generate(botocore_version=recorded)
+    actual = _files_on_disk(directory)
+    drift: dict[str, list[str]] = {}
+    for relative in sorted(set(expected) | set(actual)):
+        want, have = expected.get(relative), actual.get(relative)
+        if want == have:
+            continue
+        group = relative.split("/", 1)[0] if "/" in relative else relative
+        if have is None:
+            lines = [f"missing file {relative}\n"]
+        elif want is None:
+            lines = [f"unexpected file {relative} (not generated from the model)\n"]
+        else:
+            lines = list(
+                difflib.unified_diff(
+                    have.splitlines(keepends=True),
+                    want.splitlines(keepends=True),
+                    fromfile=f"{directory / relative} (committed)",
+                    tofile=f"{relative} (from botocore {installed})",
+                    n=2,
+                )
+            )
+        drift.setdefault(group, []).extend(lines)
+    if not drift:
+        note = "" if recorded == installed else f" (files stamped botocore {recorded}; content identical)"
+        print(f"schemas OK: {len(expected)} files in {directory} match the botocore {installed} model{note}")
+        return 0
+    print(f"schemas DRIFT: {len(drift)} operation(s) differ from the botocore {installed} model in {directory}")
+    for group, lines in drift.items():
+        print(f"\n=== {group} ===")
+        sys.stdout.writelines(line if line.endswith("\n") else line + "\n" for line in lines)
+    print(
+        "\nIf the change is expected (a botocore upgrade), run `connect-email schemas generate` and commit the result."
+    )
+    return 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="connect-email",
+        description="Contracts, fakes and conformance checks for the Amazon Connect email APIs.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    schemas = sub.add_parser("schemas", help="generate or check the JSON Schema contracts")
+    schemas_sub = schemas.add_subparsers(dest="action", required=True)
+    for action, text in (
+        ("generate", "write the contracts generated from the installed botocore model"),
+        ("check", "regenerate in memory and fail with a per-operation diff if the committed contracts differ"),
+    ):
+        cmd = schemas_sub.add_parser(action, help=text, description=text)
+        cmd.add_argument(
+            "--dir",
+            type=Path,
+            default=None,
+            help=f"schema directory (default: the one the validator reads, now {contracts.schema_dir()})",
+        )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "schemas":
+        directory = args.dir if args.dir is not None else contracts.schema_dir()
+        if args.action == "generate":
+            return schemas_generate(directory)
+        return schemas_check(directory)
+    return 2  # pragma: no cover - argparse refuses unknown commands
+
+
+if __name__ == "__main__":
+    sys.exit(main())

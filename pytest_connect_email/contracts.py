@@ -1,0 +1,599 @@
+"""The contract validator: loads the committed schemas and says exactly what is wrong.
+
+``validate_request``, ``validate_response`` and ``validate_error`` check a call against the JSON
+Schemas in ``schemas/`` (generated from botocore's model by :mod:`pytest_connect_email.schemagen`) and,
+for requests, against the doc rules of :mod:`pytest_connect_email.rules`. On failure they raise one
+:class:`ContractViolation` that lists every violation with its JSON pointer, rule (schema keyword or
+doc-rule id), expected and actual value, source (model shape or doc sentence) and a fix. Values of
+members the model marks ``sensitive`` never appear in a message.
+
+The ``*_violations`` functions return the same findings as a list, for callers that want to judge
+them rather than raise.
+
+Validators are compiled once per (operation, direction, strictness) and cached. Two engines share
+the work: ``jsonschema-rs`` (compiled, about 4 microseconds for a rich StartEmailContact request)
+decides whether a document is valid, and only when it is not does the ``jsonschema`` reference
+engine walk it again to explain every violation. Documents that ``jsonschema-rs`` cannot read
+(``datetime`` or ``bytes`` values) go straight to ``jsonschema``. Should the engines ever disagree on
+an invalid document, the compiled engine's own errors are reported, so nothing passes silently.
+The tests hold both engines to the same verdicts.
+
+The ``jsonschema`` ``Draft202012Validator`` is extended in three places only:
+
+- ``pattern`` uses the ``regex`` module, because botocore patterns use Unicode property escapes
+  (``\\p{L}``, ``\\P{C}``) that ``re`` cannot compile;
+- ``datetime`` objects count as numbers, so boto3-style parameters and parsed responses (which carry
+  timestamps as datetimes) validate against the same schema as the wire form (epoch seconds);
+- ``format: date-time`` is asserted for timestamp strings (ISO 8601, as botocore accepts them).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import difflib
+import functools
+import json
+import os
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import jsonschema
+import jsonschema_rs
+import regex
+from jsonschema import Draft202012Validator, ValidationError, validators
+
+from pytest_connect_email import rules, spec
+
+if TYPE_CHECKING:
+    from jsonschema.protocols import Validator
+
+Direction = Literal["request", "response", "error"]
+JSONSchema = dict[str, Any]
+
+#: Environment variable that points the validator at another schema directory.
+SCHEMA_DIR_ENV = "CONNECT_EMAIL_SCHEMA_DIR"
+
+#: Errors any AWS JSON service may answer for any operation (the AWS "Common Errors" reference plus
+#: the authentication errors of JSON protocols). The model lists only the service's own errors.
+COMMON_ERRORS = frozenset(
+    {
+        "AccessDeniedException",
+        "IncompleteSignature",
+        "InternalFailure",
+        "InvalidAction",
+        "InvalidClientTokenId",
+        "InvalidSignatureException",
+        "MissingAuthenticationTokenException",
+        "NotAuthorized",
+        "OptInRequired",
+        "RequestExpired",
+        "SerializationException",
+        "ServiceUnavailable",
+        "ThrottlingException",
+        "UnknownOperationException",
+        "UnrecognizedClientException",
+        "ValidationError",
+    }
+)
+
+
+# -- Where the schemas live ------------------------------------------------------------------------
+
+
+def schema_dir() -> Path:
+    """The schema directory the validator reads.
+
+    ``$CONNECT_EMAIL_SCHEMA_DIR`` when set; else the copy a wheel carries inside the package; else
+    the top-level ``schemas/`` of a source checkout (editable installs).
+    """
+    return _schema_dir(os.environ.get(SCHEMA_DIR_ENV) or "")
+
+
+@functools.lru_cache(maxsize=8)
+def _schema_dir(override: str) -> Path:
+    if override:
+        return Path(override)
+    here = Path(__file__).resolve().parent
+    packaged = here / "schemas"
+    if (packaged / "index.json").is_file():
+        return packaged
+    return here.parent / "schemas"
+
+
+@functools.cache
+def _read(directory: Path, relative: str) -> JSONSchema:
+    path = directory / relative
+    try:
+        with path.open(encoding="utf-8") as fh:
+            data: JSONSchema = json.load(fh)
+    except FileNotFoundError:
+        raise FileNotFoundError(
+            f"contract file {path} is missing; run `connect-email schemas generate` to write the contracts"
+        ) from None
+    except json.JSONDecodeError as exc:
+        raise ValueError(
+            f"contract file {path} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}); "
+            "run `connect-email schemas generate` to rewrite it"
+        ) from None
+    return data
+
+
+def load_schema(operation: str, direction: Direction = "request", error: str | None = None) -> JSONSchema:
+    """The committed schema of an operation's request, response or one of its errors."""
+    name = spec.resolve_operation(operation)
+    if direction == "error":
+        if error is None:
+            raise ValueError(
+                "load_schema(direction='error') needs the error shape name, e.g. error='ResourceNotFoundException'"
+            )
+        known = error_codes(name)
+        if error not in known:
+            raise ValueError(f"{name} has no modelled error {error!r}; its errors are: {', '.join(known)}")
+        return _read(schema_dir(), f"{name}/errors/{error}.json")
+    if direction not in ("request", "response"):
+        raise ValueError(f"direction must be 'request', 'response' or 'error', not {direction!r}")
+    return _read(schema_dir(), f"{name}/{direction}.json")
+
+
+def error_codes(operation: str) -> tuple[str, ...]:
+    """The error shapes the model lists for an operation, from the committed index."""
+    name = spec.resolve_operation(operation)
+    files = _read(schema_dir(), "index.json")["operations"].get(name, [])
+    prefix = f"{name}/errors/"
+    return tuple(f[len(prefix) : -len(".json")] for f in files if f.startswith(prefix))
+
+
+# -- The extended validator ------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=512)
+def _compile_pattern(pattern: str) -> regex.Pattern[str]:
+    return regex.compile(pattern)
+
+
+def _pattern(validator: Validator, pattern: str, instance: Any, schema: JSONSchema) -> Iterator[ValidationError]:
+    if isinstance(instance, str) and not _compile_pattern(pattern).search(instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+def _is_number(checker: Any, instance: Any) -> bool:
+    return isinstance(instance, (int, float, _dt.datetime)) and not isinstance(instance, bool)
+
+
+_format_checker = jsonschema.FormatChecker(formats=())
+
+
+def _is_timestamp(instance: object) -> bool:
+    """A timestamp string botocore would accept: epoch seconds or ISO 8601."""
+    if not isinstance(instance, str):
+        return True
+    text = instance.strip()
+    if text.replace(".", "", 1).isdigit():
+        return True
+    try:
+        _dt.datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        return False
+    return True
+
+
+_format_checker.checks("date-time")(_is_timestamp)
+
+
+ContractValidator = validators.extend(  # type: ignore[no-untyped-call]  # jsonschema's stubs leave it untyped
+    Draft202012Validator,
+    validators={"pattern": _pattern},
+    type_checker=Draft202012Validator.TYPE_CHECKER.redefine("number", _is_number),
+)
+
+
+def _strict(node: Any) -> Any:
+    """A copy of a response schema whose structures reject unknown members."""
+    if isinstance(node, dict):
+        return {k: (False if k == "additionalProperties" and v is True else _strict(v)) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_strict(v) for v in node]
+    return node
+
+
+@functools.cache
+def _validator(directory: Path, relative: str, strict: bool) -> Validator:
+    schema = _read(directory, relative)
+    if strict:
+        schema = _strict(schema)
+    validator: Validator = ContractValidator(schema, format_checker=_format_checker)
+    return validator
+
+
+@functools.cache
+def _fast_validator(directory: Path, relative: str, strict: bool) -> jsonschema_rs.Validator:
+    schema = _read(directory, relative)
+    if strict:
+        schema = _strict(schema)
+    return jsonschema_rs.validator_for(schema, validate_formats=True, formats={"date-time": _is_timestamp})
+
+
+@functools.lru_cache(maxsize=1024)
+def _schema_file(operation: str, direction: Direction, error: str | None) -> str:
+    load_schema(operation, direction, error)  # argument checks and a clear error for a missing file
+    if direction == "error":
+        return f"{operation}/errors/{error}.json"
+    return f"{operation}/{direction}.json"
+
+
+# -- Violations ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One broken rule of a contract."""
+
+    #: RFC 6901 pointer into the checked document ("" is the document itself).
+    pointer: str
+    #: The JSON Schema keyword (``maxLength``, ``required``, ...) or the doc-rule id (``START-REF-002``).
+    rule: str
+    expected: str
+    actual: str
+    #: Where the rule comes from: ``model shape <Name>`` or ``doc: <sentence>``.
+    source: str
+    fix: str
+
+    def describe(self) -> str:
+        where = self.pointer or "(the whole document)"
+        return (
+            f"{where}: [{self.rule}] expected {self.expected}, got {self.actual}\n"
+            f"    source: {self.source}\n"
+            f"    fix: {self.fix}"
+        )
+
+
+class ContractViolation(AssertionError):
+    """A request, response or error that breaks its contract; lists every violation."""
+
+    def __init__(
+        self, operation: str, direction: Direction, violations: Iterable[Violation], subject: str = ""
+    ) -> None:
+        self.operation = operation
+        self.direction = direction
+        self.violations = tuple(violations)
+        self.subject = subject or direction
+        super().__init__(self._message())
+
+    @property
+    def rules(self) -> tuple[str, ...]:
+        """The rule of each violation, in report order."""
+        return tuple(v.rule for v in self.violations)
+
+    def _message(self) -> str:
+        count = len(self.violations)
+        head = f"{self.operation} {self.subject} breaks its contract ({count} violation{'s' if count != 1 else ''}):"
+        return "\n".join([head, *("  " + v.describe().replace("\n", "\n  ") for v in self.violations)])
+
+
+def _escape(part: object) -> str:
+    return str(part).replace("~", "~0").replace("/", "~1")
+
+
+def _pointer(path: Iterable[object]) -> str:
+    return "".join("/" + _escape(p) for p in path)
+
+
+_JSON_TYPES = {
+    bool: "boolean",
+    int: "integer",
+    float: "number",
+    str: "string",
+    list: "array",
+    tuple: "array",
+    dict: "object",
+    type(None): "null",
+}
+
+
+def _json_type(value: object) -> str:
+    for py, name in _JSON_TYPES.items():
+        if type(value) is py:
+            return name
+    if isinstance(value, Mapping):
+        return "object"
+    return type(value).__name__
+
+
+def _show(value: object, sensitive: bool) -> str:
+    if sensitive:
+        size = f", {len(value)} characters" if isinstance(value, str) else ""
+        return f"<sensitive {_json_type(value)}{size}>"
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+class _Reporter:
+    """Turns jsonschema errors and doc-rule findings into :class:`Violation` records."""
+
+    def __init__(self, root: JSONSchema) -> None:
+        self.root = root
+
+    def _deref(self, node: JSONSchema) -> JSONSchema:
+        while "$ref" in node:
+            if node.get("x-sensitive"):
+                return node
+            node = self.root["$defs"][node["$ref"].rsplit("/", 1)[-1]]
+        return node
+
+    def sensitive(self, path: Iterable[object]) -> bool:
+        """Whether the value at ``path`` is (inside) a member whose shape is sensitive."""
+        node: Any = self.root
+        for part in path:
+            if not isinstance(node, dict):
+                return False
+            if node.get("x-sensitive"):
+                return True
+            node = self._deref(node)
+            if node.get("x-sensitive"):
+                return True
+            if node.get("type") == "array":
+                node = node.get("items")
+            elif isinstance(node.get("properties"), dict) and part in node["properties"]:
+                node = node["properties"][part]
+            elif isinstance(node.get("additionalProperties"), dict):
+                node = node["additionalProperties"]
+            else:
+                return False
+        return isinstance(node, dict) and bool(node.get("x-sensitive") or self._deref(node).get("x-sensitive"))
+
+    def from_schema(self, errors: Iterable[ValidationError]) -> Iterator[Violation]:
+        seen: set[tuple[str, str]] = set()
+        for error in errors:
+            for violation in self._convert(error):
+                key = (violation.pointer, violation.rule)
+                if key not in seen:
+                    seen.add(key)
+                    yield violation
+
+    def _convert(self, error: ValidationError) -> Iterator[Violation]:
+        keyword = str(error.validator)
+        schema = error.schema if isinstance(error.schema, dict) else {}
+        path: list[Any] = list(error.absolute_path)
+        value: Any = error.instance
+        shape = schema.get("x-shape", "")
+        source = f"model shape {shape}" if shape else "model"
+        limit: Any = error.validator_value
+
+        if "propertyNames" in error.absolute_schema_path:  # a map key: point at the key itself
+            path.append(value)
+            source = f"model shape {shape} (map key)" if shape else "model (map key)"
+        secret = self.sensitive(path)
+
+        def make(pointer_path: list[Any], expected: str, actual: str, fix: str, rule: str = keyword) -> Violation:
+            return Violation(_pointer(pointer_path), rule, expected, actual, source, fix)
+
+        if keyword == "required":
+            for name in limit:
+                if isinstance(value, Mapping) and name not in value:
+                    yield make([*path, name], f"required member {name!r}", "nothing", f"add {name!r}")
+        elif keyword == "additionalProperties":
+            known = sorted(schema.get("properties", {}))
+            for name in sorted(set(value) - set(known)) if isinstance(value, Mapping) else ():
+                close = difflib.get_close_matches(name, known, n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                expected = f"only modelled members ({', '.join(known)})" if known else "no members"
+                yield make([*path, name], expected, f"unknown member {name!r}", f"remove {name!r}{hint}")
+        elif keyword == "type":
+            wanted = " or ".join(limit) if isinstance(limit, list) else str(limit)
+            article = "an" if wanted[0] in "aeiou" else "a"
+            yield make(path, f"{article} {wanted}", f"a value of type {_json_type(value)}", f"pass {article} {wanted}")
+        elif keyword in ("minLength", "maxLength"):
+            bound = "at least" if keyword == "minLength" else "at most"
+            size = len(value) if isinstance(value, str) else 0
+            what = "key" if "propertyNames" in error.absolute_schema_path else "value"
+            fix = f"{'lengthen' if keyword == 'minLength' else 'shorten'} the {what} to {bound} {limit} characters"
+            yield make(path, f"{bound} {limit} characters", f"{size} characters", fix)
+        elif keyword == "pattern":
+            yield make(
+                path,
+                f"a string matching {limit!r}",
+                _show(value, secret),
+                f"change the value so that it matches {limit!r}",
+            )
+        elif keyword == "enum":
+            yield make(
+                path, "one of " + ", ".join(map(str, limit)), _show(value, secret), "use one of the listed values"
+            )
+        elif keyword in ("minItems", "maxItems"):
+            bound = "at least" if keyword == "minItems" else "at most"
+            size = len(value) if isinstance(value, list) else 0
+            verb = "add items" if keyword == "minItems" else "remove items"
+            yield make(path, f"{bound} {limit} items", f"{size} items", f"{verb} to have {bound} {limit}")
+        elif keyword in ("minProperties", "maxProperties"):
+            size = len(value) if isinstance(value, Mapping) else 0
+            if schema.get("x-union"):
+                members = ", ".join(schema.get("properties", {}))
+                yield make(path, f"exactly one member set ({members})", f"{size} members", "set exactly one member")
+            else:
+                bound = "at least" if keyword == "minProperties" else "at most"
+                verb = "add entries" if keyword == "minProperties" else "remove entries"
+                yield make(path, f"{bound} {limit} entries", f"{size} entries", f"{verb} to have {bound} {limit}")
+        elif keyword in ("minimum", "maximum"):
+            bound = ">=" if keyword == "minimum" else "<="
+            yield make(path, f"a number {bound} {limit}", _show(value, secret), f"use a value {bound} {limit}")
+        elif keyword == "format":
+            yield make(
+                path,
+                "an ISO 8601 date-time, epoch seconds or a datetime",
+                _show(value, secret),
+                "pass a datetime, epoch seconds or an ISO 8601 string such as '2026-01-01T00:00:00Z'",
+            )
+        else:  # pragma: no cover - our schemas use only the keywords above
+            yield make(path, keyword, _show(value, secret), error.message)
+
+    def from_rules(self, operation: str, params: Mapping[str, Any], taken: set[str]) -> Iterator[Violation]:
+        for doc_rule in rules.rules_for(operation):
+            for finding in doc_rule.check(params):
+                if finding.pointer in taken:  # the model already reports this place
+                    continue
+                path = [p.replace("~1", "/").replace("~0", "~") for p in finding.pointer.split("/")[1:]]
+                actual = "<sensitive value>" if self.sensitive(path) else finding.actual
+                yield Violation(
+                    finding.pointer, doc_rule.id, finding.expected, actual, f"doc: {doc_rule.sentence}", doc_rule.fix
+                )
+
+
+# -- Public API ------------------------------------------------------------------------------------
+
+
+def _as_document(body: object, what: str) -> Any:
+    if isinstance(body, (bytes, bytearray)):
+        body = body.decode("utf-8")
+    if isinstance(body, str):
+        if not body.strip():
+            return {}
+        try:
+            return json.loads(body)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{what} is not JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
+    return body
+
+
+def _check(
+    operation: str, direction: Direction, document: Any, *, strict: bool = False, error: str | None = None
+) -> list[Violation]:
+    relative = _schema_file(operation, direction, error)
+    directory = schema_dir()
+    reporter = _Reporter(_read(directory, relative))
+    fast: jsonschema_rs.Validator | None = _fast_validator(directory, relative, strict)
+    try:
+        valid = fast.is_valid(document)  # type: ignore[union-attr]  # just assigned
+    except ValueError:  # a value the compiled engine cannot read (datetime, bytes): jsonschema decides
+        valid, fast = False, None
+    found: list[Violation] = []
+    if not valid:
+        found = list(reporter.from_schema(_validator(directory, relative, strict).iter_errors(document)))
+        if not found and fast is not None:  # the engines disagree: never let the document pass silently
+            found = [
+                Violation(_pointer(e.instance_path), "schema", e.message, _show(e.instance, True), "model", e.message)
+                for e in fast.iter_errors(document)
+            ]
+    if direction == "request" and isinstance(document, Mapping):
+        taken = {v.pointer for v in found}
+        found.extend(reporter.from_rules(operation, document, taken))
+    return sorted(found, key=lambda v: (v.pointer, v.rule))
+
+
+def request_violations(operation: str, params: Mapping[str, Any]) -> list[Violation]:
+    """Every violation of a request's parameters (boto3 form: one flat dict of members)."""
+    return _check(spec.resolve_operation(operation), "request", params)
+
+
+def validate_request(operation: str, params: Mapping[str, Any]) -> None:
+    """Raise :class:`ContractViolation` unless ``params`` meet the request contract and doc rules."""
+    name = spec.resolve_operation(operation)
+    found = _check(name, "request", params)
+    if found:
+        raise ContractViolation(name, "request", found)
+
+
+def _response_document(body: object) -> Any:
+    document = _as_document(body, "the response body")
+    if isinstance(document, Mapping) and "ResponseMetadata" in document:  # boto3's parsed form
+        document = {k: v for k, v in document.items() if k != "ResponseMetadata"}
+    return document
+
+
+def response_violations(operation: str, body: object, *, strict: bool = False) -> list[Violation]:
+    """Every violation of a response (a parsed dict, or the JSON body as text or bytes)."""
+    return _check(spec.resolve_operation(operation), "response", _response_document(body), strict=strict)
+
+
+def validate_response(operation: str, body: object, *, strict: bool = False) -> None:
+    """Raise :class:`ContractViolation` unless ``body`` meets the response contract.
+
+    Unknown members are accepted (AWS adds response fields over time) unless ``strict`` is true.
+    boto3's ``ResponseMetadata`` is ignored.
+    """
+    name = spec.resolve_operation(operation)
+    found = response_violations(name, body, strict=strict)
+    if found:
+        raise ContractViolation(name, "response", found)
+
+
+def _error_code(headers: Mapping[str, str], body: Any) -> str:
+    lowered = {str(k).lower(): str(v) for k, v in headers.items()}
+    code = lowered.get("x-amzn-errortype", "")
+    if not code and isinstance(body, Mapping):
+        code = str(body.get("__type") or body.get("code") or body.get("Code") or "")
+    return code.split(":", 1)[0].rsplit("#", 1)[-1].strip()
+
+
+def error_violations(
+    operation: str, status: int, headers: Mapping[str, str], body: object, *, strict: bool = False
+) -> tuple[str, list[Violation]]:
+    """The error code an error answer carries and every violation of its contract."""
+    name = spec.resolve_operation(operation)
+    document = _as_document(body, "the error body")
+    code = _error_code(headers, document)
+    modelled = error_codes(name)
+    if not code:
+        found = [
+            Violation(
+                "",
+                "x-error",
+                "an error code in the x-amzn-ErrorType header or the body's __type/code",
+                "none",
+                "AWS rest-json protocol",
+                "send the error code in x-amzn-ErrorType (boto3 reads it from there first)",
+            )
+        ]
+        return code, found
+    if code in modelled:
+        schema = load_schema(name, "error", code)
+        expected_status = int(schema["x-error"]["httpStatusCode"])
+        found = _check(name, "error", document, strict=strict, error=code)
+        if status != expected_status:
+            found.insert(
+                0,
+                Violation(
+                    "",
+                    "x-error.httpStatusCode",
+                    f"HTTP status {expected_status}",
+                    f"HTTP status {status}",
+                    f"model shape {code}",
+                    f"answer {code} with status {expected_status}",
+                ),
+            )
+        return code, found
+    if code in COMMON_ERRORS:
+        if status < 400:
+            return code, [
+                Violation(
+                    "",
+                    "x-error.httpStatusCode",
+                    "an HTTP status >= 400",
+                    f"HTTP status {status}",
+                    "AWS common errors",
+                    "answer errors with a 4xx or 5xx status",
+                )
+            ]
+        return code, []
+    return code, [
+        Violation(
+            "",
+            "x-error",
+            f"one of the operation's modelled errors ({', '.join(modelled)}) or an AWS common error",
+            repr(code),
+            f"model operation {name}",
+            "answer with an error the model lists for this operation",
+        )
+    ]
+
+
+def validate_error(
+    operation: str, status: int, headers: Mapping[str, str], body: object, *, strict: bool = False
+) -> str:
+    """Raise :class:`ContractViolation` unless the error answer meets its contract; return its code."""
+    name = spec.resolve_operation(operation)
+    code, found = error_violations(name, status, headers, body, strict=strict)
+    if found:
+        raise ContractViolation(name, "error", found, subject=f"error {code or '(no code)'}")
+    return code
