@@ -159,6 +159,8 @@ def _normalise(text: str) -> str:
 
 def test_sentences_are_verbatim_from_their_source() -> None:
     """Each sentence appears in a reference page (or, for operations without one, the model's docs)."""
+    if not (SHARED / "reference").is_dir():
+        pytest.skip(f"the reference pages are not beside this checkout ({SHARED / 'reference'})")
     pages = _normalise(" ".join(p.read_text(encoding="utf-8") for p in (SHARED / "reference").glob("*.txt")))
     model_docs = _normalise(
         re.sub(r"<[^>]+>", " ", spec.operation_model("AssociateEmailAddressAlias").documentation)
