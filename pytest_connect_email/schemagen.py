@@ -28,6 +28,7 @@ written with a fixed JSON layout, so two runs on the same botocore give byte-ide
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -210,39 +211,31 @@ def operation_schemas(op: OperationModel, botocore_version: str) -> dict[str, JS
     token = next(iter(op.idempotent_members), None)
     if token:
         request_extra["x-idempotency-token"] = token
+    document = functools.partial(_document, operation=name, botocore_version=botocore_version)
     files: dict[str, JSONSchema] = {
-        f"{name}/request.json": _document(
-            operation=name,
-            direction="request",
-            title="request",
-            botocore_version=botocore_version,
-            shape=op.input_shape,
-            extra=request_extra,
+        f"{name}/request.json": document(
+            direction="request", title="request", shape=op.input_shape, extra=request_extra
         ),
-        f"{name}/response.json": _document(
-            operation=name,
+        f"{name}/response.json": document(
             direction="response",
             title="response",
-            botocore_version=botocore_version,
             shape=op.output_shape,
             extra={"x-http": {"status": http.get("responseCode", 200), "bindings": _bindings(op.output_shape)}},
         ),
     }
     for error in op.error_shapes:
-        err_meta = error.metadata.get("error", {})
-        status = err_meta.get("httpStatusCode", 400)
-        files[f"{name}/errors/{error.name}.json"] = _document(
-            operation=name,
+        status = error.metadata.get("error", {}).get("httpStatusCode", 400)
+        # The JSON model has no fault trait; the status code decides, as in Smithy.
+        fault = "server" if status >= 500 else "client"
+        files[f"{name}/errors/{error.name}.json"] = document(
             direction="error",
             title=f"error:{error.name}",
-            botocore_version=botocore_version,
             shape=error,
             extra={
                 "x-error": {
-                    "code": err_meta.get("code", error.name),
+                    "code": error.metadata.get("error", {}).get("code", error.name),
                     "httpStatusCode": status,
-                    # The JSON model has no fault trait; its status code decides, as in Smithy.
-                    "fault": "server" if status >= 500 else "client",
+                    "fault": fault,
                 }
             },
         )
