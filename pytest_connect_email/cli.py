@@ -110,7 +110,64 @@ def build_parser() -> argparse.ArgumentParser:
             default=None,
             help=f"schema directory (default: the one the validator reads, now {contracts.schema_dir()})",
         )
+    serve = sub.add_parser("emulator", help="run the reference emulator").add_subparsers(dest="action", required=True)
+    cmd = serve.add_parser(
+        "serve",
+        help="serve the emulator over HTTP on loopback; prints its URL on the first line",
+        description="Serve the reference emulator of the Connect email API on loopback until Ctrl-C.",
+    )
+    cmd.add_argument("--host", default="127.0.0.1", help="loopback address to bind (default 127.0.0.1)")
+    cmd.add_argument("--port", type=int, default=0, help="port (default 0: any free port)")
+    cmd.add_argument("--state", default=None, help="SQLite file to keep state in (default: in memory)")
+    cmd.add_argument("--region", default="us-east-1", help="region in ARNs and signatures (default us-east-1)")
+    cmd.add_argument("--no-auth", action="store_true", help="accept requests without a valid SigV4 signature")
+    cmd.add_argument(
+        "--credentials",
+        action="append",
+        default=[],
+        metavar="KEY:SECRET",
+        help="accept this access key pair too (repeatable); default: $AWS_ACCESS_KEY_ID/$AWS_SECRET_ACCESS_KEY "
+        "when set, else testing/testing",
+    )
+    cmd.add_argument("--max-email-addresses", type=int, default=100, help="email addresses per instance (100)")
+    cmd.add_argument("--max-body-bytes", type=int, default=8 * 1024 * 1024, help="request body limit (8 MiB)")
+    cmd.add_argument("--throttle", action="store_true", help="emulate the default rate: 2 requests/s, burst 5")
     return parser
+
+
+def emulator_serve(args: argparse.Namespace) -> int:
+    import threading
+
+    from pytest_connect_email.emulator import Config, Emulator
+
+    pairs = []
+    for item in args.credentials:
+        key, sep, secret = item.partition(":")
+        if not sep or not key or not secret:
+            print(f"--credentials expects KEY:SECRET, got {item!r}", file=sys.stderr)
+            return 2
+        pairs.append((key, secret))
+    config = Config(
+        region=args.region,
+        max_email_addresses=args.max_email_addresses,
+        max_body_bytes=args.max_body_bytes,
+        throttle=args.throttle,
+    )
+    emulator = Emulator.create(state=args.state, config=config, credentials=pairs, auth_enabled=not args.no_auth)
+    try:
+        server = emulator.serve(args.host, args.port)
+    except (OSError, ValueError) as exc:
+        print(f"cannot serve on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        return 2
+    print(server.url, flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+        emulator.backend.store.close()
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -120,6 +177,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.action == "generate":
             return schemas_generate(directory)
         return schemas_check(directory)
+    if args.command == "emulator":
+        return emulator_serve(args)
     return 2  # pragma: no cover - argparse refuses unknown commands
 
 

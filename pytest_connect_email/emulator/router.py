@@ -1,0 +1,66 @@
+"""Route an HTTP method and raw path to an operation of botocore's connect model.
+
+Every operation of the model gets a route from its ``requestUri`` template, so a request for an
+operation the emulator does not implement is recognised (and answered with a clear error) rather
+than reported as an unknown path. Literal segments outrank labels: ``/email-addresses/{I}/search``
+wins over ``/email-addresses/{I}/{E}``. Labels capture one raw (percent-encoded) path segment,
+``{Label+}`` the rest of the path; values are percent-decoded after matching, so an id containing an
+encoded slash stays one value.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+from urllib.parse import unquote
+
+from pytest_connect_email import spec
+
+
+@dataclass(frozen=True)
+class Route:
+    operation: str
+    method: str
+    pattern: re.Pattern[str]
+    literal_segments: int
+
+
+def _compile(template: str) -> tuple[re.Pattern[str], int]:
+    path = template.split("?", 1)[0]
+    parts = []
+    literals = 0
+    for segment in path.strip("/").split("/"):
+        label = re.fullmatch(r"\{([A-Za-z0-9_]+)(\+?)\}", segment)
+        if label and label.group(2):
+            parts.append(f"(?P<{label.group(1)}>.+)")
+        elif label:
+            parts.append(f"(?P<{label.group(1)}>[^/]+)")
+        else:
+            parts.append(re.escape(segment))
+            literals += 1
+    return re.compile("/" + "/".join(p for p in parts if p) + "/?"), literals
+
+
+@functools.cache
+def routes() -> tuple[Route, ...]:
+    model = spec.service_model()
+    found = []
+    for name in model.operation_names:
+        http = model.operation_model(name).http
+        pattern, literals = _compile(http.get("requestUri", "/"))
+        found.append(Route(name, http.get("method", "POST").upper(), pattern, literals))
+    # Most literal segments first: a fixed path segment beats a label in the same position.
+    return tuple(sorted(found, key=lambda r: (-r.literal_segments, r.operation)))
+
+
+def match(method: str, raw_path: str) -> tuple[str, dict[str, str]] | None:
+    """The operation and its decoded URI labels, or ``None`` when no route fits."""
+    method = method.upper()
+    for route in routes():
+        if route.method != method:
+            continue
+        found = route.pattern.fullmatch(raw_path)
+        if found:
+            return route.operation, {k: unquote(v) for k, v in found.groupdict().items()}
+    return None
