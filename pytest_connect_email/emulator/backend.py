@@ -593,11 +593,11 @@ class Backend:
 
     def _disassociate_queue_email_addresses(self, tx: Transaction, p: Params) -> Result:
         key, queue = self._queue(tx, p)
-        for item in p["EmailAddressesConfig"]:
-            if item["EmailAddressId"] not in queue["EmailAddressIds"]:
-                raise not_found("queue email address association", item["EmailAddressId"])
-            queue["EmailAddressIds"].remove(item["EmailAddressId"])
-            if queue.get("OutboundEmailAddressId") == item["EmailAddressId"]:
+        for address_id in p["EmailAddressesId"]:
+            if address_id not in queue["EmailAddressIds"]:
+                raise not_found("queue email address association", address_id)
+            queue["EmailAddressIds"].remove(address_id)
+            if queue.get("OutboundEmailAddressId") == address_id:
                 queue["OutboundEmailAddressId"] = None
         queue["Modified"] = _now()
         tx.put("queue", key, queue, parent=p["InstanceId"])

@@ -1,0 +1,147 @@
+"""Every covered operation through an unmodified boto3 client, on both transports."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from pytest_connect_email import contracts, spec
+
+NewAddress = Callable[[str], str]
+
+
+def call(client: Any, operation: str, **params: Any) -> dict[str, Any]:
+    """Call through boto3 and hold the answer to the strict response contract."""
+    result: dict[str, Any] = getattr(client, spec.snake_name(operation))(**params)
+    contracts.validate_response(operation, result, strict=True)
+    return result
+
+
+def error_code(exc: pytest.ExceptionInfo[ClientError]) -> str:
+    return str(exc.value.response["Error"]["Code"])
+
+
+MESSAGE = {"MessageSourceType": "RAW", "RawMessage": {"Subject": "Grüße", "Body": "Hallo", "ContentType": "text/plain"}}
+
+
+def test_every_operation_works(client: Any, instance_id: str, new_address: NewAddress) -> None:
+    seen: set[str] = set()
+
+    def run(operation: str, **params: Any) -> dict[str, Any]:
+        seen.add(operation)
+        return call(client, operation, **params)
+
+    iid = instance_id
+    described = run("DescribeInstance", InstanceId=iid)["Instance"]
+    assert described["Id"] == iid
+    assert described["InstanceStatus"] == "ACTIVE"
+    assert iid in [i["Id"] for i in run("ListInstances")["InstanceSummaryList"]]
+
+    created = run("CreateEmailAddress", InstanceId=iid, EmailAddress="support@example.com", DisplayName="Støtte")
+    primary = created["EmailAddressId"]
+    assert created["EmailAddressArn"].endswith(f"/email-address/{primary}")
+    alias = new_address("help@example.com")
+    run("UpdateEmailAddressMetadata", InstanceId=iid, EmailAddressId=primary, Description="Första linjen")
+    shown = run("DescribeEmailAddress", InstanceId=iid, EmailAddressId=primary)
+    assert (shown["EmailAddress"], shown["DisplayName"], shown["Description"]) == (
+        "support@example.com",
+        "Støtte",
+        "Första linjen",
+    )
+
+    run("AssociateEmailAddressAlias", InstanceId=iid, EmailAddressId=primary, AliasConfiguration={"EmailAddressId": alias})
+    found = run(
+        "SearchEmailAddresses",
+        InstanceId=iid,
+        SearchCriteria={"StringCondition": {"FieldName": "EmailAddress", "Value": "support", "ComparisonType": "STARTS_WITH"}},
+    )
+    assert [a["EmailAddressId"] for a in found["EmailAddresses"]] == [primary]
+    assert found["EmailAddresses"][0]["AliasConfigurations"] == [{"EmailAddressId": alias}]
+    result = run(
+        "DisassociateEmailAddressAlias", InstanceId=iid, EmailAddressId=primary, AliasConfiguration={"EmailAddressId": alias}
+    )
+    assert {k: v for k, v in result.items() if k != "ResponseMetadata"} == {}
+
+    run("AssociateQueueEmailAddresses", InstanceId=iid, QueueId="q1", EmailAddressesConfig=[{"EmailAddressId": primary}])
+    run("UpdateQueueOutboundEmailConfig", InstanceId=iid, QueueId="q1", OutboundEmailConfig={"OutboundEmailAddressId": primary})
+    listed = run("ListQueueEmailAddresses", InstanceId=iid, QueueId="q1")["EmailAddressMetadataList"]
+    assert listed == [{"Id": primary, "Arn": created["EmailAddressArn"], "IsDefaultOutboundEmail": True}]
+    run("DisassociateQueueEmailAddresses", InstanceId=iid, QueueId="q1", EmailAddressesId=[primary])
+    assert run("ListQueueEmailAddresses", InstanceId=iid, QueueId="q1")["EmailAddressMetadataList"] == []
+
+    contact = run(
+        "StartEmailContact",
+        InstanceId=iid,
+        FromEmailAddress={"EmailAddress": "kunde@example.net", "DisplayName": "Kunde"},
+        DestinationEmailAddress="support@example.com",
+        EmailMessage=MESSAGE,
+        Attributes={"order": "4711"},
+        SegmentAttributes={"connect:ContactExpiry": {"ValueMap": {"ExpiryDuration": {"ValueInteger": 135}}}},
+    )["ContactId"]
+    details = run("DescribeContact", InstanceId=iid, ContactId=contact)["Contact"]
+    assert (details["Channel"], details["InitiationMethod"]) == ("EMAIL", "INBOUND")
+    assert details["SegmentAttributes"]["connect:ContactExpiry"]["ValueMap"]["ExpiryDuration"]["ValueInteger"] == 135
+    assert run("GetContactAttributes", InstanceId=iid, InitialContactId=contact)["Attributes"] == {"order": "4711"}
+
+    outbound = {"MessageSourceType": "RAW", "RawMessage": {"Subject": "Re: Grüße", "Body": "Danke", "ContentType": "text/plain"}}
+    sender = {"EmailAddress": "support@example.com"}
+    run(
+        "SendOutboundEmail",
+        InstanceId=iid,
+        FromEmailAddress=sender,
+        DestinationEmailAddress={"EmailAddress": "kunde@example.net"},
+        EmailMessage=outbound,
+        TrafficType="GENERAL",
+    )
+    assert run(
+        "StartOutboundEmailContact",
+        InstanceId=iid,
+        ContactId=contact,
+        DestinationEmailAddress={"EmailAddress": "kunde@example.net"},
+        EmailMessage=outbound,
+    )["ContactId"] == contact
+    update = {"MessageSourceType": "RAW", "RawMessage": {"Body": "Danke!", "ContentType": "text/plain"}}
+    run("UpdateOutboundEmailContactMessage", InstanceId=iid, ContactId=contact, EmailMessage=update)
+
+    run("DeleteEmailAddress", InstanceId=iid, EmailAddressId=alias)
+    run("DeleteInstance", InstanceId=iid)
+    with pytest.raises(ClientError) as info:
+        client.describe_instance(InstanceId=iid)
+    assert error_code(info) == "ResourceNotFoundException"
+    assert seen | {"CreateInstance"} == set(spec.OPERATIONS)  # CreateInstance: the instance_id fixture
+
+
+def test_errors_follow_the_model(client: Any, instance_id: str) -> None:
+    with pytest.raises(ClientError) as info:
+        client.describe_email_address(InstanceId=instance_id, EmailAddressId="missing")
+    assert error_code(info) == "ResourceNotFoundException"
+    assert info.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+    assert "missing" in info.value.response["Error"]["Message"]
+
+
+def test_contract_violation_answers_the_documented_error_naming_the_field(client: Any, instance_id: str) -> None:
+    with pytest.raises(ClientError) as info:
+        client.start_email_contact(
+            InstanceId=instance_id,
+            FromEmailAddress={"EmailAddress": "a@example.com"},
+            DestinationEmailAddress="b@example.com",
+            EmailMessage={"MessageSourceType": "RAW", "RawMessage": {"Subject": "s", "Body": "b", "ContentType": "text/csv"}},
+        )
+    assert error_code(info) == "InvalidRequestException"  # StartEmailContact models no InvalidParameterException
+    assert "/EmailMessage/RawMessage/ContentType" in info.value.response["Error"]["Message"]
+    assert "START-MSG-001" in info.value.response["Error"]["Message"]
+    with pytest.raises(ClientError) as info:
+        client.describe_email_address(InstanceId=instance_id, EmailAddressId="x" * 501)
+    assert error_code(info) == "InvalidParameterException"
+    assert "/EmailAddressId" in info.value.response["Error"]["Message"]
+
+
+def test_unsupported_operation_is_a_clear_error(client: Any, instance_id: str) -> None:
+    with pytest.raises(ClientError) as info:
+        client.describe_user(InstanceId=instance_id, UserId="u")
+    assert error_code(info) == "UnknownOperationException"
+    assert "not supported by the pytest-connect-email emulator" in info.value.response["Error"]["Message"]
+    assert info.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
