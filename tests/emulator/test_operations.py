@@ -52,21 +52,38 @@ def test_every_operation_works(client: Any, instance_id: str, new_address: NewAd
         "Första linjen",
     )
 
-    run("AssociateEmailAddressAlias", InstanceId=iid, EmailAddressId=primary, AliasConfiguration={"EmailAddressId": alias})
+    run(
+        "AssociateEmailAddressAlias",
+        InstanceId=iid,
+        EmailAddressId=primary,
+        AliasConfiguration={"EmailAddressId": alias},
+    )
     found = run(
         "SearchEmailAddresses",
         InstanceId=iid,
-        SearchCriteria={"StringCondition": {"FieldName": "EmailAddress", "Value": "support", "ComparisonType": "STARTS_WITH"}},
+        SearchCriteria={
+            "StringCondition": {"FieldName": "EmailAddress", "Value": "support", "ComparisonType": "STARTS_WITH"}
+        },
     )
     assert [a["EmailAddressId"] for a in found["EmailAddresses"]] == [primary]
     assert found["EmailAddresses"][0]["AliasConfigurations"] == [{"EmailAddressId": alias}]
     result = run(
-        "DisassociateEmailAddressAlias", InstanceId=iid, EmailAddressId=primary, AliasConfiguration={"EmailAddressId": alias}
+        "DisassociateEmailAddressAlias",
+        InstanceId=iid,
+        EmailAddressId=primary,
+        AliasConfiguration={"EmailAddressId": alias},
     )
     assert {k: v for k, v in result.items() if k != "ResponseMetadata"} == {}
 
-    run("AssociateQueueEmailAddresses", InstanceId=iid, QueueId="q1", EmailAddressesConfig=[{"EmailAddressId": primary}])
-    run("UpdateQueueOutboundEmailConfig", InstanceId=iid, QueueId="q1", OutboundEmailConfig={"OutboundEmailAddressId": primary})
+    run(
+        "AssociateQueueEmailAddresses", InstanceId=iid, QueueId="q1", EmailAddressesConfig=[{"EmailAddressId": primary}]
+    )
+    run(
+        "UpdateQueueOutboundEmailConfig",
+        InstanceId=iid,
+        QueueId="q1",
+        OutboundEmailConfig={"OutboundEmailAddressId": primary},
+    )
     listed = run("ListQueueEmailAddresses", InstanceId=iid, QueueId="q1")["EmailAddressMetadataList"]
     assert listed == [{"Id": primary, "Arn": created["EmailAddressArn"], "IsDefaultOutboundEmail": True}]
     run("DisassociateQueueEmailAddresses", InstanceId=iid, QueueId="q1", EmailAddressesId=[primary])
@@ -86,7 +103,10 @@ def test_every_operation_works(client: Any, instance_id: str, new_address: NewAd
     assert details["SegmentAttributes"]["connect:ContactExpiry"]["ValueMap"]["ExpiryDuration"]["ValueInteger"] == 135
     assert run("GetContactAttributes", InstanceId=iid, InitialContactId=contact)["Attributes"] == {"order": "4711"}
 
-    outbound = {"MessageSourceType": "RAW", "RawMessage": {"Subject": "Re: Grüße", "Body": "Danke", "ContentType": "text/plain"}}
+    outbound = {
+        "MessageSourceType": "RAW",
+        "RawMessage": {"Subject": "Re: Grüße", "Body": "Danke", "ContentType": "text/plain"},
+    }
     sender = {"EmailAddress": "support@example.com"}
     run(
         "SendOutboundEmail",
@@ -96,13 +116,16 @@ def test_every_operation_works(client: Any, instance_id: str, new_address: NewAd
         EmailMessage=outbound,
         TrafficType="GENERAL",
     )
-    assert run(
-        "StartOutboundEmailContact",
-        InstanceId=iid,
-        ContactId=contact,
-        DestinationEmailAddress={"EmailAddress": "kunde@example.net"},
-        EmailMessage=outbound,
-    )["ContactId"] == contact
+    assert (
+        run(
+            "StartOutboundEmailContact",
+            InstanceId=iid,
+            ContactId=contact,
+            DestinationEmailAddress={"EmailAddress": "kunde@example.net"},
+            EmailMessage=outbound,
+        )["ContactId"]
+        == contact
+    )
     update = {"MessageSourceType": "RAW", "RawMessage": {"Body": "Danke!", "ContentType": "text/plain"}}
     run("UpdateOutboundEmailContactMessage", InstanceId=iid, ContactId=contact, EmailMessage=update)
 
@@ -128,7 +151,10 @@ def test_contract_violation_answers_the_documented_error_naming_the_field(client
             InstanceId=instance_id,
             FromEmailAddress={"EmailAddress": "a@example.com"},
             DestinationEmailAddress="b@example.com",
-            EmailMessage={"MessageSourceType": "RAW", "RawMessage": {"Subject": "s", "Body": "b", "ContentType": "text/csv"}},
+            EmailMessage={
+                "MessageSourceType": "RAW",
+                "RawMessage": {"Subject": "s", "Body": "b", "ContentType": "text/csv"},
+            },
         )
     assert error_code(info) == "InvalidRequestException"  # StartEmailContact models no InvalidParameterException
     assert "/EmailMessage/RawMessage/ContentType" in info.value.response["Error"]["Message"]
