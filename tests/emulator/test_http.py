@@ -1,0 +1,242 @@
+"""The HTTP face of the emulator: signatures, bad input (never a 5xx), the AWS CLI, the serve command."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+from botocore.exceptions import ClientError
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from pytest_connect_email.emulator import Emulator, RunningServer
+
+from .conftest import make_client
+
+
+def send(
+    url: str,
+    method: str,
+    path: str,
+    body: bytes = b"",
+    *,
+    sign: tuple[str, str] | None = ("testing", "testing"),
+    headers: dict[str, str] | None = None,
+) -> tuple[int, dict[str, str], Any]:
+    """A raw HTTP request, signed with botocore's SigV4 like any SDK would (or not at all)."""
+    request = AWSRequest(method=method, url=url + path, data=body, headers=headers or {})
+    if sign is not None:
+        SigV4Auth(Credentials(*sign), "connect", "us-east-1").add_auth(request)
+    prepared = request.prepare()
+    raw = urllib.request.Request(prepared.url, data=body or None, method=method, headers=dict(prepared.headers))
+    try:
+        with urllib.request.urlopen(raw, timeout=10) as response:
+            status, answer_headers, payload = response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as error:
+        status, answer_headers, payload = error.code, dict(error.headers), error.read()
+    return status, answer_headers, json.loads(payload) if payload else None
+
+
+# -- signatures ------------------------------------------------------------------------------------
+
+
+def test_wrong_secret_unknown_key_and_missing_signature(server: RunningServer) -> None:
+    status, headers, body = send(server.url, "GET", "/instance", sign=("testing", "wrong"))
+    assert (status, headers["x-amzn-ErrorType"]) == (403, "InvalidSignatureException")
+    status, headers, body = send(server.url, "GET", "/instance", sign=("someone-else", "x"))
+    assert (status, headers["x-amzn-ErrorType"]) == (403, "UnrecognizedClientException")
+    status, headers, body = send(server.url, "GET", "/instance", sign=None)
+    assert (status, headers["x-amzn-ErrorType"]) == (403, "InvalidSignatureException")
+    assert body["Message"]
+
+
+def test_a_tampered_body_fails_the_signature(server: RunningServer) -> None:
+    request = AWSRequest(method="PUT", url=server.url + "/instance", data=b"{}")
+    SigV4Auth(Credentials("testing", "testing"), "connect", "us-east-1").add_auth(request)
+    prepared = request.prepare()
+    raw = urllib.request.Request(prepared.url, data=b'{"x":1}', method="PUT", headers=dict(prepared.headers))
+    with pytest.raises(urllib.error.HTTPError) as info:
+        urllib.request.urlopen(raw, timeout=10)
+    assert info.value.code == 403
+
+
+def test_extra_credentials_and_no_auth(tmp_path: Path) -> None:
+    emulator = Emulator.create(credentials=[("AKIDEXTRA", "s3cret")])
+    client = emulator.attach(make_client(aws_access_key_id="AKIDEXTRA", aws_secret_access_key="s3cret"))
+    assert client.list_instances()["InstanceSummaryList"] == []
+    open_door = Emulator.create(auth_enabled=False)
+    with open_door.serve() as running:
+        status, _, body = send(running.url, "GET", "/instance", sign=None)
+    assert (status, body) == (200, {"InstanceSummaryList": []})
+
+
+def test_environment_credentials_replace_the_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDENV")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "envsecret")
+    emulator = Emulator.create()
+    assert emulator.credentials == {"AKIDENV": "envsecret"}
+    with pytest.raises(ClientError) as info:
+        emulator.attach(make_client()).list_instances()  # testing/testing is not accepted now
+    assert info.value.response["Error"]["Code"] == "UnrecognizedClientException"
+
+
+# -- bad input -------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def instance_path(server: RunningServer) -> str:
+    client = make_client(server.url)
+    iid = client.create_instance(
+        IdentityManagementType="CONNECT_MANAGED", InboundCallsEnabled=True, OutboundCallsEnabled=True
+    )["Id"]
+    return f"/email-addresses/{iid}"
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        (b"{not json", "SerializationException"),
+        (b"\xff\xfe{}", "SerializationException"),
+        (b"[1, 2]", "SerializationException"),
+        (json.dumps({"EmailAddress": 5}).encode(), "InvalidParameterException"),
+        (json.dumps({"EmailAddress": "a@example.com", "Bogus": 1}).encode(), "InvalidParameterException"),
+    ],
+)
+def test_malformed_bodies_get_a_4xx(server: RunningServer, instance_path: str, body: bytes, code: str) -> None:
+    status, headers, answer = send(server.url, "PUT", instance_path, body)
+    assert 400 <= status < 500
+    assert headers["x-amzn-ErrorType"] == code
+    assert answer["Message"]
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/no/such/path", "/email-addresses/i/a%2Fb", "/email-addresses/i/..%2F..", "/email-addresses/i/a/b/c/d"],
+)
+def test_unknown_paths_and_odd_ids_get_a_4xx(server: RunningServer, path: str) -> None:
+    status, headers, answer = send(server.url, "GET", path)
+    assert 400 <= status < 500, answer
+    assert headers["x-amzn-ErrorType"] in {"UnknownOperationException", "ResourceNotFoundException"}
+
+
+def test_query_parameter_of_the_wrong_type(server: RunningServer) -> None:
+    status, headers, answer = send(server.url, "GET", "/instance?maxResults=many")
+    assert (status, headers["x-amzn-ErrorType"]) == (400, "SerializationException")
+    assert "maxResults" in answer["Message"]
+
+
+def test_body_over_the_limit(emulator: Emulator, server: RunningServer, instance_path: str) -> None:
+    emulator.backend.config.max_body_bytes = 1000
+    status, headers, answer = send(server.url, "PUT", instance_path, b"{" + b" " * 2000 + b"}")
+    assert (status, headers["x-amzn-ErrorType"]) == (413, "RequestEntityTooLargeException")
+    assert "limit of 1000" in answer["Message"]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    method=st.sampled_from(["GET", "PUT", "POST", "DELETE"]),
+    path=st.sampled_from(["/instance", "/contact/email", "/email-addresses/i", "/email-addresses/i/e/associate-alias"]),
+    body=st.one_of(
+        st.binary(max_size=200),
+        st.recursive(
+            st.none() | st.integers() | st.text(max_size=20),
+            lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=10), c, max_size=3),
+            max_leaves=10,
+        ).map(lambda d: json.dumps(d).encode()),
+    ),
+)
+def test_arbitrary_requests_never_get_a_5xx(emulator: Emulator, method: str, path: str, body: bytes) -> None:
+    from pytest_connect_email.emulator.codec import HttpRequest
+
+    request = HttpRequest(method=method, raw_path=path, body=body, headers={})
+    emulator.auth = False
+    response = emulator.handle(request)
+    assert 200 <= response.status < 500, response.body
+
+
+# -- the AWS CLI and the serve command -------------------------------------------------------------
+
+
+def _aws(url: str, *args: str) -> Any:
+    env = {
+        **os.environ,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
+    env.pop("AWS_PROFILE", None)
+    result = subprocess.run(
+        [sys.executable, "-m", "awscli", "--endpoint-url", url, "--output", "json", "connect", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout) if result.stdout.strip() else {}
+
+
+def test_aws_cli_v1(server: RunningServer) -> None:
+    pytest.importorskip("awscli")
+    created = _aws(
+        server.url,
+        "create-instance",
+        "--identity-management-type",
+        "CONNECT_MANAGED",
+        "--inbound-calls-enabled",
+        "--outbound-calls-enabled",
+    )
+    iid = created["Id"]
+    address = _aws(server.url, "create-email-address", "--instance-id", iid, "--email-address", "cli@example.com")
+    shown = _aws(
+        server.url, "describe-email-address", "--instance-id", iid, "--email-address-id", address["EmailAddressId"]
+    )
+    assert shown["EmailAddress"] == "cli@example.com"
+
+
+def test_serve_command_prints_its_url_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+    state = tmp_path / "state.sqlite"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pytest_connect_email.cli", "emulator", "serve", "--state", str(state)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        url = process.stdout.readline().strip()
+        assert url.startswith("http://127.0.0.1:")
+        client = make_client(url)
+        assert client.list_instances()["InstanceSummaryList"] == []
+        client.create_instance(
+            IdentityManagementType="CONNECT_MANAGED", InboundCallsEnabled=True, OutboundCallsEnabled=True
+        )
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=10)
+    assert process.returncode == 0
+    assert state.exists()
+
+
+def test_serve_refuses_a_non_loopback_host() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest_connect_email.cli", "emulator", "serve", "--host", "0.0.0.0"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "loopback only" in result.stderr
