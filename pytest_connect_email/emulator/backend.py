@@ -173,7 +173,11 @@ class Backend:
         if self.config.throttle and not self._bucket.take():
             raise ServiceError("ThrottlingException", "rate exceeded (2 requests/s, burst 5)")
         self._validate(operation, params)
-        with self.locks.hold(self._lock_keys(operation, params), self.config.lock_wait), self.store.transaction() as tx:
+        writes = not operation.startswith(("Describe", "List", "Search", "Get"))
+        with (
+            self.locks.hold(self._lock_keys(operation, params), self.config.lock_wait),
+            self.store.transaction(write=writes) as tx,
+        ):
             return self._idempotent(tx, operation, params)
 
     def _validate(self, operation: str, params: Params) -> None:

@@ -41,13 +41,12 @@ class HttpRequest:
     #: The raw query string as sent (signature checks need it verbatim).
     raw_query: str = ""
     host: str = "localhost"
+    _lowered: dict[str, str] | None = field(default=None, repr=False, compare=False)
 
     def header(self, name: str) -> str | None:
-        wanted = name.lower()
-        for key, value in self.headers.items():
-            if key.lower() == wanted:
-                return value
-        return None
+        if self._lowered is None:
+            self._lowered = {key.lower(): value for key, value in self.headers.items()}
+        return self._lowered.get(name.lower())
 
 
 @dataclass

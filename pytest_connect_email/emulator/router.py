@@ -24,6 +24,8 @@ class Route:
     method: str
     pattern: re.Pattern[str]
     literal_segments: int
+    segments: int
+    greedy: bool
 
 
 def _compile(template: str) -> tuple[re.Pattern[str], int]:
@@ -43,23 +45,37 @@ def _compile(template: str) -> tuple[re.Pattern[str], int]:
 
 
 @functools.cache
+def _by_shape() -> dict[tuple[str, int], tuple[Route, ...]]:
+    """Routes by method and segment count; greedy routes (``{Label+}``) are listed under every count."""
+    out: dict[tuple[str, int], list[Route]] = {}
+    longest = max(r.segments for r in routes())
+    for route in routes():
+        counts = range(route.segments, longest + 64) if route.greedy else (route.segments,)
+        for count in counts:
+            out.setdefault((route.method, count), []).append(route)
+    return {key: tuple(found) for key, found in out.items()}
+
+
+@functools.cache
 def routes() -> tuple[Route, ...]:
     model = spec.service_model()
     found = []
     for name in model.operation_names:
         http = model.operation_model(name).http
-        pattern, literals = _compile(http.get("requestUri", "/"))
-        found.append(Route(name, http.get("method", "POST").upper(), pattern, literals))
+        template = http.get("requestUri", "/")
+        pattern, literals = _compile(template)
+        path = template.split("?", 1)[0].strip("/")
+        segments = len(path.split("/")) if path else 0
+        found.append(Route(name, http.get("method", "POST").upper(), pattern, literals, segments, "+}" in path))
     # Most literal segments first: a fixed path segment beats a label in the same position.
     return tuple(sorted(found, key=lambda r: (-r.literal_segments, r.operation)))
 
 
 def match(method: str, raw_path: str) -> tuple[str, dict[str, str]] | None:
     """The operation and its decoded URI labels, or ``None`` when no route fits."""
-    method = method.upper()
-    for route in routes():
-        if route.method != method:
-            continue
+    path = raw_path.strip("/")
+    segments = len(path.split("/")) if path else 0
+    for route in _by_shape().get((method.upper(), segments), ()):
         found = route.pattern.fullmatch(raw_path)
         if found:
             return route.operation, {k: unquote(v) for k, v in found.groupdict().items()}

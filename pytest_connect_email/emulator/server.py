@@ -50,22 +50,24 @@ class Emulator:
     def config(self) -> Config:
         return self.backend.config
 
-    def handle(self, request: codec.HttpRequest) -> codec.HttpResponse:
+    def handle(self, request: codec.HttpRequest, *, signed: bool = True) -> codec.HttpResponse:
+        """Answer one request. ``signed=False`` skips the signature check (in-process calls are
+        handed over before botocore signs them)."""
         model = spec.service_model()
         try:
-            return self._handle(request)
+            return self._handle(request, signed)
         except ServiceError as error:
             return codec.serialize_error(model, error)
         except Exception as exc:  # a bug: answer like the service does, never a traceback
             return codec.serialize_error(model, ServiceError("InternalServiceException", f"internal error: {exc!r}"))
 
-    def _handle(self, request: codec.HttpRequest) -> codec.HttpResponse:
+    def _handle(self, request: codec.HttpRequest, signed: bool) -> codec.HttpResponse:
         if len(request.body) > self.config.max_body_bytes:
             raise ProtocolError(
                 f"the request body has {len(request.body)} bytes, over the limit of {self.config.max_body_bytes}",
                 code="RequestEntityTooLargeException",
             )
-        if self.auth:
+        if self.auth and signed:
             auth.verify(request, self.credentials)
         found = router.match(request.method, request.raw_path)
         if found is None:
@@ -127,33 +129,43 @@ class Emulator:
     # -- in-process ----------------------------------------------------------------------------------
 
     def attach(self, client: Any) -> Any:
-        """Route a botocore/boto3 ``connect`` client's requests to this emulator, without sockets.
+        """Route a botocore/boto3 ``connect`` client's calls to this emulator, without sockets.
 
-        The request is signed by the client as usual and handed over at botocore's ``before-send``
-        event; the answer comes back as an ``AWSResponse`` that botocore parses as if from the wire.
+        The call is taken at botocore's ``before-call`` event — after the client has validated and
+        serialised the parameters into an HTTP request, before it signs and sends it (the same event
+        botocore's Stubber uses). The request goes through :meth:`handle` like an HTTP one, minus the
+        signature check, and the answer is parsed by botocore's own rest-json parser, so the client
+        sees exactly what it would see over the wire, errors included; ``after-call`` handlers still
+        run. Nothing is retried in-process.
         """
         from botocore.awsrequest import AWSResponse
+        from botocore.parsers import create_parser
 
-        def before_send(request: Any, **_: Any) -> Any:
-            split = urlsplit(request.url)
-            body = request.body or b""
-            if hasattr(body, "read"):
-                body = body.read()
+        parser = create_parser("rest-json")
+
+        def before_call(model: Any, params: dict[str, Any], **_: Any) -> tuple[Any, dict[str, Any]]:
+            split = urlsplit(params["url"])
+            body = params.get("body") or b""
             if isinstance(body, str):
                 body = body.encode("utf-8")
             http_request = codec.HttpRequest(
-                method=request.method,
+                method=params["method"],
                 raw_path=split.path or "/",
                 query=parse_qsl(split.query, keep_blank_values=True),
-                headers={k: v.decode() if isinstance(v, bytes) else str(v) for k, v in request.headers.items()},
+                headers={k: v.decode() if isinstance(v, bytes) else str(v) for k, v in params["headers"].items()},
                 body=bytes(body),
                 raw_query=split.query,
                 host=split.netloc,
             )
-            response = self.handle(http_request)
-            return AWSResponse(request.url, response.status, response.headers, _Raw(response.body))
+            response = self.handle(http_request, signed=False)
+            parsed = parser.parse(
+                {"status_code": response.status, "headers": response.headers, "body": response.body},
+                model.output_shape,
+            )
+            http = AWSResponse(params["url"], response.status, response.headers, _Raw(response.body))
+            return http, parsed
 
-        client.meta.events.register("before-send.connect", before_send)
+        client.meta.events.register("before-call.connect", before_call)
         return client
 
     # -- HTTP server ---------------------------------------------------------------------------------

@@ -84,8 +84,12 @@ class Store:
         self._lock = threading.RLock()
 
     @contextlib.contextmanager
-    def transaction(self) -> Iterator[Transaction]:
+    def transaction(self, *, write: bool = True) -> Iterator[Transaction]:
+        """One transaction; ``write=False`` for reads, which the store lock alone keeps consistent."""
         with self._lock:
+            if not write:
+                yield Transaction(self._db)
+                return
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 yield Transaction(self._db)

@@ -207,7 +207,7 @@ def test_concurrent_associate_and_disassociate_stay_consistent(
     assert len(current) <= 1
     owners = [o for o in others if client.describe_email_address(InstanceId=instance_id, EmailAddressId=o)]
     with emulator.backend.store.transaction() as tx:
-        records = {ident: rec for ident, rec in tx.find("email", instance_id)}
+        records = dict(tx.find("email", instance_id))
     claimed = [ident for ident, rec in records.items() if rec.get("AliasOf") == a]
     assert claimed == [c["EmailAddressId"] for c in current]  # both sides agree: no lost update
     assert len(owners) == 4

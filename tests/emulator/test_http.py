@@ -73,8 +73,10 @@ def test_a_tampered_body_fails_the_signature(server: RunningServer) -> None:
 
 def test_extra_credentials_and_no_auth(tmp_path: Path) -> None:
     emulator = Emulator.create(credentials=[("AKIDEXTRA", "s3cret")])
-    client = emulator.attach(make_client(aws_access_key_id="AKIDEXTRA", aws_secret_access_key="s3cret"))
-    assert client.list_instances()["InstanceSummaryList"] == []
+    with emulator.serve() as running:
+        client = make_client(running.url, aws_access_key_id="AKIDEXTRA", aws_secret_access_key="s3cret")
+        assert client.list_instances()["InstanceSummaryList"] == []
+        assert make_client(running.url).list_instances()["InstanceSummaryList"] == []  # the default pair too
     open_door = Emulator.create(auth_enabled=False)
     with open_door.serve() as running:
         status, _, body = send(running.url, "GET", "/instance", sign=None)
@@ -86,9 +88,10 @@ def test_environment_credentials_replace_the_default(monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "envsecret")
     emulator = Emulator.create()
     assert emulator.credentials == {"AKIDENV": "envsecret"}
-    with pytest.raises(ClientError) as info:
-        emulator.attach(make_client()).list_instances()  # testing/testing is not accepted now
+    with emulator.serve() as running, pytest.raises(ClientError) as info:
+        make_client(running.url).list_instances()  # testing/testing is not accepted now
     assert info.value.response["Error"]["Code"] == "UnrecognizedClientException"
+    emulator.backend.store.close()
 
 
 # -- bad input -------------------------------------------------------------------------------------
