@@ -148,9 +148,34 @@ def error_codes(operation: str) -> tuple[str, ...]:
 # -- The extended validator ------------------------------------------------------------------------
 
 
+def _ecma_anchors(pattern: str) -> str:
+    """Rewrite ``$`` (outside classes and escapes) as ``\\Z``.
+
+    In ECMA-262, which JSON Schema patterns follow, ``$`` matches only at the end of the input; in
+    Python's regex engines it also matches before a final newline, so ``"name\\n"`` would pass
+    ``^[a-z]+$`` here and fail everywhere else (jsonschema-rs included).
+    """
+    out: list[str] = []
+    escaped = in_class = False
+    for char in pattern:
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+        elif char == "$":
+            out.append("\\Z")
+            continue
+        out.append(char)
+    return "".join(out)
+
+
 @functools.lru_cache(maxsize=512)
 def _compile_pattern(pattern: str) -> regex.Pattern[str]:
-    return regex.compile(pattern)
+    return regex.compile(_ecma_anchors(pattern))
 
 
 def _pattern(validator: Validator, pattern: str, instance: Any, schema: JSONSchema) -> Iterator[ValidationError]:
@@ -165,12 +190,15 @@ def _is_number(checker: Any, instance: Any) -> bool:
 _format_checker = jsonschema.FormatChecker(formats=())
 
 
+_EPOCH_SECONDS = regex.compile(r"[0-9]+(?:\.[0-9]+)?")
+
+
 def _is_timestamp(instance: object) -> bool:
     """A timestamp string botocore would accept: epoch seconds or ISO 8601."""
     if not isinstance(instance, str):
         return True
     text = instance.strip()
-    if text.replace(".", "", 1).isdigit():
+    if _EPOCH_SECONDS.fullmatch(text):
         return True
     try:
         _dt.datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
@@ -344,13 +372,15 @@ class _Reporter:
         return isinstance(node, dict) and bool(node.get("x-sensitive") or self._deref(node).get("x-sensitive"))
 
     def from_schema(self, errors: Iterable[ValidationError]) -> Iterator[Violation]:
-        seen: set[tuple[str, str]] = set()
+        found: dict[tuple[str, str], Violation] = {}
         for error in errors:
             for violation in self._convert(error):
-                key = (violation.pointer, violation.rule)
-                if key not in seen:
-                    seen.add(key)
-                    yield violation
+                found.setdefault((violation.pointer, violation.rule), violation)
+        for (pointer, rule), violation in found.items():
+            # A value of the wrong type is one mistake: report its type, not also that it is no enum value.
+            if rule == "enum" and (pointer, "type") in found:
+                continue
+            yield violation
 
     def _convert(self, error: ValidationError) -> Iterator[Violation]:
         keyword = str(error.validator)

@@ -207,7 +207,7 @@ def _attribute_keys(params: Params) -> Iterator[Finding]:
             yield Finding(_pointer("Attributes", key), "a key of A-Z, a-z, 0-9, '-' and '_' only", repr(key))
 
 
-_SEGMENT_KEY = re.compile(r"(?:connect:)?[A-Za-z0-9_-]*")
+_SEGMENT_KEY = re.compile(r"connect:[A-Za-z0-9_-]+|[A-Za-z0-9_-]*")
 
 
 @rule(

@@ -316,3 +316,24 @@ def test_missing_schema_directory_says_how_to_fix(tmp_path: Any, monkeypatch: py
             contracts.validate_request("StartEmailContact", {})
     finally:
         contracts._schema_file.cache_clear()
+
+
+def test_dollar_anchors_the_end_of_input_as_in_ecma_262(rich_request: Make) -> None:
+    params = rich_request()
+    params["Attachments"][0]["FileName"] = "Rechnung.pdf\n"  # '^\P{C}*$': '\n' is a control character
+    assert rules_at("StartEmailContact", params) == {("/Attachments/0/FileName", "pattern")}
+    alias = {"IdentityManagementType": "CONNECT_MANAGED", "InboundCallsEnabled": True, "OutboundCallsEnabled": True}
+    assert rules_at("CreateInstance", {**alias, "InstanceAlias": "acme\n"}) == {("/InstanceAlias", "pattern")}
+    assert rules_at("CreateInstance", {**alias, "InstanceAlias": "acme"}) == set()
+
+
+def test_a_value_of_the_wrong_type_is_one_violation(rich_request: Make) -> None:
+    params = rich_request()
+    params["EmailMessage"]["MessageSourceType"] = 4711
+    assert rules_at("StartEmailContact", params) == {("/EmailMessage/MessageSourceType", "type")}
+
+
+@pytest.mark.parametrize("value", ["²", "١٢٣", "12.5.1"])
+def test_timestamp_strings_are_ascii_epoch_or_iso(value: str) -> None:
+    found = contracts.response_violations("DescribeContact", {"Contact": {"InitiationTimestamp": value}})
+    assert [(v.pointer, v.rule) for v in found] == [("/Contact/InitiationTimestamp", "format")]

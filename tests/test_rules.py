@@ -109,6 +109,13 @@ def test_start_email_contact_rule(rich_request: Make, rule_id: str) -> None:
     assert found("StartEmailContact", params) == {(pointer, rule_id)}
 
 
+@pytest.mark.parametrize("key", ["connect:", "other:Guide", "with space", "connect:Guide:x"])
+def test_segment_keys_that_are_refused(rich_request: Make, key: str) -> None:
+    params = rich_request()
+    params["SegmentAttributes"][key] = {"ValueString": "x"}
+    assert found("StartEmailContact", params) == {("/SegmentAttributes/" + key, "START-SEG-001")}
+
+
 @pytest.mark.parametrize(
     "value",
     [

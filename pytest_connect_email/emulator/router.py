@@ -41,7 +41,7 @@ def _compile(template: str) -> tuple[re.Pattern[str], int]:
         else:
             parts.append(re.escape(segment))
             literals += 1
-    return re.compile("/" + "/".join(p for p in parts if p) + "/?"), literals
+    return re.compile("/" + "/".join(p for p in parts if p)), literals
 
 
 @functools.cache

@@ -11,16 +11,20 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
+from botocore.serialize import create_serializer
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from pytest_connect_email import spec, strategies
 from pytest_connect_email.emulator import Emulator, RunningServer
+from pytest_connect_email.emulator.codec import HttpRequest
 
 from .conftest import make_client
 
@@ -160,8 +164,6 @@ def test_body_over_the_limit(emulator: Emulator, server: RunningServer, instance
     ),
 )
 def test_arbitrary_requests_never_get_a_5xx(emulator: Emulator, method: str, path: str, body: bytes) -> None:
-    from pytest_connect_email.emulator.codec import HttpRequest
-
     request = HttpRequest(method=method, raw_path=path, body=body, headers={})
     emulator.auth = False
     response = emulator.handle(request)
@@ -243,3 +245,25 @@ def test_serve_refuses_a_non_loopback_host() -> None:
     )
     assert result.returncode == 2
     assert "loopback only" in result.stderr
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+@pytest.mark.parametrize("operation", spec.OPERATIONS)
+def test_invalid_requests_from_the_fakes_get_a_4xx(emulator: Emulator, operation: str, data: st.DataObject) -> None:
+    """Serialise each invalid variant the way botocore would put it on the wire; expect a 4xx, never a 5xx."""
+    rule, params = data.draw(strategies.invalid_requests(operation))
+    op = spec.operation_model(operation)
+    try:
+        wire = create_serializer("rest-json", include_validation=False).serialize_to_request(params, op)
+    except (TypeError, ValueError, KeyError, AttributeError):  # botocore cannot even put it on the wire
+        return
+    split = urlsplit(wire["url_path"])
+    query = wire["query_string"]
+    pairs = [(k, str(v)) for k, v in query.items()] if isinstance(query, dict) else parse_qsl(split.query)
+    body = wire["body"] if isinstance(wire["body"], bytes) else str(wire["body"]).encode()
+    request = HttpRequest(
+        method=wire["method"], raw_path=split.path, query=pairs, headers=dict(wire["headers"]), body=body
+    )
+    response = emulator.handle(request, signed=False)
+    assert 400 <= response.status < 500, (rule, response.body)
