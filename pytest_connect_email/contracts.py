@@ -75,6 +75,8 @@ COMMON_ERRORS = frozenset(
         "UnknownOperationException",
         "UnrecognizedClientException",
         "ValidationError",
+        # An HTTP front door's answer to a body over its size limit (the emulator's quota too).
+        "RequestEntityTooLargeException",
     }
 )
 
