@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -40,3 +40,16 @@ def rich_request() -> Callable[..., dict[str, Any]]:
 @pytest.fixture
 def disassociate_request() -> dict[str, Any]:
     return copy.deepcopy(DISASSOCIATE)
+
+
+def strings(value: Any) -> Iterator[str]:
+    """Every string in a document, map keys included."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, sub in value.items():
+            yield str(key)
+            yield from strings(sub)
+    elif isinstance(value, list):
+        for item in value:
+            yield from strings(item)

@@ -18,6 +18,8 @@ from faker import Faker
 from pytest_connect_email import contracts, fakes, rules, spec
 from pytest_connect_email.fakes import OMIT, ConnectEmailProvider
 
+from .conftest import strings
+
 OPERATIONS = spec.OPERATIONS
 #: The operations whose every constraint and doc rule must be reached by an invalid case.
 MAIN = ("StartEmailContact", "DisassociateEmailAddressAlias")
@@ -90,19 +92,6 @@ def structures(view: fakes.SchemaView, node: dict[str, Any], value: Any, path: s
     elif target.get("type") == "array" and isinstance(value, list):
         for index, item in enumerate(value):
             yield from structures(view, target["items"], item, f"{path}/{index}")
-
-
-def strings(value: Any) -> Iterator[str]:
-    """Every string in a document, map keys included."""
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for key, sub in value.items():
-            yield str(key)
-            yield from strings(sub)
-    elif isinstance(value, list):
-        for item in value:
-            yield from strings(item)
 
 
 def rule_set(operation: str, request: dict[str, Any]) -> list[tuple[str, str]]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -12,6 +11,8 @@ from hypothesis import HealthCheck, Phase, find, given, settings
 from hypothesis import strategies as st
 
 from pytest_connect_email import contracts, fakes, rules, spec, strategies
+
+from .conftest import strings
 
 FAST = settings(
     max_examples=25,
@@ -24,18 +25,6 @@ SEARCH = settings(max_examples=200, deadline=None, database=None)
 #: For find() when any example will do: generation only, no shrinking of a large request.
 EXISTS = settings(max_examples=200, deadline=None, database=None, phases=[Phase.generate])
 EXAMPLE_DOMAIN = re.compile(r"(?:[a-z0-9-]+\.)*example\.(?:com|org|net)")
-
-
-def strings(value: Any) -> Iterator[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for key, sub in value.items():
-            yield str(key)
-            yield from strings(sub)
-    elif isinstance(value, list):
-        for item in value:
-            yield from strings(item)
 
 
 @pytest.mark.parametrize("operation", spec.OPERATIONS)

@@ -230,12 +230,16 @@ class Backend:
             raise not_found("instance", instance_id)
         return found
 
-    def _address(self, tx: Transaction, instance_id: str, address_id: str) -> dict[str, Any]:
+    def _child(self, tx: Transaction, kind: str, label: str, instance_id: str, ident: str) -> dict[str, Any]:
+        """A record that belongs to an instance; not found when it belongs to another one."""
         self._instance(tx, instance_id)
-        found = tx.get("email", address_id)
+        found = tx.get(kind, ident)
         if found is None or found["InstanceId"] != instance_id:
-            raise not_found("email address", address_id)
+            raise not_found(label, ident)
         return found
+
+    def _address(self, tx: Transaction, instance_id: str, address_id: str) -> dict[str, Any]:
+        return self._child(tx, "email", "email address", instance_id, address_id)
 
     @staticmethod
     def _address_by_value(tx: Transaction, instance_id: str, address: str) -> dict[str, Any] | None:
@@ -246,11 +250,7 @@ class Backend:
         return None
 
     def _contact(self, tx: Transaction, instance_id: str, contact_id: str) -> dict[str, Any]:
-        self._instance(tx, instance_id)
-        found = tx.get("contact", contact_id)
-        if found is None or found["InstanceId"] != instance_id:
-            raise not_found("contact", contact_id)
-        return found
+        return self._child(tx, "contact", "contact", instance_id, contact_id)
 
     @staticmethod
     def _public(record: Mapping[str, Any], *names: str) -> Result:
