@@ -110,6 +110,13 @@ def build_parser() -> argparse.ArgumentParser:
             default=None,
             help=f"schema directory (default: the one the validator reads, now {contracts.schema_dir()})",
         )
+    run = sub.add_parser(
+        "conformance",
+        help="run the shipped conformance suite (default target: the embedded emulator)",
+        description="Run the shipped conformance suite with pytest. Arguments after the command go to pytest, "
+        "e.g. --connect-mode live --connect-endpoint-url URL --connect-report report.json -n 2.",
+    )
+    run.add_argument("pytest_args", nargs=argparse.REMAINDER, help="arguments for pytest")
     serve = sub.add_parser("emulator", help="run the reference emulator").add_subparsers(dest="action", required=True)
     cmd = serve.add_parser(
         "serve",
@@ -170,7 +177,21 @@ def emulator_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def conformance(pytest_args: list[str]) -> int:
+    """Only the shipped suite is collected: its path is the one positional argument pytest gets."""
+    import pytest
+
+    suite = Path(__file__).resolve().parent / "conformance" / "conformance_checks.py"
+    # This package is imported already (this command lives in it), so pytest cannot assertion-rewrite it;
+    # the checks themselves are collected from their file and rewritten as usual.
+    quiet = ["-W", "ignore::pytest.PytestAssertRewriteWarning"]
+    return int(pytest.main(["-p", "connect_email", "--connect-conformance", *quiet, *pytest_args, str(suite)]))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["conformance"] and not {"-h", "--help"} & set(argv[1:2]):
+        return conformance(argv[1:])  # everything after the command belongs to pytest
     args = build_parser().parse_args(argv)
     if args.command == "schemas":
         directory = args.dir if args.dir is not None else contracts.schema_dir()
@@ -179,6 +200,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return schemas_check(directory)
     if args.command == "emulator":
         return emulator_serve(args)
+    if args.command == "conformance":
+        return conformance(args.pytest_args)
     return 2  # pragma: no cover - argparse refuses unknown commands
 
 

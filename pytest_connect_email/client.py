@@ -1,0 +1,99 @@
+"""Contract-checked boto3 clients: every request, response and error is held to the contracts.
+
+:func:`checked` registers two handlers on a ``connect`` client's event system:
+
+- ``provide-client-params``: the parameters are validated before botocore even builds the request
+  (unless the client is meant to send invalid requests on purpose);
+- ``after-call``: a successful answer must meet the response contract, an error answer the error
+  contract of the operation — on both transports, since the in-process emulator answers through the
+  same event chain.
+
+An answer that shows the endpoint does not implement the operation at all (an unknown route's 404 or
+501, ``UnknownOperationException``, a 404 whose code the operation does not model) raises
+:class:`EndpointNotImplemented` instead, so a conformance run can report "not implemented" rather
+than a contract failure. This module never imports pytest.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from pytest_connect_email import contracts
+
+#: Error codes with which endpoints say "no such operation here".
+NOT_IMPLEMENTED_CODES = frozenset(
+    {"UnknownOperationException", "NotImplemented", "NotImplementedException", "InvalidAction", "404", "501"}
+)
+
+
+class EndpointNotImplemented(Exception):
+    """The endpoint does not implement an operation; carries its answer."""
+
+    def __init__(self, operation: str, status: int, code: str, message: str) -> None:
+        self.operation, self.status, self.code, self.message = operation, status, code, message
+        short = " ".join(message.split())[:200]
+        super().__init__(
+            f"{operation} is not implemented by the endpoint: HTTP {status} {code or '(no code)'}: {short}"
+        )
+
+
+@dataclass
+class Exchange:
+    """The last answer a checked client received (for checks on the raw body)."""
+
+    operation: str = ""
+    status: int = 0
+    body: bytes = b""
+
+
+def _error_code(headers: Any, body: bytes) -> str:
+    code = str(headers.get("x-amzn-ErrorType") or headers.get("x-amzn-errortype") or "")
+    if not code:
+        try:
+            document = json.loads(body or b"{}")
+        except ValueError:
+            document = {}
+        if isinstance(document, dict):
+            code = str(document.get("__type") or document.get("code") or document.get("Code") or "")
+    return code.split(":", 1)[0].rsplit("#", 1)[-1].strip()
+
+
+def not_implemented(operation: str, status: int, code: str) -> bool:
+    """Whether an error answer means the endpoint lacks the operation (rather than refusing the call)."""
+    if code in NOT_IMPLEMENTED_CODES or status in (405, 501):
+        return True
+    return status == 404 and code not in contracts.error_codes(operation)
+
+
+def checked(client: Any, *, validate_requests: bool = True) -> Any:
+    """Hold a boto3 ``connect`` client to the contracts; returns the same client.
+
+    The last answer is kept on ``client.connect_email_last`` (an :class:`Exchange`).
+    """
+    last = Exchange()
+
+    def before(params: dict[str, Any], model: Any, **_: Any) -> None:
+        if validate_requests:
+            contracts.validate_request(model.name, params)
+
+    def after(http_response: Any, parsed: dict[str, Any], model: Any, **_: Any) -> None:
+        status = int(http_response.status_code)
+        body = http_response.content or b""
+        last.operation, last.status, last.body = model.name, status, body
+        if status < 300:
+            contracts.validate_response(model.name, parsed)
+            return
+        code = _error_code(http_response.headers, body)
+        if not code and isinstance(parsed, dict):  # e.g. an HTML 404 page: botocore names it by its status
+            code = str(parsed.get("Error", {}).get("Code", ""))
+        if not_implemented(model.name, status, code):
+            message = parsed.get("Error", {}).get("Message", "") if isinstance(parsed, dict) else ""
+            raise EndpointNotImplemented(model.name, status, code, message or body.decode("utf-8", "replace"))
+        contracts.validate_error(model.name, status, dict(http_response.headers), body)
+
+    client.meta.events.register("provide-client-params.connect", before)
+    client.meta.events.register("after-call.connect", after)
+    client.connect_email_last = last
+    return client

@@ -1,0 +1,60 @@
+"""The shipped conformance suite: a registry of checks with stable ids.
+
+Every check has an id (``DISASSOC-003``), the operation it exercises, and its source: the sentence of
+a reference page or the model constraint it verifies. Ids never change meaning once published; a
+changed check gets a new id. Checks are ordinary pytest tests in ``conformance_checks.py`` marked with
+:func:`check`; the plugin collects them with ``--connect-conformance``, reports each by id and gates
+the run against a baseline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+
+SUITE = Path(__file__).with_name("conformance_checks.py")
+MARKER = "connect_check"
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def all_checks() -> dict[str, Check]:
+    """Every shipped check by id (imports the suite module, which registers them)."""
+    import importlib.util
+
+    if not CHECKS:
+        spec = importlib.util.spec_from_file_location("pytest_connect_email_conformance_checks", SUITE)
+        if spec is None or spec.loader is None:  # pragma: no cover - the file ships with the package
+            raise ImportError(f"cannot load the conformance suite from {SUITE}")
+        spec.loader.exec_module(importlib.util.module_from_spec(spec))
+    return CHECKS
+
+
+@dataclass(frozen=True)
+class Check:
+    id: str
+    operation: str
+    source: str
+    title: str
+
+
+CHECKS: dict[str, Check] = {}
+
+
+def check(check_id: str, operation: str, source: str) -> Callable[[F], F]:
+    """Register a test function as the check ``check_id`` (duplicate ids are refused)."""
+
+    def register(func: F) -> F:
+        title = (func.__doc__ or func.__name__).strip().splitlines()[0]
+        entry = Check(check_id, operation, " ".join(source.split()), title)
+        if CHECKS.get(check_id, entry) != entry:  # the same module imported twice re-registers identical checks
+            raise ValueError(f"conformance check id {check_id!r} is registered twice")
+        CHECKS[check_id] = entry
+        marked: F = pytest.mark.connect_check(check_id, operation)(func)
+        return marked
+
+    return register

@@ -1,0 +1,23 @@
+"""pluggy hook specifications other plugins implement to extend pytest-connect-email."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+hookspec = pytest.hookspec
+
+
+@hookspec
+def pytest_connect_email_client(client: Any, mode: str, config: pytest.Config) -> None:
+    """Adjust a ``connect`` client the plugin made (register events, wrap calls), for every fixture client."""
+
+
+@hookspec
+def pytest_connect_email_checks(config: pytest.Config) -> list[str] | None:
+    """Return paths of extra check modules to collect with ``--connect-conformance``.
+
+    Their tests use :func:`pytest_connect_email.conformance.check` to carry stable ids, and are
+    reported and gated like the shipped checks.
+    """
