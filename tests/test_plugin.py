@@ -235,3 +235,62 @@ def test_conformance_under_xdist(pytester: pytest.Pytester) -> None:
     )
     assert result.ret == 0, result.stdout.str()
     assert {c["outcome"] for c in _report(report).values()} == {"passed"}
+
+
+def test_a_target_without_the_email_operations_is_reported_as_not_implemented(pytester: pytest.Pytester) -> None:
+    """Like moto's server: instances work, the email family does not exist there."""
+    pytester.makeconftest(
+        """
+        import pytest
+        from pytest_connect_email.emulator import Emulator
+
+        @pytest.fixture(scope="session")
+        def connect_emulator():
+            emulator = Emulator.create()
+            for name in list(emulator.backend._handlers):
+                if "Instance" not in name:
+                    del emulator.backend._handlers[name]
+            yield emulator
+        """
+    )
+    report = pytester.path / "report.json"
+    result = pytester.runpytest_subprocess("-p", "connect_email", "--connect-conformance", f"--connect-report={report}")
+    assert result.ret == 0, result.stdout.str()
+    checks = _report(report)
+    assert {c["outcome"] for c in checks.values()} == {"not implemented"}
+    assert "UnknownOperationException" in checks["ERR-001"]["detail"]
+    assert "not implemented" in report.with_suffix(".md").read_text(encoding="utf-8")
+    result.stdout.fnmatch_lines(["*ERR-001 not implemented: DescribeEmailAddress is not implemented by the endpoint*"])
+
+
+def test_plugin_hooks_adjust_clients_and_add_checks(pytester: pytest.Pytester) -> None:
+    extra = pytester.makepyfile(
+        extra_checks="""
+        from pytest_connect_email.conformance import check
+
+        @check("TEAM-001", "ListInstances", "our own rule: the instance list answers")
+        def test_team_rule(connect_client):
+            assert connect_client.list_instances()["InstanceSummaryList"] is not None
+        """
+    )
+    pytester.makeconftest(
+        f"""
+        SEEN = []
+
+        def pytest_connect_email_client(client, mode, config):
+            SEEN.append(mode)
+            client.meta.events.register("provide-client-params.connect", lambda **kw: SEEN.append(kw["model"].name))
+
+        def pytest_connect_email_checks(config):
+            return [{str(extra)!r}]
+
+        def pytest_sessionfinish(session):
+            assert SEEN[0] == "emulator" and "ListInstances" in SEEN, SEEN
+        """
+    )
+    report = pytester.path / "report.json"
+    result = pytester.runpytest_subprocess("-p", "connect_email", "--connect-conformance", f"--connect-report={report}")
+    assert result.ret == 0, result.stdout.str()
+    checks = _report(report)
+    assert checks["TEAM-001"]["outcome"] == "passed"
+    assert checks["TEAM-001"]["source"] == "our own rule: the instance list answers"
