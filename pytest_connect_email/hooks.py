@@ -18,6 +18,9 @@ def pytest_connect_email_client(client: Any, mode: str, config: pytest.Config) -
 def pytest_connect_email_checks(config: pytest.Config) -> list[str] | None:
     """Return paths of extra check modules to collect with ``--connect-conformance``.
 
+    Give paths outside the directories pytest collects anyway (a module inside ``testpaths`` is
+    collected by its name pattern, or not at all).
+
     Their tests use :func:`pytest_connect_email.conformance.check` to carry stable ids, and are
     reported and gated like the shipped checks.
     """

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import textwrap
 from typing import Any
 
 import pytest
@@ -264,14 +265,21 @@ def test_a_target_without_the_email_operations_is_reported_as_not_implemented(py
 
 
 def test_plugin_hooks_adjust_clients_and_add_checks(pytester: pytest.Pytester) -> None:
-    extra = pytester.makepyfile(
-        extra_checks="""
+    pytester.makeini("[pytest]\ntestpaths = tests\n")
+    pytester.mkdir("tests")
+    pytester.mkdir("team")
+    extra = pytester.path / "team" / "team_checks.py"
+    extra.write_text(
+        textwrap.dedent(
+            """
         from pytest_connect_email.conformance import check
 
         @check("TEAM-001", "ListInstances", "our own rule: the instance list answers")
         def test_team_rule(connect_client):
             assert connect_client.list_instances()["InstanceSummaryList"] is not None
         """
+        ),
+        encoding="utf-8",
     )
     pytester.makeconftest(
         f"""
