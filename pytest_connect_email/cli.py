@@ -117,6 +117,15 @@ def build_parser() -> argparse.ArgumentParser:
         "e.g. --connect-mode live --connect-endpoint-url URL --connect-report report.json -n 2.",
     )
     run.add_argument("pytest_args", nargs=argparse.REMAINDER, help="arguments for pytest")
+    tapes = sub.add_parser("cassettes", help="work with recorded cassettes").add_subparsers(
+        dest="action", required=True
+    )
+    lint_cmd = tapes.add_parser(
+        "lint",
+        help="fail on credentials, account ids, non-example addresses, malformed YAML or contract breaches",
+        description="Check cassettes (files, or folders searched for *.yaml/*.yml) before they are committed.",
+    )
+    lint_cmd.add_argument("paths", nargs="+", type=Path, help="cassette files or folders")
     serve = sub.add_parser("emulator", help="run the reference emulator").add_subparsers(dest="action", required=True)
     cmd = serve.add_parser(
         "serve",
@@ -177,6 +186,25 @@ def emulator_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cassettes_lint(paths: list[Path]) -> int:
+    from pytest_connect_email import cassettes
+
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml")))
+        elif path.exists():
+            files.append(path)
+        else:
+            print(f"{path}: no such file or folder", file=sys.stderr)
+            return 2
+    findings = [finding for file in files for finding in cassettes.lint(file)]
+    for finding in findings:
+        print(finding)
+    print(f"{len(files)} cassette(s) checked, {len(findings)} finding(s)")
+    return 1 if findings else 0
+
+
 def conformance(pytest_args: list[str]) -> int:
     """Only the shipped suite is collected: its path is the one positional argument pytest gets."""
     import pytest
@@ -202,6 +230,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return emulator_serve(args)
     if args.command == "conformance":
         return conformance(args.pytest_args)
+    if args.command == "cassettes":
+        return cassettes_lint(args.paths)
     return 2  # pragma: no cover - argparse refuses unknown commands
 
 

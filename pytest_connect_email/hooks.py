@@ -24,3 +24,12 @@ def pytest_connect_email_checks(config: pytest.Config) -> list[str] | None:
     Their tests use :func:`pytest_connect_email.conformance.check` to carry stable ids, and are
     reported and gated like the shipped checks.
     """
+
+
+@hookspec
+def pytest_connect_email_scrub(request: dict[str, Any], response: dict[str, Any], operation: str) -> None:
+    """Scrub more before a cassette is written: change ``response`` (a vcrpy response dict) in place.
+
+    Called for every interaction after the built-in scrubbing (credentials, account ids, sensitive
+    members); ``request`` is a plain dict (method, uri, headers, body) of the scrubbed request.
+    """

@@ -13,19 +13,21 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hashlib
 import json
 import uuid
 import zlib
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 
 from pytest_connect_email import __version__
 
 MODES = ("emulator", "live", "replay", "record")
+RECORD_MODES = ("once", "new_episodes", "all", "none")
 CHECK_PROPERTY = "connect_check"
 
 
@@ -41,6 +43,10 @@ class Settings:
     baseline: Path | None
     write_baseline: Path | None
     email_domain: str
+    cassette_dir: Path
+    record_mode: str
+    record_accounts: tuple[str, ...]
+    cassette_strict: bool
 
 
 @dataclass
@@ -64,6 +70,7 @@ class Run:
 
 SETTINGS = pytest.StashKey[Settings]()
 RUN = pytest.StashKey[Run]()
+CASSETTE = pytest.StashKey[Any]()  # cassettes.CassetteState, made in record and replay modes
 
 
 # -- options ---------------------------------------------------------------------------------------
@@ -99,6 +106,29 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     _option(group, parser, "--connect-report", "write the conformance report as JSON here, Markdown beside it")
     _option(group, parser, "--connect-baseline", "file of known failing check ids (reason, optional expiry)")
     _option(group, parser, "--connect-write-baseline", "write the current failures as a new baseline file here")
+    _option(group, parser, "--connect-cassette-dir", "where cassettes live (default: cassettes/ under the rootdir)")
+    _option(
+        group,
+        parser,
+        "--connect-record-mode",
+        "vcrpy record mode in record mode: once (default), new_episodes, all, none",
+        choices=RECORD_MODES,
+    )
+    _option(
+        group,
+        parser,
+        "--connect-record-accounts",
+        "comma-separated AWS account ids that record mode may record against (loopback endpoints need none)",
+    )
+    _option(
+        group,
+        parser,
+        "--connect-cassette-strict",
+        "fail a replayed test that did not play every recorded interaction",
+        "bool",
+        action="store_true",
+        default=None,
+    )
 
 
 def _value(config: pytest.Config, name: str, default: Any = None) -> Any:
@@ -112,6 +142,9 @@ def _settings(config: pytest.Config) -> Settings:
     mode = str(_value(config, "connect_mode", "emulator"))
     if mode not in MODES:
         raise pytest.UsageError(f"connect_mode = {mode!r}: choose one of {', '.join(MODES)}")
+    record_mode = str(_value(config, "connect_record_mode", "once"))
+    if record_mode not in RECORD_MODES:
+        raise pytest.UsageError(f"connect_record_mode = {record_mode!r}: choose one of {', '.join(RECORD_MODES)}")
     seed_text = str(_value(config, "connect_seed", "0"))
     try:
         seed = int(seed_text)
@@ -131,6 +164,12 @@ def _settings(config: pytest.Config) -> Settings:
         baseline=Path(paths["connect_baseline"]) if paths["connect_baseline"] else None,
         write_baseline=Path(paths["connect_write_baseline"]) if paths["connect_write_baseline"] else None,
         email_domain=str(_value(config, "connect_email_domain", "example.com")),
+        cassette_dir=Path(str(_value(config, "connect_cassette_dir", config.rootpath / "cassettes"))),
+        record_mode=str(_value(config, "connect_record_mode", "once")),
+        record_accounts=tuple(
+            a.strip() for a in str(_value(config, "connect_record_accounts", "")).split(",") if a.strip()
+        ),
+        cassette_strict=bool(_value(config, "connect_cassette_strict", False)),
     )
 
 
@@ -143,17 +182,16 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "connect_check(id, operation): a conformance check with a stable id")
     settings = _settings(config)
-    if settings.mode in ("replay", "record"):
-        raise pytest.UsageError(
-            f"--connect-mode {settings.mode} needs cassettes, which this version of pytest-connect-email does not "
-            "support yet; use --connect-mode emulator (offline) or live"
-        )
     config.stash[SETTINGS] = settings
     run = Run()
     if settings.baseline is not None:
         run.baseline = load_baseline(settings.baseline)
     config.stash[RUN] = run
     config.pluginmanager.register(_Recorder(config), "connect-email-recorder")
+    if settings.mode in ("record", "replay"):
+        from pytest_connect_email.cassettes import CassetteState
+
+        config.stash[CASSETTE] = CassetteState()
     if settings.conformance:
         from pytest_connect_email.conformance import SUITE
 
@@ -410,9 +448,15 @@ def connect_settings(pytestconfig: pytest.Config) -> Settings:
 
 @pytest.fixture(scope="session")
 def connect_emulator(connect_settings: Settings) -> Iterator[Any]:
-    """The in-process reference emulator (emulator mode only; skips otherwise)."""
-    if connect_settings.mode != "emulator":
-        pytest.skip(f"connect_emulator exists in emulator mode only (mode is {connect_settings.mode})")
+    """The reference emulator: in-process in emulator mode, the recording target in record mode
+    without an endpoint; skips otherwise."""
+    embedded = connect_settings.mode == "emulator" or (
+        connect_settings.mode == "record" and not connect_settings.endpoint_url
+    )
+    if not embedded:
+        pytest.skip(
+            f"connect_emulator exists only when the embedded emulator is the target (mode {connect_settings.mode})"
+        )
     from pytest_connect_email.emulator import Config, Emulator
 
     emulator = Emulator.create(config=Config(region=connect_settings.region))
@@ -429,18 +473,35 @@ def connect_client_factory(request: pytest.FixtureRequest, connect_settings: Set
 
     from pytest_connect_email.client import checked
 
+    mode = connect_settings.mode
+    local = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+
     def make(validate_requests: bool = True) -> Any:
         options: dict[str, Any] = {"region_name": connect_settings.region}
         boto_config = BotoConfig(parameter_validation=validate_requests)
-        if connect_settings.mode == "emulator":
+        if mode == "emulator":
             emulator = request.getfixturevalue("connect_emulator")
-            options.update(aws_access_key_id="testing", aws_secret_access_key="testing")
             client = emulator.attach(
-                boto3.client("connect", endpoint_url="http://connect-email.emulator", config=boto_config, **options)
+                boto3.client(
+                    "connect", endpoint_url="http://connect-email.emulator", config=boto_config, **options, **local
+                )
             )
+        elif mode == "replay":  # vcrpy answers; the endpoint is never contacted
+            client = boto3.client(
+                "connect", endpoint_url="http://connect-email.replay", config=boto_config, **options, **local
+            )
+        elif mode == "record" and not connect_settings.endpoint_url:  # record the emulator over loopback HTTP
+            url = request.getfixturevalue("_connect_recording_server").url
+            client = boto3.client("connect", endpoint_url=url, config=boto_config, **options, **local)
         else:
+            if mode == "record":
+                _guard_recording(connect_settings, request.config)
             client = boto3.client("connect", endpoint_url=connect_settings.endpoint_url, config=boto_config, **options)
         checked(client, validate_requests=validate_requests)
+        if mode in ("record", "replay"):
+            from pytest_connect_email.cassettes import wire_client
+
+            wire_client(client, request.config.stash[CASSETTE], replay=mode == "replay")
         request.config.pluginmanager.hook.pytest_connect_email_client(
             client=client, mode=connect_settings.mode, config=request.config
         )
@@ -450,20 +511,68 @@ def connect_client_factory(request: pytest.FixtureRequest, connect_settings: Set
 
 
 @pytest.fixture(scope="session")
+def _connect_recording_server(connect_emulator: Any) -> Iterator[Any]:
+    with connect_emulator.serve() as server:
+        yield server
+
+
+def _guard_recording(settings: Settings, config: pytest.Config) -> None:
+    """Record mode against anything but loopback needs an account the user allowed."""
+    from urllib.parse import urlsplit
+
+    host = urlsplit(settings.endpoint_url or "").hostname
+    if host in ("127.0.0.1", "localhost", "::1"):
+        return
+    import boto3
+
+    try:
+        account = str(
+            boto3.client("sts", region_name=settings.region, endpoint_url=None).get_caller_identity()["Account"]
+        )
+    except Exception as exc:
+        pytest.exit(f"--connect-mode record: cannot tell which AWS account this is ({exc}); refusing to record", 4)
+    if account not in settings.record_accounts:
+        pytest.exit(
+            f"--connect-mode record refuses to record AWS account {account}: it is not in --connect-record-accounts "
+            f"(ini connect_record_accounts). Add it there if it is a sandbox account.",
+            4,
+        )
+
+
+@pytest.fixture(scope="session")
 def connect_client(connect_client_factory: Callable[..., Any]) -> Any:
     """A boto3 Connect client wired to the mode; every request, response and error is contract-checked."""
     return connect_client_factory()
 
 
-@pytest.fixture(scope="session")
-def connect_instance_id(connect_settings: Settings, connect_client: Any) -> Iterator[str]:
+def _instance_scope(fixture_name: str, config: pytest.Config) -> Literal["function", "session"]:
+    # With cassettes every test makes its own instance, so each cassette stands alone (and -k works).
+    return "function" if config.stash[SETTINGS].mode in ("record", "replay") else "session"
+
+
+def _names(request: pytest.FixtureRequest) -> Callable[[], str]:
+    """Unique-looking names: random live, but reproducible with cassettes (seed, test id, counter),
+    so that a replayed test sends exactly the requests it recorded."""
+    settings = request.config.stash[SETTINGS]
+    if settings.mode not in ("record", "replay"):
+        return lambda: uuid.uuid4().hex[:16]
+    counter = iter(range(1_000_000))
+    # The cassette's identity (module and test name), not the node id, which depends on the rootdir.
+    key = f"{settings.seed}:{Path(str(request.node.path)).stem}:{request.node.name}"
+    return lambda: hashlib.sha256(f"{key}:{next(counter)}".encode()).hexdigest()[:16]
+
+
+@pytest.fixture(scope=_instance_scope)
+def connect_instance_id(
+    request: pytest.FixtureRequest, connect_settings: Settings, connect_client: Any
+) -> Iterator[str]:
     """``--connect-instance-id``, or an instance this run creates and deletes at the end."""
     if connect_settings.instance_id:
         yield connect_settings.instance_id
         return
     created = connect_client.create_instance(
         IdentityManagementType="CONNECT_MANAGED",
-        InstanceAlias=f"ce-{uuid.uuid4().hex[:12]}",
+        InstanceAlias=f"ce-{_names(request)()[:12]}",
         InboundCallsEnabled=True,
         OutboundCallsEnabled=True,
     )
@@ -487,13 +596,14 @@ class EmailAddress:
 
 @pytest.fixture
 def email_address(
-    connect_client: Any, connect_instance_id: str, connect_settings: Settings
+    request: pytest.FixtureRequest, connect_client: Any, connect_instance_id: str, connect_settings: Settings
 ) -> Iterator[Callable[..., EmailAddress]]:
     """Factory: ``email_address()`` creates an address of the instance; all are deleted at teardown."""
     made: list[EmailAddress] = []
+    names = _names(request)
 
     def create(local_part: str | None = None, **extra: Any) -> EmailAddress:
-        address = f"{local_part or 'ce-' + uuid.uuid4().hex[:16]}@{connect_settings.email_domain}"
+        address = f"{local_part or 'ce-' + names()}@{connect_settings.email_domain}"
         answer = connect_client.create_email_address(InstanceId=connect_instance_id, EmailAddress=address, **extra)
         item = EmailAddress(str(answer["EmailAddressId"]), address, str(answer["EmailAddressArn"]))
         made.append(item)
@@ -531,3 +641,29 @@ def connect_fake(request: pytest.FixtureRequest, connect_settings: Settings) -> 
     fake.add_provider(ConnectEmailProvider)
     fake.seed_instance(connect_settings.seed ^ zlib.crc32(request.node.nodeid.encode()))
     return fake
+
+
+@pytest.fixture(autouse=True)
+def _connect_cassette(request: pytest.FixtureRequest) -> Iterator[None]:
+    """In record and replay modes, one cassette per test: ``<dir>/<test module>/<test name>.yaml``."""
+    settings = request.config.stash[SETTINGS]
+    if settings.mode not in ("record", "replay"):
+        yield
+        return
+    from pytest_connect_email import cassettes
+
+    module = Path(str(request.node.path)).stem
+    path = cassettes.cassette_path(settings.cassette_dir, module, request.node.name)
+    hook = request.config.pluginmanager.hook.pytest_connect_email_scrub
+    state: cassettes.CassetteState = request.config.stash[CASSETTE]
+    replay = settings.mode == "replay"
+    record_mode = "none" if replay else settings.record_mode
+    with state.use(path, record_mode=record_mode, extra=hook, nodeid=request.node.nodeid):
+        yield
+        if replay and settings.cassette_strict and state.cassette is not None and not state.cassette.all_played:
+            unplayed = len(state.cassette) - len(state.cassette.play_counts)
+            pytest.fail(
+                f"{path}: {unplayed} recorded interaction(s) were not played (--connect-cassette-strict); "
+                "the cassette is stale: record it again with --connect-mode record --connect-record-mode all",
+                pytrace=False,
+            )

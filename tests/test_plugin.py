@@ -100,13 +100,6 @@ def test_ini_options_are_read(pytester: pytest.Pytester) -> None:
     pytester.runpytest("-p", "connect_email").assert_outcomes(passed=1)
 
 
-@pytest.mark.parametrize("mode", ["replay", "record"])
-def test_cassette_modes_are_not_available_yet(pytester: pytest.Pytester, mode: str) -> None:
-    result = pytester.runpytest("-p", "connect_email", f"--connect-mode={mode}")
-    assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines([f"*--connect-mode {mode} needs cassettes*"])
-
-
 def test_fixtures_check_contracts_and_clean_up_after_failures(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         """

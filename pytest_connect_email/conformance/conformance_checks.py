@@ -507,8 +507,12 @@ def test_destination_must_belong_to_the_instance(
     "Concurrent operations: This API uses distributed locking, so concurrent operations on the same email addresses "
     "may be temporarily blocked.",
 )
-def test_concurrent_alias_mutations(connect_client: Any, connect_instance_id: str, alias_pair: Any) -> None:
+def test_concurrent_alias_mutations(
+    connect_client: Any, connect_instance_id: str, alias_pair: Any, connect_settings: Any
+) -> None:
     """Concurrent associate/disassociate calls on one pair leave a consistent state; losers answer 409."""
+    if connect_settings.mode in ("record", "replay"):
+        pytest.skip("a cassette keeps answers, not the interleaving of concurrent calls: run CONC-001 live")
     primary, alias = alias_pair
     codes: list[str] = []
     guard = threading.Lock()
@@ -523,6 +527,8 @@ def test_concurrent_alias_mutations(connect_client: Any, connect_instance_id: st
                 outcome = "ok"
             except ClientError as exc:
                 outcome = str(exc.response["Error"]["Code"])
+            except Exception as exc:  # reported below, not lost with the thread
+                outcome = f"{type(exc).__name__}: {exc}"
             with guard:
                 codes.append(outcome)
 

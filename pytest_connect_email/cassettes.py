@@ -1,0 +1,517 @@
+"""vcrpy wiring for Connect traffic: scrubbed recording, indexed replay, atomic files, and lint.
+
+- **Recording** goes through vcrpy. Requests are scrubbed as they are recorded
+  (``before_record_request``); responses are scrubbed when the cassette is saved
+  (``before_save_interaction``, where the request that tells the operation is at hand), so nothing
+  unscrubbed touches disk. Files are written to a temporary name and renamed into place.
+- **Matching** fits rest-json: method, path and query (without ``clientToken``), and the JSON body
+  compared as data without ``ClientToken``. Live requests are scrubbed the same deterministic way
+  before matching, so they meet their recorded twins.
+- **Replay** uses :class:`IndexedCassette`, which finds candidates through a dictionary keyed by
+  the match key instead of vcrpy's scan over every interaction, so the cost per replayed request
+  stays flat as cassettes grow. The same request made twice plays the recorded answers in order.
+- **Lint** (:func:`lint`) checks cassettes for credentials, account ids, addresses outside the
+  example domains (after decoding base64 and binary blocks), malformed YAML, foreign APIs and
+  contract breaches.
+
+This module imports vcrpy; the plugin imports it only in the record and replay modes.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+import copy
+import json
+import os
+import re
+import tempfile
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import yaml
+from vcr.cassette import Cassette
+from vcr.persisters.filesystem import CassetteNotFoundError
+from vcr.request import Request
+from vcr.serialize import deserialize, serialize
+
+from pytest_connect_email import contracts, scrub, spec
+from pytest_connect_email.emulator import codec, router
+from pytest_connect_email.emulator.errors import ProtocolError
+
+VOLATILE_BODY = frozenset({"ClientToken"})
+VOLATILE_QUERY = frozenset({"clientToken"})
+
+
+class CassetteError(Exception):
+    """A cassette that cannot be used; the message says which file, where, and what to do."""
+
+
+# -- operations and documents ----------------------------------------------------------------------
+
+
+def operation_of(method: str, uri: str) -> str | None:
+    found = router.match(method, urlsplit(uri).path)
+    return found[0] if found and found[0] in spec.OPERATIONS else None
+
+
+def _json(body: Any) -> Any:
+    if body is None or body == b"" or body == "":
+        return None
+    if isinstance(body, (bytes, bytearray)):
+        body = bytes(body).decode("utf-8", "replace")
+    try:
+        return json.loads(body)
+    except (TypeError, ValueError):
+        return None
+
+
+def _encode(document: Any) -> bytes:
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+# -- scrubbing hooks -------------------------------------------------------------------------------
+
+
+ExtraScrub = Callable[[dict[str, Any], dict[str, Any], str], None]
+
+
+@dataclass
+class Scrubbing:
+    """The scrubbing of one cassette: a deterministic :class:`~.scrub.Scrubber` plus user hooks."""
+
+    scrubber: scrub.Scrubber
+    extra: ExtraScrub | None = None
+
+    def request(self, request: Request) -> Request:
+        """A scrubbed copy of a vcrpy request (recording, and matching of live requests)."""
+        clean = copy.deepcopy(request)
+        split = urlsplit(clean.uri)
+        query = urlencode(scrub.scrub_query(parse_qsl(split.query, keep_blank_values=True)))
+        clean.uri = scrub.scrub_account_ids(urlunsplit((split.scheme, split.netloc, split.path, query, "")))
+        for name in [n for n in clean.headers if scrub.SCRUB_NAME.search(n)]:
+            del clean.headers[name]
+        operation = operation_of(clean.method, clean.uri)
+        document = _json(clean.body)
+        if operation is not None and isinstance(document, dict):
+            schema = contracts.load_schema(operation, "request")
+            clean.body = _encode(self.scrubber.scrub(schema, document, learn=True))
+        return clean
+
+    def response(self, request: Request, response: dict[str, Any]) -> dict[str, Any]:
+        """A scrubbed copy of a vcrpy response dict (at save time)."""
+        clean = copy.deepcopy(response)
+        clean["headers"] = scrub.scrub_headers(clean.get("headers", {}))
+        operation = operation_of(request.method, request.uri)
+        body = clean.get("body", {}).get("string")
+        document = _json(body)
+        if operation is not None and document is not None:
+            status = int(clean.get("status", {}).get("code", 200))
+            schema = _answer_schema(operation, status, clean["headers"], document)
+            scrubbed = self.scrubber.scrub(schema, document) if schema else scrub_strings(document)
+            clean["body"]["string"] = _encode(scrubbed)
+        elif isinstance(body, (bytes, str)):
+            text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+            clean["body"]["string"] = scrub.scrub_account_ids(text).encode("utf-8")
+        if self.extra is not None:
+            self.extra(_as_plain(request), clean, operation or "")
+        return clean
+
+    def save_hook(self) -> Callable[[Request, dict[str, Any]], tuple[Request, dict[str, Any]]]:
+        def hook(request: Request, response: dict[str, Any]) -> tuple[Request, dict[str, Any]]:
+            return request, self.response(request, response)
+
+        return hook
+
+
+def scrub_strings(document: Any) -> Any:
+    if isinstance(document, str):
+        return scrub.scrub_account_ids(document)
+    if isinstance(document, list):
+        return [scrub_strings(v) for v in document]
+    if isinstance(document, dict):
+        return {k: scrub_strings(v) for k, v in document.items()}
+    return document
+
+
+def _answer_schema(operation: str, status: int, headers: Mapping[str, Any], document: Any) -> dict[str, Any] | None:
+    if status < 300:
+        return contracts.load_schema(operation, "response")
+    code = client_error_code(headers, document)
+    return contracts.load_schema(operation, "error", code) if code in contracts.error_codes(operation) else None
+
+
+def client_error_code(headers: Mapping[str, Any], document: Any) -> str:
+    lowered = {str(k).lower(): v for k, v in headers.items()}
+    value = lowered.get("x-amzn-errortype", "")
+    if isinstance(value, list):
+        value = value[0] if value else ""
+    if not value and isinstance(document, dict):
+        value = document.get("__type") or document.get("code") or ""
+    return str(value).split(":", 1)[0].rsplit("#", 1)[-1]
+
+
+def _as_plain(request: Request) -> dict[str, Any]:
+    return {"method": request.method, "uri": request.uri, "headers": dict(request.headers), "body": request.body}
+
+
+# -- matching --------------------------------------------------------------------------------------
+
+
+def match_key(request: Request) -> tuple[str, str, str, str]:
+    """What two requests must share to match: method, path, query and body, without volatile members."""
+    split = urlsplit(request.uri)
+    query = sorted((k, v) for k, v in parse_qsl(split.query, keep_blank_values=True) if k not in VOLATILE_QUERY)
+    document = _json(request.body)
+    if isinstance(document, dict):
+        document = {k: v for k, v in document.items() if k not in VOLATILE_BODY}
+        body = json.dumps(document, sort_keys=True, ensure_ascii=False)
+    else:
+        body = (
+            (request.body or b"").decode("utf-8", "replace")
+            if isinstance(request.body, bytes)
+            else str(request.body or "")
+        )
+    return request.method.upper(), split.path, urlencode(query), body
+
+
+def rest_json_matcher(r1: Request, r2: Request) -> None:
+    """A vcrpy matcher: raises AssertionError naming what differs."""
+    k1, k2 = match_key(r1), match_key(r2)
+    if k1 != k2:
+        parts = ("method", "path", "query", "body")
+        raise AssertionError(", ".join(f"{p} differs" for p, a, b in zip(parts, k1, k2, strict=True) if a != b))
+
+
+class IndexedCassette(Cassette):  # type: ignore[misc]  # vcrpy ships no type hints
+    """A vcrpy cassette whose lookups go through a dict keyed by :func:`match_key`."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._by_key: dict[tuple[str, str, str, str], list[int]] = {}
+        self._lock = threading.RLock()  # tests may call from several threads at once
+
+    def append(self, request: Request, response: dict[str, Any]) -> None:
+        with self._lock:
+            before = len(self.data)
+            super().append(request, response)
+            if len(self.data) > before:
+                self._by_key.setdefault(match_key(self.data[-1][0]), []).append(before)
+
+    def play_response(self, request: Request) -> Any:
+        with self._lock:
+            return super().play_response(request)
+
+    def _responses(self, request: Request) -> Iterator[tuple[int, dict[str, Any]]]:
+        request = self._before_record_request(request)
+        if not request:
+            return
+        for index in self._by_key.get(match_key(request), ()):
+            yield index, self.data[index][1]
+
+    def closest(self, request: Request) -> tuple[Request | None, str]:
+        """The recorded request nearest to ``request`` and what differs (for error messages)."""
+        wanted = match_key(self._before_record_request(request))
+        best: tuple[int, Request | None, str] = (-1, None, "the cassette is empty")
+        for recorded, _ in self.data:
+            key = match_key(recorded)
+            same = sum(a == b for a, b in zip(key, wanted, strict=True))
+            if same > best[0]:
+                best = (same, recorded, _difference(key, wanted))
+        return best[1], best[2]
+
+
+def _difference(recorded: tuple[str, ...], wanted: tuple[str, ...]) -> str:
+    names = ("method", "path", "query", "body")
+    out = []
+    for name, a, b in zip(names, recorded, wanted, strict=True):
+        if a == b:
+            continue
+        if name == "body":
+            old, new = _json(a) or {}, _json(b) or {}
+            if isinstance(old, dict) and isinstance(new, dict):
+                keys = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+                out.append(f"body members differ: {', '.join(keys)}")
+                continue
+        out.append(f"{name}: recorded {a[:120]!r}, now {b[:120]!r}")
+    return "; ".join(out) or "nothing (it was already played)"
+
+
+# -- files -----------------------------------------------------------------------------------------
+
+
+class AtomicPersister:
+    """Loads cassettes with clear errors; saves through a temporary file and a rename."""
+
+    @staticmethod
+    def load_cassette(cassette_path: str | Path, serializer: Any) -> Any:
+        path = Path(cassette_path)
+        if not path.is_file():
+            raise CassetteNotFoundError()
+        text = path.read_text(encoding="utf-8", errors="strict")
+        if not text.strip():
+            raise CassetteNotFoundError()
+        check_yaml(path, text)
+        try:
+            requests, responses = deserialize(text, serializer)
+        except Exception as exc:
+            raise CassetteError(f"{path}: not a vcrpy cassette ({exc}); delete it and record again") from None
+        for request in requests:
+            if operation_of(request.method, request.uri) is None:
+                raise CassetteError(
+                    f"{path}: {request.method} {urlsplit(request.uri).path} is no Amazon Connect email operation; "
+                    "this cassette belongs to another API — point --connect-cassette-dir elsewhere or record again"
+                )
+        return requests, responses
+
+    @staticmethod
+    def save_cassette(cassette_path: str | Path, cassette_dict: dict[str, Any], serializer: Any) -> None:
+        path = Path(cassette_path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        data = serialize(cassette_dict, serializer)
+        fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(data)
+            os.replace(temporary, path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+
+
+def check_yaml(path: Path, text: str) -> Any:
+    try:
+        return yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else "somewhere"
+        raise CassetteError(
+            f"{path}: malformed YAML at {where}: {exc.problem}; the cassette is corrupt or truncated — "
+            "delete it and record again"
+        ) from None
+    except yaml.YAMLError as exc:
+        raise CassetteError(f"{path}: malformed YAML: {exc}; delete it and record again") from None
+
+
+def cassette_path(directory: Path, module: str, test_name: str) -> Path:
+    safe = re.sub(r"[^A-Za-z0-9_.\-\[\]]+", "_", test_name)
+    return directory / module / f"{safe}.yaml"
+
+
+# -- lint ------------------------------------------------------------------------------------------
+
+_ACCESS_KEY = re.compile(r"\b(?:AKIA|ASIA|AIDA|AROA)[A-Z0-9]{16}\b")
+_SIGNATURE = re.compile(r"Signature=[0-9a-f]{64}|X-Amz-Signature=[0-9a-f]+|X-Amz-Credential=", re.I)
+_SECRET = re.compile(r"(?i)(?:secret|session|security)[_-]?(?:access)?[_-]?(?:key|token)\W{0,4}[A-Za-z0-9/+=]{16,}")
+# Twelve digits on their own: not inside a longer number, nor the last group of a UUID.
+_ACCOUNT = re.compile(r"(?<![0-9A-Fa-f-])\d{12}(?![0-9A-Fa-f])")
+_EMAIL = re.compile(r"[A-Za-z0-9._%+'-]+@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)")
+_B64 = re.compile(r"[A-Za-z0-9+/]{16,}={0,2}")
+
+
+@dataclass(frozen=True)
+class Finding:
+    path: str
+    where: str
+    problem: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.where}: {self.problem}"
+
+
+def _texts(value: Any, where: str) -> Iterator[tuple[str, str]]:
+    """Every text in a loaded cassette, binary blocks decoded, base64-looking strings decoded too."""
+    if isinstance(value, bytes):
+        text = value.decode("utf-8", "replace")
+        yield where, text
+        yield from _decoded(text, where)
+    elif isinstance(value, str):
+        yield where, value
+        yield from _decoded(value, where)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield f"{where}.{key}", str(key)
+            yield from _texts(item, f"{where}.{key}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _texts(item, f"{where}[{index}]")
+
+
+def _decoded(text: str, where: str) -> Iterator[tuple[str, str]]:
+    for chunk in _B64.findall(text):
+        try:
+            raw = base64.b64decode(chunk + "=" * (-len(chunk) % 4), validate=True)
+        except (binascii.Error, ValueError):
+            continue
+        decoded = raw.decode("utf-8", "ignore")
+        if decoded and sum(c.isprintable() for c in decoded) >= 0.9 * len(decoded):
+            yield f"{where} (base64-decoded)", decoded
+
+
+def lint(path: Path) -> list[Finding]:
+    """Everything wrong with one cassette file."""
+    name = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return [Finding(name, "file", f"cannot read it: {exc}")]
+    try:
+        loaded = check_yaml(path, text)
+    except CassetteError as exc:
+        return [Finding(name, "yaml", str(exc).split(": ", 1)[1])]
+    if not isinstance(loaded, dict) or not isinstance(loaded.get("interactions"), list):
+        return [Finding(name, "yaml", "not a vcrpy cassette (no 'interactions' list)")]
+    found: list[Finding] = []
+    for where, value in _texts(loaded, "cassette"):
+        if _ACCESS_KEY.search(value):
+            found.append(Finding(name, where, "an AWS access key id"))
+        if _SIGNATURE.search(value):
+            found.append(Finding(name, where, "a SigV4 signature or credential scope"))
+        if _SECRET.search(value):
+            found.append(Finding(name, where, "something that looks like a secret key or session token"))
+        for account in _ACCOUNT.findall(value):
+            if account != scrub.FAKE_ACCOUNT_ID:
+                found.append(Finding(name, where, f"a 12-digit account id ({account[:4]}********)"))
+        for domain in _EMAIL.findall(value):
+            lowered = domain.lower()
+            if not any(lowered == d or lowered.endswith("." + d) for d in scrub.EXAMPLE_DOMAINS):
+                found.append(Finding(name, where, f"an email address outside the example domains (@{domain})"))
+    for index, interaction in enumerate(loaded["interactions"]):
+        found.extend(_lint_contracts(name, index, interaction))
+    unique: dict[tuple[str, str, str], Finding] = {}
+    for item in found:
+        unique.setdefault((item.path, item.where.replace(" (base64-decoded)", ""), item.problem), item)
+    return list(unique.values())
+
+
+def _lint_contracts(name: str, index: int, interaction: Any) -> Iterator[Finding]:
+    where = f"interactions[{index}]"
+    try:
+        request, response = interaction["request"], interaction["response"]
+        method, uri = str(request["method"]), str(request["uri"])
+    except (KeyError, TypeError):
+        yield Finding(name, where, "not a request/response pair")
+        return
+    found = router.match(method, urlsplit(uri).path)
+    if found is None or found[0] not in spec.OPERATIONS:
+        yield Finding(name, where, f"{method} {urlsplit(uri).path} is no Amazon Connect email operation")
+        return
+    operation, labels = found
+    body = request.get("body") or b""
+    body = body.get("string", b"") if isinstance(body, dict) else body
+    http = codec.HttpRequest(
+        method=method,
+        raw_path=urlsplit(uri).path,
+        query=parse_qsl(urlsplit(uri).query, keep_blank_values=True),
+        body=body.encode() if isinstance(body, str) else bytes(body or b""),
+    )
+    try:
+        params = codec.parse_request(spec.operation_model(operation), http, labels)
+    except ProtocolError as exc:
+        yield Finding(name, where, f"{operation} request cannot be read: {exc.message}")
+        return
+    answer = response.get("body", {}).get("string", b"")
+    status = int(response.get("status", {}).get("code", 200))
+    # A request that breaks its contract is what a negative check sends: fine when the endpoint refused
+    # it (4xx), a finding when the recording shows it accepted.
+    if status < 400:
+        for violation in contracts.request_violations(operation, params):
+            yield Finding(
+                name,
+                f"{where}.request{violation.pointer}",
+                f"{operation} request breaks [{violation.rule}] yet succeeded",
+            )
+    headers = {k: (v[0] if isinstance(v, list) and v else v) for k, v in (response.get("headers") or {}).items()}
+    if status < 300:
+        violations = contracts.response_violations(operation, answer or b"{}")
+    else:
+        _, violations = contracts.error_violations(operation, status, headers, answer or b"{}")
+    for violation in violations:
+        yield Finding(name, f"{where}.response{violation.pointer}", f"{operation} answer breaks [{violation.rule}]")
+
+
+# -- the plugin's per-test cassette ----------------------------------------------------------------
+
+
+class CassetteState:
+    """The cassette of the running test, shared with the clients' event handlers."""
+
+    def __init__(self) -> None:
+        self.cassette: IndexedCassette | None = None
+        self.scrubbing: Scrubbing | None = None
+        self.path: Path | None = None
+        self.nodeid = ""
+        self.record_mode = "none"
+
+    @contextlib.contextmanager
+    def use(self, path: Path, *, record_mode: str, extra: Any = None, nodeid: str = "") -> Iterator[IndexedCassette]:
+        from vcr import VCR
+
+        def user_scrub(request: dict[str, Any], response: dict[str, Any], operation: str) -> None:
+            if extra is not None:
+                extra(request=request, response=response, operation=operation)
+
+        scrubbing = Scrubbing(scrub.Scrubber(), user_scrub)
+        recorder = VCR(
+            record_mode=record_mode,
+            match_on=["connect"],
+            before_record_request=scrubbing.request,
+            before_save_interaction=scrubbing.save_hook(),
+            decode_compressed_response=True,
+        )
+        recorder.register_matcher("connect", rest_json_matcher)
+        recorder.register_persister(AtomicPersister)
+        config = recorder.get_merged_config(path=str(path))
+        self.scrubbing, self.path, self.nodeid, self.record_mode = scrubbing, path, nodeid, record_mode
+        try:
+            with IndexedCassette.use(**config) as cassette:
+                self.cassette = cassette
+                yield cassette
+        finally:
+            self.cassette = self.scrubbing = self.path = None
+
+
+def _vcr_request(request: Any) -> Request:
+    body = request.body
+    if hasattr(body, "read"):
+        body = body.read()
+    return Request(request.method, request.url, body or b"", dict(request.headers))
+
+
+def wire_client(client: Any, state: CassetteState, *, replay: bool) -> None:
+    """Make a client's replay errors clear and give replayed answers back the test's own values."""
+    if not replay:
+        return
+
+    def before_send(request: Any, **_: Any) -> None:
+        cassette, path = state.cassette, state.path
+        if cassette is None or path is None:
+            raise CassetteError("a Connect call was made outside a test's cassette (replay needs one per test)")
+        wanted = _vcr_request(request)
+        if len(cassette) == 0:
+            raise CassetteError(
+                f"no cassette at {path} for {state.nodeid}; record it with: "
+                f"pytest -p connect_email --connect-mode record {state.nodeid!r}"
+            )
+        if not cassette.can_play_response_for(wanted):
+            closest, difference = cassette.closest(wanted)
+            shown = f"{closest.method} {urlsplit(closest.uri).path}" if closest is not None else "none"
+            raise CassetteError(
+                f"{path}: no recorded answer for {request.method} {urlsplit(request.url).path} "
+                f"(closest recorded: {shown}; {difference}); record again with --connect-mode record "
+                "--connect-record-mode all"
+            )
+
+    def before_parse(response_dict: dict[str, Any], **_: Any) -> None:
+        scrubbing = state.scrubbing
+        document = _json(response_dict.get("body"))
+        if scrubbing is not None and scrubbing.scrubber.originals and document is not None:
+            response_dict["body"] = _encode(scrubbing.scrubber.restore(document))
+
+    client.meta.events.register("before-send.connect", before_send)
+    client.meta.events.register("before-parse.connect", before_parse)
