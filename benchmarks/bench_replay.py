@@ -97,9 +97,8 @@ def main() -> int:
     largest = rows[-1]
     print(f"load time of the {largest[0]}-interaction cassette: {largest[3]:.2f} s")
     ratio = largest[1] / base_indexed
-    print(
-        f"per-request cost 10 -> {largest[0]}: {ratio:.2f}x (target <= 1.5x) -> {'OK' if ratio <= 1.5 else 'OVER TARGET'}"
-    )
+    verdict = "OK" if ratio <= 1.5 else "OVER TARGET"
+    print(f"per-request cost 10 -> {largest[0]}: {ratio:.2f}x (target <= 1.5x) -> {verdict}")
     return 0
 
 
