@@ -181,6 +181,15 @@ for _id, _family, _breaks in INVALID_START:
 # -- the alias lifecycle (reference page of DisassociateEmailAddressAlias) -------------------------
 
 
+@pytest.fixture
+def disassociated_pair(connect_client: Any, connect_instance_id: str, alias_pair: Any) -> Any:
+    """A pair that was associated and then disassociated (both calls must succeed)."""
+    primary, alias = alias_pair
+    associate(connect_client, connect_instance_id, primary, alias)
+    disassociate(connect_client, connect_instance_id, primary, alias)
+    return alias_pair
+
+
 @check(
     "ASSOC-001",
     "AssociateEmailAddressAlias",
@@ -218,12 +227,10 @@ def test_disassociate_answers_200_with_an_empty_object(
     "Removes the alias association between two email addresses in an Amazon Connect instance.",
 )
 def test_describe_shows_no_alias_after_disassociation(
-    connect_client: Any, connect_instance_id: str, alias_pair: Any
+    connect_client: Any, connect_instance_id: str, disassociated_pair: Any
 ) -> None:
     """After disassociation DescribeEmailAddress shows no alias."""
-    primary, alias = alias_pair
-    associate(connect_client, connect_instance_id, primary, alias)
-    disassociate(connect_client, connect_instance_id, primary, alias)
+    primary, _ = disassociated_pair
     assert aliases(connect_client, connect_instance_id, primary) == []
 
 
@@ -232,11 +239,11 @@ def test_describe_shows_no_alias_after_disassociation(
     "DisassociateEmailAddressAlias",
     "Both email addresses continue to exist independently and can receive emails directly.",
 )
-def test_both_addresses_remain_and_receive_mail(connect_client: Any, connect_instance_id: str, alias_pair: Any) -> None:
+def test_both_addresses_remain_and_receive_mail(
+    connect_client: Any, connect_instance_id: str, disassociated_pair: Any
+) -> None:
     """Both addresses still exist after disassociation and each accepts mail on its own."""
-    primary, alias = alias_pair
-    associate(connect_client, connect_instance_id, primary, alias)
-    disassociate(connect_client, connect_instance_id, primary, alias)
+    primary, alias = disassociated_pair
     for address in (primary, alias):
         shown = connect_client.describe_email_address(InstanceId=connect_instance_id, EmailAddressId=address.id)
         assert shown["EmailAddress"] == address.address
@@ -248,11 +255,9 @@ def test_both_addresses_remain_and_receive_mail(connect_client: Any, connect_ins
     "DisassociateEmailAddressAlias",
     "After a successful disassociation, you can immediately create a new alias relationship with the same addresses.",
 )
-def test_immediate_reassociation(connect_client: Any, connect_instance_id: str, alias_pair: Any) -> None:
+def test_immediate_reassociation(connect_client: Any, connect_instance_id: str, disassociated_pair: Any) -> None:
     """The same pair can be associated again right after disassociation."""
-    primary, alias = alias_pair
-    associate(connect_client, connect_instance_id, primary, alias)
-    disassociate(connect_client, connect_instance_id, primary, alias)
+    primary, alias = disassociated_pair
     associate(connect_client, connect_instance_id, primary, alias)
     assert aliases(connect_client, connect_instance_id, primary) == [alias.id]
 
