@@ -256,9 +256,11 @@ class AtomicPersister:
         text = path.read_text(encoding="utf-8", errors="strict")
         if not text.strip():
             raise CassetteNotFoundError()
-        check_yaml(path, text)
         try:
             requests, responses = deserialize(text, serializer)
+        except yaml.YAMLError:
+            check_yaml(path, text)  # parse again only to say where the YAML breaks
+            raise
         except Exception as exc:
             raise CassetteError(f"{path}: not a vcrpy cassette ({exc}); delete it and record again") from None
         for request in requests:
