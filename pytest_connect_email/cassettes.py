@@ -142,18 +142,8 @@ def scrub_strings(document: Any) -> Any:
 def _answer_schema(operation: str, status: int, headers: Mapping[str, Any], document: Any) -> dict[str, Any] | None:
     if status < 300:
         return contracts.load_schema(operation, "response")
-    code = client_error_code(headers, document)
+    code = contracts.error_code(headers, document)
     return contracts.load_schema(operation, "error", code) if code in contracts.error_codes(operation) else None
-
-
-def client_error_code(headers: Mapping[str, Any], document: Any) -> str:
-    lowered = {str(k).lower(): v for k, v in headers.items()}
-    value = lowered.get("x-amzn-errortype", "")
-    if isinstance(value, list):
-        value = value[0] if value else ""
-    if not value and isinstance(document, dict):
-        value = document.get("__type") or document.get("code") or ""
-    return str(value).split(":", 1)[0].rsplit("#", 1)[-1]
 
 
 def _as_plain(request: Request) -> dict[str, Any]:
@@ -312,7 +302,6 @@ _SIGNATURE = re.compile(r"Signature=[0-9a-f]{64}|X-Amz-Signature=[0-9a-f]+|X-Amz
 _SECRET = re.compile(r"(?i)(?:secret|session|security)[_-]?(?:access)?[_-]?(?:key|token)\W{0,4}[A-Za-z0-9/+=]{16,}")
 # Twelve digits on their own: not inside a longer number, nor the last group of a UUID.
 _ACCOUNT = re.compile(r"(?<![0-9A-Fa-f-])\d{12}(?![0-9A-Fa-f])")
-_EMAIL = re.compile(r"[A-Za-z0-9._%+'-]+@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)")
 _B64 = re.compile(r"[A-Za-z0-9+/]{16,}={0,2}")
 
 
@@ -379,9 +368,9 @@ def lint(path: Path) -> list[Finding]:
         for account in _ACCOUNT.findall(value):
             if account != scrub.FAKE_ACCOUNT_ID:
                 found.append(Finding(name, where, f"a 12-digit account id ({account[:4]}********)"))
-        for domain in _EMAIL.findall(value):
-            lowered = domain.lower()
-            if not any(lowered == d or lowered.endswith("." + d) for d in scrub.EXAMPLE_DOMAINS):
+        for address in scrub.EMAIL.findall(value):
+            if not scrub.is_example_address(address):
+                domain = address.rsplit("@", 1)[-1]
                 found.append(Finding(name, where, f"an email address outside the example domains (@{domain})"))
     for index, interaction in enumerate(loaded["interactions"]):
         found.extend(_lint_contracts(name, index, interaction))

@@ -16,7 +16,6 @@ than a contract failure. This module never imports pytest.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,18 +47,6 @@ class Exchange:
     body: bytes = b""
 
 
-def _error_code(headers: Any, body: bytes) -> str:
-    code = str(headers.get("x-amzn-ErrorType") or headers.get("x-amzn-errortype") or "")
-    if not code:
-        try:
-            document = json.loads(body or b"{}")
-        except ValueError:
-            document = {}
-        if isinstance(document, dict):
-            code = str(document.get("__type") or document.get("code") or document.get("Code") or "")
-    return code.split(":", 1)[0].rsplit("#", 1)[-1].strip()
-
-
 def not_implemented(operation: str, status: int, code: str) -> bool:
     """Whether an error answer means the endpoint lacks the operation (rather than refusing the call)."""
     if code in NOT_IMPLEMENTED_CODES or status in (405, 501):
@@ -85,7 +72,7 @@ def checked(client: Any, *, validate_requests: bool = True) -> Any:
         if status < 300:
             contracts.validate_response(model.name, parsed)
             return
-        code = _error_code(http_response.headers, body)
+        code = contracts.error_code(http_response.headers, body)
         if not code and isinstance(parsed, dict):  # e.g. an HTML 404 page: botocore names it by its status
             code = str(parsed.get("Error", {}).get("Code", ""))
         if not_implemented(model.name, status, code):

@@ -176,12 +176,13 @@ def _ecma_anchors(pattern: str) -> str:
 
 
 @functools.lru_cache(maxsize=512)
-def _compile_pattern(pattern: str) -> regex.Pattern[str]:
+def compile_pattern(pattern: str) -> regex.Pattern[str]:
+    """A model pattern compiled as the validator judges it (Unicode properties, ECMA-262 ``$``)."""
     return regex.compile(_ecma_anchors(pattern))
 
 
 def _pattern(validator: Validator, pattern: str, instance: Any, schema: JSONSchema) -> Iterator[ValidationError]:
-    if isinstance(instance, str) and not _compile_pattern(pattern).search(instance):
+    if isinstance(instance, str) and not compile_pattern(pattern).search(instance):
         yield ValidationError(f"{instance!r} does not match {pattern!r}")
 
 
@@ -550,12 +551,21 @@ def validate_response(operation: str, body: object, *, strict: bool = False) -> 
         raise ContractViolation(name, "response", found)
 
 
-def _error_code(headers: Mapping[str, str], body: Any) -> str:
-    lowered = {str(k).lower(): str(v) for k, v in headers.items()}
-    code = lowered.get("x-amzn-errortype", "")
-    if not code and isinstance(body, Mapping):
-        code = str(body.get("__type") or body.get("code") or body.get("Code") or "")
-    return code.split(":", 1)[0].rsplit("#", 1)[-1].strip()
+def error_code(headers: Mapping[str, Any], body: object) -> str:
+    """The error code of an answer, read as botocore reads it: the ``x-amzn-ErrorType`` header first,
+    then the body's ``__type``/``code``. Header values may be lists (vcrpy); the body may be raw JSON."""
+    lowered = {str(k).lower(): v for k, v in headers.items()}
+    code = lowered.get("x-amzn-errortype") or ""
+    if isinstance(code, list):
+        code = code[0] if code else ""
+    if not code:
+        try:
+            document = _as_document(body, "the error body")
+        except (ValueError, UnicodeDecodeError):
+            document = None
+        if isinstance(document, Mapping):
+            code = document.get("__type") or document.get("code") or document.get("Code") or ""
+    return str(code).split(":", 1)[0].rsplit("#", 1)[-1].strip()
 
 
 def error_violations(
@@ -564,7 +574,7 @@ def error_violations(
     """The error code an error answer carries and every violation of its contract."""
     name = spec.resolve_operation(operation)
     document = _as_document(body, "the error body")
-    code = _error_code(headers, document)
+    code = error_code(headers, document)
     modelled = error_codes(name)
     if not code:
         found = [

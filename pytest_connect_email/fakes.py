@@ -324,11 +324,6 @@ def _is_map(node: JSONSchema) -> bool:
     return node.get("type") == "object" and not isinstance(node.get("properties"), dict)
 
 
-@functools.lru_cache(maxsize=256)
-def _regex(pattern: str) -> regex.Pattern[str]:
-    return regex.compile(pattern)
-
-
 def _type_ok(kind: Any, value: Any) -> bool:
     if kind is None:
         return True
@@ -359,7 +354,7 @@ def _broken(node: JSONSchema, value: Any) -> list[str]:
             out.append("minLength")
         if "maxLength" in node and len(value) > node["maxLength"]:
             out.append("maxLength")
-        if "pattern" in node and not _regex(node["pattern"]).search(value):
+        if "pattern" in node and not contracts.compile_pattern(node["pattern"]).search(value):
             out.append("pattern")
     elif isinstance(value, (int, float)) and not isinstance(value, bool):
         if "minimum" in node and value < node["minimum"]:

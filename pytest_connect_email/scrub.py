@@ -34,11 +34,12 @@ _GIVEN = ("Alex", "Sam", "Noor", "Mika", "Jules", "Ren", "Ola", "Kim", "Eli", "A
 _FAMILY = ("Berg", "Costa", "Dahl", "Ivers", "Lund", "Moreau", "Novak", "Ortiz", "Sato", "Weber")
 
 
-_EMAIL = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+EMAIL = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 EXAMPLE_DOMAINS = ("example.com", "example.org", "example.net")
 
 
-def _example_domain(address: str) -> bool:
+def is_example_address(address: str) -> bool:
+    """Whether an address is at example.com, .org or .net (or a subdomain): the only ones we write."""
     domain = address.rsplit("@", 1)[-1].lower()
     return any(domain == d or domain.endswith("." + d) for d in EXAMPLE_DOMAINS)
 
@@ -87,7 +88,7 @@ def fake_for(value: str, node: Mapping[str, Any]) -> str:
     else:
         fake = f"scrubbed-{digest[:16]}"
     fake = _fit(fake, node)
-    if "pattern" in node and not contracts._compile_pattern(node["pattern"]).search(fake):
+    if "pattern" in node and not contracts.compile_pattern(node["pattern"]).search(fake):
         fake = _fit(f"s{digest[:15]}", node)
     return fake
 
@@ -140,14 +141,14 @@ class Scrubber:
 
         def replace(match: re.Match[str]) -> str:
             found = match.group(0)
-            if is_fake(found) or _example_domain(found):
+            if is_fake(found) or is_example_address(found):
                 return found
             fake = fake_for(found, {"x-shape": "EmailAddress"})
             if learn:
                 self.originals[fake] = found
             return fake
 
-        return _EMAIL.sub(replace, text)
+        return EMAIL.sub(replace, text)
 
     def scrub(self, schema: Mapping[str, Any], document: Any, *, learn: bool = False) -> Any:
         """A copy of ``document`` with sensitive values and account ids replaced.
@@ -161,7 +162,7 @@ class Scrubber:
         if isinstance(document, str):
             if document in self.originals:
                 return self.originals[document]
-            return _EMAIL.sub(lambda m: self.originals.get(m.group(0), m.group(0)), document)
+            return EMAIL.sub(lambda m: self.originals.get(m.group(0), m.group(0)), document)
         if isinstance(document, list):
             return [self.restore(v) for v in document]
         if isinstance(document, dict):

@@ -112,6 +112,11 @@ def _run(pytester: pytest.Pytester, *args: str, env: dict[str, str] | None = Non
     return pytester.runpytest_subprocess("-p", "connect_email", "-p", "no:cacheprovider", *args)
 
 
+def _lint_cli(folder: Path) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "pytest_connect_email.cli", "cassettes", "lint", str(folder)]
+    return subprocess.run(command, capture_output=True, text=True, check=False)
+
+
 def _all_text(folder: Path) -> str:
     """Every cassette's text, with binary and base64 blocks decoded."""
     out = []
@@ -148,12 +153,7 @@ def test_record_with_planted_secrets_then_lint_and_replay_offline(
     assert "gmx-mail.de" not in text
     assert "Authorization" not in text
 
-    lint = subprocess.run(
-        [sys.executable, "-m", "pytest_connect_email.cli", "cassettes", "lint", str(tapes)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    lint = _lint_cli(tapes)
     assert lint.returncode == 0, lint.stdout
     assert "2 cassette(s) checked, 0 finding(s)" in lint.stdout
 
@@ -267,12 +267,7 @@ def test_the_scrub_hook_scrubs_more(pytester: pytest.Pytester) -> None:
 
 def test_committed_cassettes_lint_clean_and_replay_offline(pytester: pytest.Pytester) -> None:
     committed = ROOT / "cassettes"
-    lint = subprocess.run(
-        [sys.executable, "-m", "pytest_connect_email.cli", "cassettes", "lint", str(committed)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    lint = _lint_cli(committed)
     assert lint.returncode == 0, lint.stdout
     pytester.makeconftest(NO_SOCKETS)
     result = pytester.runpytest_subprocess(
