@@ -290,9 +290,13 @@ def check_yaml(path: Path, text: str) -> Any:
         raise CassetteError(f"{path}: malformed YAML: {exc}; delete it and record again") from None
 
 
+#: Our cassettes end in this, so they never collide with pytest-recording's ``<test>.yaml`` files.
+SUFFIX = ".connect.yaml"
+
+
 def cassette_path(directory: Path, module: str, test_name: str) -> Path:
     safe = re.sub(r"[^A-Za-z0-9_.\-\[\]]+", "_", test_name)
-    return directory / module / f"{safe}.yaml"
+    return directory / module / f"{safe}{SUFFIX}"
 
 
 # -- lint ------------------------------------------------------------------------------------------
@@ -441,6 +445,8 @@ class CassetteState:
 
     @contextlib.contextmanager
     def use(self, path: Path, *, record_mode: str, extra: Any = None, nodeid: str = "") -> Iterator[IndexedCassette]:
+        """Load the test's cassette (no HTTP patching: only Connect calls reach it, through
+        :class:`CassetteTarget`), and save it afterwards when the test recorded something."""
         from vcr import VCR
 
         def user_scrub(request: dict[str, Any], response: dict[str, Any], operation: str) -> None:
@@ -458,51 +464,101 @@ class CassetteState:
         recorder.register_matcher("connect", rest_json_matcher)
         recorder.register_persister(AtomicPersister)
         config = recorder.get_merged_config(path=str(path))
+        for name in ("path_transformer", "func_path_generator", "record_on_exception"):  # the decorator's, not ours
+            config.pop(name, None)
         self.scrubbing, self.path, self.nodeid, self.record_mode = scrubbing, path, nodeid, record_mode
         try:
-            with IndexedCassette.use(**config) as cassette:
-                self.cassette = cassette
-                yield cassette
+            cassette = IndexedCassette.load(**config)
+            self.cassette = cassette
+            yield cassette
+            cassette._save()  # writes only when something was recorded: a test without Connect calls writes nothing
         finally:
             self.cassette = self.scrubbing = self.path = None
 
 
-def _vcr_request(request: Any) -> Request:
-    body = request.body
-    if hasattr(body, "read"):
-        body = body.read()
-    return Request(request.method, request.url, body or b"", dict(request.headers))
+@dataclass
+class CassetteTarget:
+    """Replay Connect calls from the running test's cassette, or record them into it.
 
+    In replay, a call the cassette does not hold is a :class:`CassetteError` that names the cassette,
+    the closest recording and the command that records it again. In record mode a call the cassette
+    already holds is played (record modes ``once`` and ``new_episodes``), others go to ``inner`` and
+    are recorded. Answers carry the test's own values again (the cassette holds scrubbed ones).
+    """
 
-def wire_client(client: Any, state: CassetteState, *, replay: bool) -> None:
-    """Make a client's replay errors clear and give replayed answers back the test's own values."""
-    if not replay:
-        return
+    state: CassetteState
+    #: Where recorded calls go (record mode); ``None`` replays.
+    inner: Any = None
+    #: The host recorded in the cassettes' URIs (matching ignores it).
+    base_url: str = "https://connect.us-east-1.amazonaws.com"
 
-    def before_send(request: Any, **_: Any) -> None:
+    @property
+    def offline(self) -> bool:
+        return self.inner is None or bool(self.inner.offline)
+
+    def answer(self, operation: str, request: codec.HttpRequest, signer: Any) -> codec.HttpResponse | None:
+        state = self.state
         cassette, path = state.cassette, state.path
         if cassette is None or path is None:
-            raise CassetteError("a Connect call was made outside a test's cassette (replay needs one per test)")
-        wanted = _vcr_request(request)
-        if len(cassette) == 0:
             raise CassetteError(
-                f"no cassette at {path} for {state.nodeid}; record it with: "
-                f"pytest -p connect_email --connect-mode record {state.nodeid!r}"
+                f"a Connect call ({operation}) was made outside a test's cassette: record and replay keep one "
+                "cassette per test, so make Connect calls inside tests (not at import or in session fixtures)"
             )
-        if not cassette.can_play_response_for(wanted):
-            closest, difference = cassette.closest(wanted)
-            shown = f"{closest.method} {urlsplit(closest.uri).path}" if closest is not None else "none"
+        query = f"?{request.raw_query}" if request.raw_query else ""
+        wanted = Request(request.method, f"{self.base_url}{request.raw_path}{query}", request.body, request.headers)
+        if cassette.can_play_response_for(wanted):
+            return self._played(cassette.play_response(wanted))
+        if self.inner is None:
+            raise CassetteError(self._miss(cassette, path, wanted))
+        if cassette.write_protected:
             raise CassetteError(
-                f"{path}: no recorded answer for {request.method} {urlsplit(request.url).path} "
-                f"(closest recorded: {shown}; {difference}); record again with --connect-mode record "
-                "--connect-record-mode all"
+                f"{path}: {operation} is not in the cassette, and record mode {state.record_mode!r} may not add to "
+                "an existing cassette; record again with --connect-record-mode all (or new_episodes)"
             )
+        answer: codec.HttpResponse | None = self.inner.answer(operation, request, signer)
+        if answer is not None:
+            phrase = _phrase(answer.status)
+            headers = {k: [v] for k, v in answer.headers.items()}
+            cassette.append(
+                wanted,
+                {
+                    "status": {"code": answer.status, "message": phrase},
+                    "headers": headers,
+                    "body": {"string": answer.body},
+                },
+            )
+        return answer
 
-    def before_parse(response_dict: dict[str, Any], **_: Any) -> None:
-        scrubbing = state.scrubbing
-        document = _json(response_dict.get("body"))
+    def _played(self, recorded: dict[str, Any]) -> codec.HttpResponse:
+        headers = {str(k): str(v[0] if isinstance(v, list) and v else v) for k, v in recorded["headers"].items()}
+        body = recorded.get("body", {}).get("string", b"")
+        body = body.encode("utf-8") if isinstance(body, str) else bytes(body or b"")
+        scrubbing, document = self.state.scrubbing, _json(body)
         if scrubbing is not None and scrubbing.scrubber.originals and document is not None:
-            response_dict["body"] = _encode(scrubbing.scrubber.restore(document))
+            body = _encode(scrubbing.scrubber.restore(document))
+        headers.pop("Content-Length", None)
+        return codec.HttpResponse(int(recorded["status"]["code"]), headers, body)
 
-    client.meta.events.register("before-send.connect", before_send)
-    client.meta.events.register("before-parse.connect", before_parse)
+    def _miss(self, cassette: IndexedCassette, path: Path, wanted: Request) -> str:
+        nodeid = self.state.nodeid
+        if len(cassette) == 0:
+            return (
+                f"no cassette at {path} for {nodeid}; record it with: "
+                f"pytest -p connect_email --connect-mode record {nodeid!r}"
+            )
+        closest, difference = cassette.closest(wanted)
+        shown = f"{closest.method} {urlsplit(closest.uri).path}" if closest is not None else "none"
+        return (
+            f"{path}: no recorded answer for {wanted.method} {urlsplit(wanted.uri).path} "
+            f"(closest recorded: {shown}; {difference}); record again with --connect-mode record "
+            "--connect-record-mode all"
+        )
+
+
+def _phrase(status: int) -> str:
+    from http import HTTPStatus
+
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""

@@ -54,6 +54,25 @@ def not_implemented(operation: str, status: int, code: str) -> bool:
     return status == 404 and code not in contracts.error_codes(operation)
 
 
+def check_answer(operation: str, http_response: Any, parsed: Any) -> None:
+    """Hold one answer to its contract: the response contract below 300, else the error contract.
+
+    Raises :class:`EndpointNotImplemented` when the answer shows the endpoint lacks the operation.
+    """
+    status = int(http_response.status_code)
+    body = http_response.content or b""
+    if status < 300:
+        contracts.validate_response(operation, parsed)
+        return
+    code = contracts.error_code(http_response.headers, body)
+    if not code and isinstance(parsed, dict):  # e.g. an HTML 404 page: botocore names it by its status
+        code = str(parsed.get("Error", {}).get("Code", ""))
+    if not_implemented(operation, status, code):
+        message = parsed.get("Error", {}).get("Message", "") if isinstance(parsed, dict) else ""
+        raise EndpointNotImplemented(operation, status, code, message or body.decode("utf-8", "replace"))
+    contracts.validate_error(operation, status, dict(http_response.headers), body)
+
+
 def checked(client: Any, *, validate_requests: bool = True) -> Any:
     """Hold a boto3 ``connect`` client to the contracts; returns the same client.
 
@@ -66,19 +85,8 @@ def checked(client: Any, *, validate_requests: bool = True) -> Any:
             contracts.validate_request(model.name, params)
 
     def after(http_response: Any, parsed: dict[str, Any], model: Any, **_: Any) -> None:
-        status = int(http_response.status_code)
-        body = http_response.content or b""
-        last.operation, last.status, last.body = model.name, status, body
-        if status < 300:
-            contracts.validate_response(model.name, parsed)
-            return
-        code = contracts.error_code(http_response.headers, body)
-        if not code and isinstance(parsed, dict):  # e.g. an HTML 404 page: botocore names it by its status
-            code = str(parsed.get("Error", {}).get("Code", ""))
-        if not_implemented(model.name, status, code):
-            message = parsed.get("Error", {}).get("Message", "") if isinstance(parsed, dict) else ""
-            raise EndpointNotImplemented(model.name, status, code, message or body.decode("utf-8", "replace"))
-        contracts.validate_error(model.name, status, dict(http_response.headers), body)
+        last.operation, last.status, last.body = model.name, int(http_response.status_code), http_response.content
+        check_answer(model.name, http_response, parsed)
 
     client.meta.events.register("provide-client-params.connect", before)
     client.meta.events.register("after-call.connect", after)

@@ -1,0 +1,420 @@
+"""The plugin's fixtures, and :class:`Runtime`: the run's target, shared by the fixtures' clients and
+the interception of the code under test's own clients.
+
+Every heavy import (boto3, the emulator, vcrpy, faker) happens inside a fixture or on first use.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import uuid
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import pytest
+
+from pytest_connect_email.settings import CASSETTE, SETTINGS, Settings, enabled_for, intercepts
+
+if TYPE_CHECKING:
+    from pytest_connect_email.emulator import Emulator, RunningServer
+    from pytest_connect_email.emulator.codec import HttpRequest, HttpResponse
+    from pytest_connect_email.intercept import Interception
+
+__all__ = [
+    "alias_pair",
+    "connect_client",
+    "connect_client_factory",
+    "connect_contract",
+    "connect_emulator",
+    "connect_endpoint",
+    "connect_fake",
+    "connect_instance_id",
+    "connect_settings",
+    "email_address",
+]
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+class Runtime:
+    """The run's target, made on first use: the embedded emulator, the cassette of the running test
+    (replay, or record into it), or an endpoint over HTTP. It is itself an
+    :class:`~.intercept.Target`, so the session's interception and the fixtures' clients share it.
+    """
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.settings: Settings = config.stash[SETTINGS]
+        mode, endpoint = self.settings.mode, self.settings.endpoint_url
+        self.embedded = mode == "emulator" or (mode == "record" and not endpoint)
+        self.offline = mode in ("emulator", "replay") or (mode == "record" and not endpoint)
+        self._emulator: Emulator | None = None
+        self._owned: Emulator | None = None
+        self._target: Any = None
+        self._made = False
+        self._server: RunningServer | None = None
+        self.session: Interception | None = None
+
+    def emulator(self) -> Emulator:
+        if self._emulator is None:
+            from pytest_connect_email.emulator import Config, Emulator
+
+            self._emulator = Emulator.create(config=Config(region=self.settings.region))
+            self._owned = self._emulator
+        return self._emulator
+
+    def adopt(self, request: pytest.FixtureRequest) -> None:
+        """Use the ``connect_emulator`` fixture's emulator (a suite may override the fixture, e.g. to
+        inject faults) as the embedded target."""
+        if not self.embedded:
+            return
+        emulator = request.getfixturevalue("connect_emulator")
+        if emulator is not self._emulator:
+            self._emulator, self._made = emulator, False
+
+    def target(self) -> Any:
+        """The target of the mode, or ``None`` in live mode without ``--connect-endpoint-url``."""
+        if not self._made:
+            self._target = self._make()
+            self._made = True
+        return self._target
+
+    def _make(self) -> Any:
+        from pytest_connect_email.targets import EmulatorTarget, HttpTarget
+
+        settings = self.settings
+        inner: Any = None
+        if self.embedded:
+            inner = EmulatorTarget(self.emulator())
+        elif settings.endpoint_url:
+            if settings.mode == "record":
+                guard_account(settings, "record")
+            inner = HttpTarget(settings.endpoint_url, settings.region)
+        if settings.mode not in ("record", "replay"):
+            return inner
+        from pytest_connect_email.cassettes import CassetteTarget
+
+        base = settings.endpoint_url or f"https://connect.{settings.region}.amazonaws.com"
+        return CassetteTarget(self.config.stash[CASSETTE], inner if settings.mode == "record" else None, base)
+
+    def answer(self, operation: str, request: HttpRequest, signer: Any) -> HttpResponse | None:
+        target = self.target()
+        return None if target is None else target.answer(operation, request, signer)
+
+    def interception(self) -> Interception:
+        from pytest_connect_email.intercept import Interception
+
+        return Interception(target=self, check=True, serve=self.serve, region=self.settings.region)
+
+    def intercept_session(self) -> None:
+        self.session = self.interception().start()
+
+    def serve(self) -> RunningServer:
+        """The target on loopback HTTP for subprocesses (one server per run)."""
+        from pytest_connect_email.targets import serve
+
+        if self._server is None:
+            self._server = serve(self)
+        return self._server
+
+    def close(self) -> None:
+        if self.session is not None:
+            self.session.stop()
+            self.session = None
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+        if self._owned is not None:
+            self._owned.backend.store.close()
+            self._owned = self._emulator = None
+
+
+RUNTIME = pytest.StashKey[Runtime]()
+#: The interception a test runs under, and where its failures start in that interception's list.
+TEST_SCOPE = pytest.StashKey[tuple["Interception", int]]()
+
+
+def failures_of(item: pytest.Item) -> list[str]:
+    """The contract violations and target errors of the test's Connect calls so far."""
+    found = item.stash.get(TEST_SCOPE, None)
+    return [] if found is None else found[0].failures[found[1] :]
+
+
+def guard_account(settings: Settings, action: str) -> None:
+    """Recording, or creating an instance live, against anything but loopback needs an allowed account."""
+    from urllib.parse import urlsplit
+
+    host = urlsplit(settings.endpoint_url or "").hostname
+    if host in LOOPBACK:
+        return
+    import boto3
+
+    try:
+        account = str(
+            boto3.client("sts", region_name=settings.region, endpoint_url=None).get_caller_identity()["Account"]
+        )
+    except Exception as exc:
+        pytest.exit(
+            f"--connect-mode {settings.mode}: cannot tell which AWS account this is ({exc}); refusing to {action}", 4
+        )
+    if account not in settings.record_accounts:
+        pytest.exit(
+            f"--connect-mode {settings.mode} refuses to {action} in AWS account {account}: it is not in "
+            f"--connect-record-accounts (ini connect_record_accounts). Add it there if it is a sandbox account, "
+            f"or pass --connect-instance-id to use an instance you made yourself.",
+            4,
+        )
+
+
+# -- fixtures --------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def connect_settings(pytestconfig: pytest.Config) -> Settings:
+    """The resolved ``--connect-*`` options."""
+    return pytestconfig.stash[SETTINGS]
+
+
+@pytest.fixture(scope="session")
+def connect_emulator(pytestconfig: pytest.Config) -> Any:
+    """The reference emulator: the target in emulator mode, and in record mode without an endpoint;
+    skips otherwise."""
+    runtime = pytestconfig.stash[RUNTIME]
+    if not runtime.embedded:
+        pytest.skip(
+            f"connect_emulator exists only when the embedded emulator is the target (mode {runtime.settings.mode})"
+        )
+    return runtime.emulator()
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """The target on loopback HTTP, for a subprocess: ``subprocess.run([...], env=connect_endpoint.env)``."""
+
+    url: str
+    region: str
+    #: This process's environment with ``AWS_ENDPOINT_URL_CONNECT``, test credentials and the region.
+    env: dict[str, str]
+
+
+@pytest.fixture
+def connect_endpoint(pytestconfig: pytest.Config) -> Endpoint:
+    """The target served on 127.0.0.1 for subprocesses (the AWS CLI, another SDK, a script): in record
+    mode its calls are recorded into the test's cassette, in replay mode answered from it."""
+    from pytest_connect_email.intercept import subprocess_environ
+
+    runtime = pytestconfig.stash[RUNTIME]
+    url = runtime.serve().url
+    return Endpoint(url, runtime.settings.region, subprocess_environ(url, runtime.settings.region))
+
+
+@pytest.fixture(scope="session")
+def connect_client_factory(request: pytest.FixtureRequest, connect_settings: Settings) -> Callable[..., Any]:
+    """Make more contract-checked clients: ``connect_client_factory(validate_requests=False)`` sends
+    invalid requests on purpose (botocore's own parameter validation is off too)."""
+    import boto3
+    from botocore.config import Config as BotoConfig
+
+    from pytest_connect_email import intercept
+    from pytest_connect_email.client import checked
+
+    runtime = request.config.stash[RUNTIME]
+
+    def make(validate_requests: bool = True) -> Any:
+        boto_config = BotoConfig(parameter_validation=validate_requests)
+        runtime.adopt(request)
+        target = runtime.target()
+        if target is not None:  # answered in-process (emulator, cassette) or re-addressed (endpoint)
+            client = boto3.client(
+                "connect",
+                region_name=connect_settings.region,
+                endpoint_url=f"https://connect.{connect_settings.region}.amazonaws.com",
+                config=boto_config,
+                aws_access_key_id="testing" if runtime.offline else None,
+                aws_secret_access_key="testing" if runtime.offline else None,
+            )
+            intercept.exempt(client)  # it checks itself (below), whatever the interception does
+            intercept.route(client, runtime)
+        else:  # live mode against AWS itself
+            client = boto3.client("connect", region_name=connect_settings.region, config=boto_config)
+            intercept.exempt(client)
+        checked(client, validate_requests=validate_requests)
+        request.config.pluginmanager.hook.pytest_connect_email_client(
+            client=client, mode=connect_settings.mode, config=request.config
+        )
+        return client
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def connect_client(connect_client_factory: Callable[..., Any]) -> Any:
+    """A boto3 Connect client wired to the mode; every request, response and error is contract-checked."""
+    return connect_client_factory()
+
+
+def _instance_scope(fixture_name: str, config: pytest.Config) -> Literal["function", "session"]:
+    # With cassettes every test makes its own instance, so each cassette stands alone (and -k works).
+    return "function" if config.stash[SETTINGS].mode in ("record", "replay") else "session"
+
+
+def _names(request: pytest.FixtureRequest) -> Callable[[], str]:
+    """Unique-looking names: random live, but reproducible with cassettes (seed, test id, counter),
+    so that a replayed test sends exactly the requests it recorded."""
+    settings = request.config.stash[SETTINGS]
+    if settings.mode not in ("record", "replay"):
+        return lambda: uuid.uuid4().hex[:16]
+    counter = iter(range(1_000_000))
+    # The cassette's identity (module and test name), not the node id, which depends on the rootdir.
+    key = f"{settings.seed}:{Path(str(request.node.path)).stem}:{request.node.name}"
+    return lambda: hashlib.sha256(f"{key}:{next(counter)}".encode()).hexdigest()[:16]
+
+
+@pytest.fixture(scope=_instance_scope)
+def connect_instance_id(
+    request: pytest.FixtureRequest, connect_settings: Settings, connect_client: Any
+) -> Iterator[str]:
+    """``--connect-instance-id``, or an instance this run creates and deletes at the end."""
+    if connect_settings.instance_id:
+        yield connect_settings.instance_id
+        return
+    if connect_settings.mode == "live":
+        guard_account(connect_settings, "create an instance")
+    created = connect_client.create_instance(
+        IdentityManagementType="CONNECT_MANAGED",
+        InstanceAlias=f"ce-{_names(request)()[:12]}",
+        InboundCallsEnabled=True,
+        OutboundCallsEnabled=True,
+    )
+    try:
+        yield str(created["Id"])
+    finally:
+        try:
+            connect_client.delete_instance(InstanceId=created["Id"])
+        except Exception as exc:  # cleanup must not hide the run's own result
+            import warnings
+
+            warnings.warn(f"could not delete instance {created['Id']}: {exc}", stacklevel=1)
+
+
+@dataclass(frozen=True)
+class EmailAddress:
+    id: str
+    address: str
+    arn: str
+
+
+@pytest.fixture
+def email_address(
+    request: pytest.FixtureRequest, connect_client: Any, connect_instance_id: str, connect_settings: Settings
+) -> Iterator[Callable[..., EmailAddress]]:
+    """Factory: ``email_address()`` creates an address of the instance; all are deleted at teardown."""
+    made: list[EmailAddress] = []
+    names = _names(request)
+
+    def create(local_part: str | None = None, **extra: Any) -> EmailAddress:
+        address = f"{local_part or 'ce-' + names()}@{connect_settings.email_domain}"
+        answer = connect_client.create_email_address(InstanceId=connect_instance_id, EmailAddress=address, **extra)
+        item = EmailAddress(str(answer["EmailAddressId"]), address, str(answer["EmailAddressArn"]))
+        made.append(item)
+        return item
+
+    yield create
+    for item in reversed(made):
+        # Already deleted by the test, or the endpoint refuses: nothing more to do for this one.
+        with contextlib.suppress(Exception):
+            connect_client.delete_email_address(InstanceId=connect_instance_id, EmailAddressId=item.id)
+
+
+@pytest.fixture
+def alias_pair(email_address: Callable[..., EmailAddress]) -> tuple[EmailAddress, EmailAddress]:
+    """Two fresh addresses of the instance: (primary, alias), not yet associated."""
+    return email_address(), email_address()
+
+
+@pytest.fixture(scope="session")
+def connect_contract() -> Any:
+    """The contract validator (``validate_request``, ``validate_response``, ``validate_error`` ...)."""
+    from pytest_connect_email import contracts
+
+    return contracts
+
+
+@pytest.fixture
+def connect_fake(request: pytest.FixtureRequest, connect_settings: Settings) -> Any:
+    """A Faker with the project's provider, seeded from ``--connect-seed`` and the test's id."""
+    from faker import Faker
+
+    from pytest_connect_email.fakes import ConnectEmailProvider
+
+    fake = Faker()
+    fake.add_provider(ConnectEmailProvider)
+    fake.seed_instance(connect_settings.seed ^ zlib.crc32(request.node.nodeid.encode()))
+    return fake
+
+
+@pytest.fixture(autouse=True)
+def _connect_cassette(request: pytest.FixtureRequest) -> Iterator[None]:
+    """In record and replay modes, one cassette per test: ``<dir>/<test module>/<test name>.connect.yaml``.
+
+    Only Connect calls reach it; a test that makes none writes nothing.
+    """
+    settings = request.config.stash[SETTINGS]
+    if settings.mode not in ("record", "replay") or not enabled_for(request.node, settings):
+        yield
+        return
+    from pytest_connect_email import cassettes
+
+    module = Path(str(request.node.path)).stem
+    path = cassettes.cassette_path(settings.cassette_dir, module, request.node.name)
+    hook = request.config.pluginmanager.hook.pytest_connect_email_scrub
+    state: cassettes.CassetteState = request.config.stash[CASSETTE]
+    replay = settings.mode == "replay"
+    record_mode = "none" if replay else settings.record_mode
+    with state.use(path, record_mode=record_mode, extra=hook, nodeid=request.node.nodeid):
+        yield
+        if replay and settings.cassette_strict and state.cassette is not None and not state.cassette.all_played:
+            unplayed = len(state.cassette) - len(state.cassette.play_counts)
+            pytest.fail(
+                f"{path}: {unplayed} recorded interaction(s) were not played (--connect-cassette-strict); "
+                "the cassette is stale: record it again with --connect-mode record --connect-record-mode all",
+                pytrace=False,
+            )
+
+
+@pytest.fixture(autouse=True)
+def _connect_intercept(request: pytest.FixtureRequest, _connect_cassette: None) -> Iterator[None]:
+    """Route the code under test's own Connect clients for this test (where the plugin acts at all),
+    and collect what their calls broke, so that the test fails even if the code swallowed it."""
+    settings: Settings = request.config.stash[SETTINGS]
+    item = request.node
+    if not enabled_for(item, settings):
+        yield
+        return
+    runtime = request.config.stash[RUNTIME]
+    runtime.adopt(request)
+    from pytest_connect_email.intercept import Interception
+
+    if not intercepts(item, settings):
+        # A test that opted out: its clients go where they were configured to, unchecked.
+        scope = Interception(target=None, check=False) if runtime.session is not None else None
+    else:
+        scope = runtime.interception() if runtime.session is None else runtime.session
+    if scope is None:
+        yield
+        return
+    own = scope is not runtime.session
+    if own:
+        scope.start()
+    start = len(scope.failures)
+    item.stash[TEST_SCOPE] = (scope, start)
+    try:
+        yield
+    finally:
+        del scope.failures[start:]
+        if own:
+            scope.stop()

@@ -1,0 +1,444 @@
+"""Process-wide interception of botocore ``connect`` clients: route every call to a target, hold it
+to the contracts, and let nothing escape in the offline modes. Importable without pytest.
+
+How it reaches clients the code under test makes itself:
+
+- :func:`install` appends three handlers to ``botocore.handlers.BUILTIN_HANDLERS`` (once per
+  process), so every botocore session created afterwards, and every client made from it, carries
+  them — boto3's default session, ``boto3.Session(...)``, clients made inside functions or at import;
+- it also registers them on the sessions and ``connect`` clients that already exist (found once,
+  through the garbage collector), so a module-level client made before the plugin loaded is covered
+  too; :func:`patch_client` does the same for one client by hand.
+
+The handlers do nothing while no :class:`Interception` is active (they are switched on and off, never
+re-registered). While one is:
+
+- ``provide-client-params.connect``: the request is checked against its contract before botocore
+  builds it; a violation raises :class:`~.contracts.ContractViolation` naming the file and line of
+  the call, and is remembered so a test that swallowed the exception still fails;
+- ``before-call.connect``: the serialised request is handed to the target *instead of* being signed
+  and sent. This happens before signing and after endpoint resolution, so neither the endpoint the
+  client was configured with (``endpoint_url``, ``AWS_ENDPOINT_URL``, ``AWS_ENDPOINT_URL_CONNECT``)
+  nor its credentials matter; the answer is parsed by botocore's own parser, so the code under test
+  sees exactly what it would see over the wire (``ClientError`` included);
+- ``after-call.connect``: the answer is checked against the response or error contract;
+- ``before-send`` (registered last, for every service, acting on ``connect`` only): in the offline
+  modes a Connect request that nothing answered (an operation the emulator lacks when moto did not
+  take it either) gets ``UnknownOperationException`` instead of reaching the network.
+
+Operations the target does not cover go to moto when moto's ``mock_aws`` is active (its handler sits
+on ``before-send``); every other service is never touched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import json
+import os
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from pytest_connect_email.emulator import RunningServer
+    from pytest_connect_email.emulator.codec import HttpRequest, HttpResponse
+
+__all__ = ["Interception", "Target", "call_site", "exempt", "install", "mock", "patch_client", "route"]
+
+
+class Target(Protocol):
+    """Where intercepted calls go. ``answer`` returns ``None`` to let botocore send the call itself."""
+
+    #: True when no Connect request may leave the process (emulator and replay).
+    offline: bool
+
+    def answer(self, operation: str, request: HttpRequest, signer: Any) -> HttpResponse | None: ...
+
+
+# -- the active interceptions ----------------------------------------------------------------------
+
+_ACTIVE: list[Interception] = []
+_LOCK = threading.RLock()
+_INSTALLED = False
+
+
+def active() -> Interception | None:
+    """The innermost active interception, if any."""
+    return _ACTIVE[-1] if _ACTIVE else None
+
+
+#: Top-level packages whose frames are not "the application's call".
+_LIBRARY_FRAMES = frozenset(
+    {"botocore", "boto3", "s3transfer", "aiobotocore", "pytest_connect_email", "contextlib", "functools"}
+)
+
+
+def call_site() -> str:
+    """``file:line (in function)`` of the innermost frame outside botocore, boto3 and this package."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        top = str(frame.f_globals.get("__name__", "")).split(".")[0]
+        if top not in _LIBRARY_FRAMES:
+            return f"{frame.f_code.co_filename}:{frame.f_lineno} (in {frame.f_code.co_name})"
+        frame = frame.f_back  # type: ignore[assignment]
+    return "an unknown place"
+
+
+@dataclass
+class Interception:
+    """Route every ``connect`` client of the process to ``target`` and check its calls.
+
+    Use as a context manager or decorator; :meth:`start` and :meth:`stop` do the same by hand.
+    ``target=None`` checks contracts only and lets the calls go where they were configured to.
+    """
+
+    target: Target | None
+    check: bool = True
+    #: Called with the emulator front's URL environment by :meth:`environ` (see :func:`mock`).
+    serve: Callable[[], RunningServer] | None = None
+    region: str = "us-east-1"
+    #: Every contract violation and target error seen while active (a test may have swallowed it).
+    failures: list[str] = field(default_factory=list)
+    _server: RunningServer | None = field(default=None, repr=False)
+    _saved_env: dict[str, str | None] = field(default_factory=dict, repr=False)
+    _owned: list[Callable[[], None]] = field(default_factory=list, repr=False)
+
+    # -- switching ---------------------------------------------------------------------------------
+
+    def start(self) -> Interception:
+        install()
+        if self.target is not None and self.target.offline:
+            # Clients resolve credentials when they are made; in the offline modes nothing is signed,
+            # so an instance-metadata lookup (a network call) would only waste time or leave the machine.
+            self._setenv("AWS_EC2_METADATA_DISABLED", "true", only_if_unset=True)
+        with _LOCK:
+            _ACTIVE.append(self)
+        return self
+
+    def stop(self) -> None:
+        with _LOCK:
+            if self in _ACTIVE:
+                _ACTIVE.remove(self)
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+        for name, value in self._saved_env.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        self._saved_env.clear()
+        while self._owned:
+            self._owned.pop()()
+
+    def __enter__(self) -> Interception:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def __call__(self, function: Callable[..., Any]) -> Callable[..., Any]:
+        """Decorate a function (a unittest test method, a script's main) to run under this interception."""
+        import functools
+
+        @functools.wraps(function)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with self:
+                return function(*args, **kwargs)
+
+        return wrapper
+
+    def _setenv(self, name: str, value: str, *, only_if_unset: bool = False) -> None:
+        if only_if_unset and os.environ.get(name):
+            return
+        self._saved_env.setdefault(name, os.environ.get(name))
+        os.environ[name] = value
+
+    # -- for subprocesses --------------------------------------------------------------------------
+
+    def environ(self, base: dict[str, str] | None = None) -> dict[str, str]:
+        """An environment for a subprocess (the AWS CLI, another SDK, a script): the target served on
+        loopback HTTP as ``AWS_ENDPOINT_URL_CONNECT``, with credentials it accepts and the region."""
+        if self.serve is None:
+            raise RuntimeError("this interception has no loopback server to offer a subprocess")
+        if self._server is None:
+            self._server = self.serve()
+        return subprocess_environ(self._server.url, self.region, base)
+
+    @property
+    def url(self) -> str:
+        """The loopback URL of the target (started on first use)."""
+        self.environ({})
+        assert self._server is not None
+        return self._server.url
+
+    # -- what the handlers do ----------------------------------------------------------------------
+
+    def fail(self, message: str) -> None:
+        with _LOCK:
+            self.failures.append(message)
+
+    def check_request(self, operation: str, params: dict[str, Any]) -> None:
+        from pytest_connect_email import contracts
+
+        violations = contracts.request_violations(operation, params)
+        if violations:
+            error = contracts.ContractViolation(
+                operation, "request", violations, subject=f"request made at {call_site()}"
+            )
+            self.fail(str(error))
+            raise error
+
+    def check_answer(self, operation: str, http_response: Any, parsed: Any) -> None:
+        from pytest_connect_email import client
+
+        try:
+            client.check_answer(operation, http_response, parsed)
+        except client.EndpointNotImplemented:
+            return  # the code under test sees the error itself; nothing to hold to a contract
+        except AssertionError as error:
+            message = f"{error}\n  (answer to the call made at {call_site()})"
+            self.fail(message)
+            raise AssertionError(message) from None
+
+    def route(self, model: Any, params: dict[str, Any], signer: Any) -> tuple[Any, Any] | None:
+        if self.target is None:
+            return None
+        return answer_call(self.target, model, params, signer, self)
+
+
+def subprocess_environ(url: str, region: str, base: dict[str, str] | None = None) -> dict[str, str]:
+    """``base`` (default: this process's environment) pointed at ``url`` for Connect."""
+    env = dict(os.environ if base is None else base)
+    for name in ("AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
+        env.pop(name, None)
+    env.update(
+        {
+            "AWS_ENDPOINT_URL_CONNECT": url,
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": region,
+            "AWS_REGION": region,
+            "AWS_EC2_METADATA_DISABLED": "true",
+        }
+    )
+    return env
+
+
+# -- turning a call into an answer -----------------------------------------------------------------
+
+
+def http_request(params: dict[str, Any]) -> HttpRequest:
+    """botocore's serialised request dict (``before-call``'s ``params``) as the emulator's request."""
+    from urllib.parse import parse_qsl, urlsplit
+
+    from pytest_connect_email.emulator.codec import HttpRequest
+
+    split = urlsplit(params["url"])
+    body = params.get("body") or b""
+    if isinstance(body, str):
+        body = body.encode("utf-8")
+    elif hasattr(body, "read"):
+        body = body.read()
+    return HttpRequest(
+        method=params["method"],
+        raw_path=split.path or "/",
+        query=parse_qsl(split.query, keep_blank_values=True),
+        headers={k: v.decode() if isinstance(v, bytes) else str(v) for k, v in params["headers"].items()},
+        body=bytes(body),
+        raw_query=split.query,
+        host=split.netloc,
+    )
+
+
+def answer_call(
+    target: Target, model: Any, params: dict[str, Any], signer: Any, owner: Interception | None = None
+) -> tuple[Any, Any] | None:
+    """Ask ``target`` for the answer to one call; botocore's ``(http_response, parsed)`` or ``None``."""
+    from botocore.awsrequest import AWSResponse
+    from botocore.parsers import create_parser
+
+    try:
+        response = target.answer(model.name, http_request(params), signer)
+    except Exception as exc:
+        if owner is not None:
+            owner.fail(f"{model.name} call made at {call_site()}: {exc}")
+        raise
+    if response is None:
+        return None
+    parsed = create_parser("rest-json").parse(
+        {"status_code": response.status, "headers": response.headers, "body": response.body}, model.output_shape
+    )
+    return AWSResponse(params["url"], response.status, response.headers, RawBody(response.body)), parsed
+
+
+class RawBody:
+    """The raw body object botocore's ``AWSResponse`` reads from."""
+
+    def __init__(self, body: bytes) -> None:
+        self._body = body
+
+    def stream(self, **_: Any) -> Iterator[bytes]:
+        yield self._body
+
+    def read(self, *_: Any) -> bytes:
+        body, self._body = self._body, b""
+        return body
+
+
+def unknown_operation(operation: str, reason: str) -> HttpResponse:
+    from pytest_connect_email.emulator.codec import HttpResponse
+
+    body = json.dumps({"__type": "UnknownOperationException", "message": f"{operation}: {reason}"}).encode()
+    headers = {"Content-Type": "application/json", "x-amzn-ErrorType": "UnknownOperationException"}
+    return HttpResponse(400, headers, body)
+
+
+# -- the handlers (module functions: one identity, registered once per emitter) ---------------------
+
+
+def _on_params(params: dict[str, Any], model: Any, **_: Any) -> None:
+    current = active()
+    if current is not None and current.check:
+        current.check_request(model.name, params)
+
+
+def _on_call(model: Any, params: dict[str, Any], request_signer: Any = None, **_: Any) -> tuple[Any, Any] | None:
+    current = active()
+    return None if current is None else current.route(model, params, request_signer)
+
+
+def _on_answer(http_response: Any, parsed: Any, model: Any, **_: Any) -> None:
+    current = active()
+    if current is not None and current.check:
+        current.check_answer(model.name, http_response, parsed)
+
+
+def _on_send(request: Any, event_name: str = "", **_: Any) -> Any:
+    if not event_name.startswith("before-send.connect."):
+        return None
+    current = active()
+    if current is None or current.target is None or not current.target.offline:
+        return None
+    from botocore.awsrequest import AWSResponse
+
+    operation = event_name.split(".")[2]
+    reason = "not covered by the pytest-connect-email target, and no mock (moto's mock_aws) answered it"
+    current.fail(f"{operation} call made at {call_site()} was stopped before it left the process: {reason}")
+    response = unknown_operation(operation, reason)
+    return AWSResponse(request.url, response.status, response.headers, RawBody(response.body))
+
+
+#: (event, handler, unique id); the before-send guard is registered last so that moto answers first.
+_HANDLERS: tuple[tuple[str, Callable[..., Any], str], ...] = (
+    ("provide-client-params.connect", _on_params, "connect-email-check-request"),
+    ("before-call.connect", _on_call, "connect-email-route"),
+    ("after-call.connect", _on_answer, "connect-email-check-answer"),
+)
+_GUARD = ("before-send", _on_send, "connect-email-guard")
+
+
+def _register(emitter: Any) -> None:
+    for event, handler, unique_id in _HANDLERS:
+        emitter.register(event, handler, unique_id=unique_id)
+    emitter.register_last(_GUARD[0], _GUARD[1], unique_id=_GUARD[2])
+
+
+def install() -> None:
+    """Put the handlers on every botocore session and ``connect`` client, now and later (idempotent)."""
+    global _INSTALLED
+    with _LOCK:
+        if _INSTALLED:
+            return
+        from botocore import handlers
+        from botocore.client import BaseClient
+        from botocore.session import Session
+
+        for event, handler, _ in _HANDLERS:
+            handlers.BUILTIN_HANDLERS.append((event, handler))
+        handlers.BUILTIN_HANDLERS.append((_GUARD[0], _GUARD[1], handlers.REGISTER_LAST))
+        for thing in gc.get_objects():
+            if isinstance(thing, Session):
+                _register(thing.get_component("event_emitter"))
+            elif isinstance(thing, BaseClient):
+                patch_client(thing)
+        _INSTALLED = True
+
+
+def _service(client: Any) -> str:
+    return str(client.meta.service_model.service_name)
+
+
+def patch_client(client: Any) -> Any:
+    """Give one client made before :func:`install` ran the handlers (other services: unchanged)."""
+    if _service(client) == "connect":
+        _register(client.meta.events)
+    return client
+
+
+def exempt(client: Any) -> Any:
+    """Take the process-wide handlers off one client (the plugin's own clients wire themselves)."""
+    for event, handler, unique_id in (*_HANDLERS, _GUARD):
+        with contextlib.suppress(Exception):
+            client.meta.events.unregister(event, handler)
+        with contextlib.suppress(Exception):
+            client.meta.events.unregister(event, unique_id=unique_id)
+    return client
+
+
+def route(client: Any, target: Target) -> Any:
+    """Send one client's calls to ``target`` whether or not an interception is active."""
+
+    def on_call(model: Any, params: dict[str, Any], request_signer: Any = None, **_: Any) -> tuple[Any, Any] | None:
+        return answer_call(target, model, params, request_signer, active())
+
+    client.meta.events.register("before-call.connect", on_call, unique_id="connect-email-client-route")
+    return client
+
+
+# -- outside pytest --------------------------------------------------------------------------------
+
+
+def mock(*, state: str | None = None, region: str = "us-east-1", check: bool = True) -> Interception:
+    """The reference emulator for every ``connect`` client of the process, outside pytest too.
+
+    ``with pytest_connect_email.mock() as connect: ...`` or ``@pytest_connect_email.mock()`` on a
+    function (each run gets a fresh emulator). Inside, ``connect.environ()`` is an environment for a
+    subprocess and ``connect.emulator`` the emulator. ``state`` is an SQLite file to keep the
+    emulator's state in (default: memory).
+    """
+    return _Mock(target=None, check=check, region=region, state=state)
+
+
+@dataclass
+class _Mock(Interception):
+    """:func:`mock`'s interception: makes its emulator when it starts, closes it when it stops."""
+
+    state: str | None = None
+    emulator: Any = None
+
+    def start(self) -> Interception:
+        from pytest_connect_email.emulator import Config
+        from pytest_connect_email.emulator import Emulator as EmulatorClass
+        from pytest_connect_email.targets import EmulatorTarget
+
+        if self in _ACTIVE:
+            raise RuntimeError("this mock() is already active; make another with pytest_connect_email.mock()")
+        self.emulator = EmulatorClass.create(state=self.state, config=Config(region=self.region))
+        target = EmulatorTarget(self.emulator)
+        self.target, self.serve = target, target.serve
+        self._owned.append(self.emulator.backend.store.close)
+        return super().start()
+
+    def __call__(self, function: Callable[..., Any]) -> Callable[..., Any]:
+        import functools
+
+        @functools.wraps(function)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with _Mock(target=None, check=self.check, region=self.region, state=self.state):
+                return function(*args, **kwargs)
+
+        return wrapper

@@ -1,0 +1,156 @@
+"""The resolved ``--connect-*`` settings of a run, and the stash keys the plugin's modules share."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+MODES = ("emulator", "live", "replay", "record")
+RECORD_MODES = ("once", "new_episodes", "all", "none")
+
+
+@dataclass(frozen=True)
+class Settings:
+    mode: str
+    endpoint_url: str | None
+    region: str
+    instance_id: str | None
+    seed: int
+    conformance: bool
+    report: Path | None
+    baseline: Path | None
+    write_baseline: Path | None
+    email_domain: str
+    cassette_dir: Path
+    record_mode: str
+    record_accounts: tuple[str, ...]
+    cassette_strict: bool
+    #: Route the code under test's own Connect clients to the target (``--connect-intercept off``: fixtures only).
+    intercept: bool
+    #: The run asked for the plugin's modes (see :func:`run_enabled`).
+    enabled: bool
+
+
+SETTINGS = pytest.StashKey[Settings]()
+CASSETTE = pytest.StashKey[Any]()  # cassettes.CassetteState, made in record and replay modes
+
+
+def value(config: pytest.Config, name: str, default: Any = None) -> Any:
+    found = config.getoption(name)
+    if found is None:
+        found = config.getini(name)
+    return default if found in (None, "", []) else found
+
+
+def resolve(config: pytest.Config) -> Settings:
+    mode = str(value(config, "connect_mode", "emulator"))
+    if mode not in MODES:
+        raise pytest.UsageError(f"connect_mode = {mode!r}: choose one of {', '.join(MODES)}")
+    record_mode = str(value(config, "connect_record_mode", "once"))
+    if record_mode not in RECORD_MODES:
+        raise pytest.UsageError(f"connect_record_mode = {record_mode!r}: choose one of {', '.join(RECORD_MODES)}")
+    seed_text = str(value(config, "connect_seed", "0"))
+    try:
+        seed = int(seed_text)
+    except ValueError:
+        raise pytest.UsageError(
+            f"--connect-seed {seed_text!r}: expected a whole number, e.g. --connect-seed 42"
+        ) from None
+    paths = {name: value(config, name) for name in ("connect_report", "connect_baseline", "connect_write_baseline")}
+    return Settings(
+        mode=mode,
+        endpoint_url=value(config, "connect_endpoint_url"),
+        region=str(value(config, "connect_region", "us-east-1")),
+        instance_id=value(config, "connect_instance_id"),
+        seed=seed,
+        conformance=bool(value(config, "connect_conformance", False)),
+        report=Path(paths["connect_report"]) if paths["connect_report"] else None,
+        baseline=Path(paths["connect_baseline"]) if paths["connect_baseline"] else None,
+        write_baseline=Path(paths["connect_write_baseline"]) if paths["connect_write_baseline"] else None,
+        email_domain=str(value(config, "connect_email_domain", "example.com")),
+        cassette_dir=Path(str(value(config, "connect_cassette_dir", config.rootpath / "cassettes"))),
+        record_mode=str(value(config, "connect_record_mode", "once")),
+        record_accounts=tuple(
+            a.strip() for a in str(value(config, "connect_record_accounts", "")).split(",") if a.strip()
+        ),
+        cassette_strict=bool(value(config, "connect_cassette_strict", False)),
+        intercept=_switch(config, "connect_intercept"),
+        enabled=run_enabled(config),
+    )
+
+
+def _switch(config: pytest.Config, name: str) -> bool:
+    text = str(value(config, name, "on")).strip().lower()
+    if text in ("on", "true", "yes", "1"):
+        return True
+    if text in ("off", "false", "no", "0"):
+        return False
+    raise pytest.UsageError(f"{name} = {text!r}: use on or off")
+
+
+#: Options of the plugin; setting any of them (or its ini twin) turns the plugin's modes on for the run.
+OPTION_NAMES = (
+    "connect_mode",
+    "connect_endpoint_url",
+    "connect_region",
+    "connect_instance_id",
+    "connect_seed",
+    "connect_email_domain",
+    "connect_conformance",
+    "connect_report",
+    "connect_baseline",
+    "connect_write_baseline",
+    "connect_cassette_dir",
+    "connect_record_mode",
+    "connect_record_accounts",
+    "connect_cassette_strict",
+    "connect_intercept",
+)
+
+#: Fixtures that use the target: a test that asks for one turns the plugin's modes on for itself.
+TARGET_FIXTURES = frozenset(
+    {
+        "connect_client",
+        "connect_client_factory",
+        "connect_instance_id",
+        "email_address",
+        "alias_pair",
+        "connect_emulator",
+        "connect_endpoint",
+    }
+)
+
+
+def run_enabled(config: pytest.Config) -> bool:
+    """Whether the run asked for the plugin's modes: ``-p connect_email`` (command line, addopts or
+    ``PYTEST_ADDOPTS``), a ``--connect-*`` option, or a ``connect_*`` ini value.
+
+    Installing the package loads the plugin into every pytest run of the environment; a run that
+    asked for none of these keeps its botocore clients untouched, except in the tests that ask for
+    it themselves (:func:`enabled_for`).
+    """
+    plugins = getattr(config.option, "plugins", None) or []
+    if any(p in ("connect_email", "pytest_connect_email.plugin") for p in plugins):
+        return True
+    if any(config.getoption(name) is not None for name in OPTION_NAMES):
+        return True
+    return any(config.getini(name) not in (None, "", []) for name in OPTION_NAMES)
+
+
+def enabled_for(item: pytest.Item, settings: Settings) -> bool:
+    """Whether the plugin's modes act in this test: the run asked for them, or the test carries the
+    ``connect_email`` marker, or it uses a fixture of the target."""
+    if settings.enabled or item.get_closest_marker("connect_email") is not None:
+        return True
+    return bool(TARGET_FIXTURES & set(getattr(item, "fixturenames", ())))
+
+
+def intercepts(item: pytest.Item, settings: Settings) -> bool:
+    """Whether the code under test's own Connect clients are routed in this test."""
+    marker = item.get_closest_marker("connect_email")
+    if marker is not None and "intercept" in marker.kwargs:
+        return bool(marker.kwargs["intercept"])
+    return settings.intercept and enabled_for(item, settings)
