@@ -16,6 +16,8 @@ __all__ = [
     "UnknownOperationError",
     "Violation",
     "__version__",
+    "mock",
+    "patch_client",
     "validate_error",
     "validate_request",
     "validate_response",
@@ -29,6 +31,7 @@ if TYPE_CHECKING:
         validate_request,
         validate_response,
     )
+    from pytest_connect_email.intercept import mock, patch_client
     from pytest_connect_email.spec import UnknownOperationError
 
 _LAZY = {
@@ -38,6 +41,8 @@ _LAZY = {
     "validate_request": "pytest_connect_email.contracts",
     "validate_response": "pytest_connect_email.contracts",
     "UnknownOperationError": "pytest_connect_email.spec",
+    "mock": "pytest_connect_email.intercept",
+    "patch_client": "pytest_connect_email.intercept",
 }
 
 

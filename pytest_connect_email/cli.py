@@ -138,6 +138,11 @@ def build_parser() -> argparse.ArgumentParser:
     cmd.add_argument("--region", default="us-east-1", help="region in ARNs and signatures (default us-east-1)")
     cmd.add_argument("--no-auth", action="store_true", help="accept requests without a valid SigV4 signature")
     cmd.add_argument(
+        "--strict-auth",
+        action="store_true",
+        help="accept only the --credentials pairs (default: any access key; the keys it knows are verified)",
+    )
+    cmd.add_argument(
         "--credentials",
         action="append",
         default=[],
@@ -169,7 +174,9 @@ def emulator_serve(args: argparse.Namespace) -> int:
         max_body_bytes=args.max_body_bytes,
         throttle=args.throttle,
     )
-    emulator = Emulator.create(state=args.state, config=config, credentials=pairs, auth_enabled=not args.no_auth)
+    emulator = Emulator.create(
+        state=args.state, config=config, credentials=pairs, auth_enabled=not args.no_auth, strict_auth=args.strict_auth
+    )
     try:
         server = emulator.serve(args.host, args.port)
     except (OSError, ValueError) as exc:

@@ -182,8 +182,10 @@ class Interception:
             self.failures.append(message)
 
     def check_request(self, operation: str, params: dict[str, Any]) -> None:
-        from pytest_connect_email import contracts
+        from pytest_connect_email import contracts, spec
 
+        if operation not in spec.OPERATIONS:
+            return  # no contract of ours: another part of the Connect API
         violations = contracts.request_violations(operation, params)
         if violations:
             error = contracts.ContractViolation(
@@ -193,8 +195,10 @@ class Interception:
             raise error
 
     def check_answer(self, operation: str, http_response: Any, parsed: Any) -> None:
-        from pytest_connect_email import client
+        from pytest_connect_email import client, spec
 
+        if operation not in spec.OPERATIONS:
+            return
         try:
             client.check_answer(operation, http_response, parsed)
         except client.EndpointNotImplemented:
@@ -306,9 +310,25 @@ def _on_params(params: dict[str, Any], model: Any, **_: Any) -> None:
         current.check_request(model.name, params)
 
 
-def _on_call(model: Any, params: dict[str, Any], request_signer: Any = None, **_: Any) -> tuple[Any, Any] | None:
+def _on_call(
+    model: Any, params: dict[str, Any], request_signer: Any = None, context: Any = None, **_: Any
+) -> tuple[Any, Any] | None:
     current = active()
-    return None if current is None else current.route(model, params, request_signer)
+    if current is None:
+        return None
+    answered = current.route(model, params, request_signer)
+    if answered is None and current.target is not None and current.target.offline:
+        # Left to moto: address it to the AWS endpoint moto knows, whatever the client was configured with.
+        params["url"] = aws_url(params["url"], str((context or {}).get("client_region") or "us-east-1"))
+    return answered
+
+
+def aws_url(url: str, region: str) -> str:
+    """``url`` re-addressed to the public Connect endpoint of ``region`` (path and query kept)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    split = urlsplit(url)
+    return urlunsplit(("https", f"connect.{region}.amazonaws.com", split.path, split.query, ""))
 
 
 def _on_answer(http_response: Any, parsed: Any, model: Any, **_: Any) -> None:
@@ -318,6 +338,8 @@ def _on_answer(http_response: Any, parsed: Any, model: Any, **_: Any) -> None:
 
 
 def _on_send(request: Any, event_name: str = "", **_: Any) -> Any:
+    # botocore asks every before-send handler and takes the first answer: this one is registered last,
+    # so an answer from moto (or another mock) wins over it, and it never has side effects.
     if not event_name.startswith("before-send.connect."):
         return None
     current = active()
@@ -326,8 +348,10 @@ def _on_send(request: Any, event_name: str = "", **_: Any) -> Any:
     from botocore.awsrequest import AWSResponse
 
     operation = event_name.split(".")[2]
-    reason = "not covered by the pytest-connect-email target, and no mock (moto's mock_aws) answered it"
-    current.fail(f"{operation} call made at {call_site()} was stopped before it left the process: {reason}")
+    reason = (
+        "not covered by the pytest-connect-email target, and no mock (moto's mock_aws) answered it; "
+        "the call was stopped before it left the process"
+    )
     response = unknown_operation(operation, reason)
     return AWSResponse(request.url, response.status, response.headers, RawBody(response.body))
 

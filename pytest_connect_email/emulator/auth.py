@@ -4,8 +4,12 @@ The expected signature is computed by ``botocore.auth.SigV4Auth`` over the reque
 only the headers the client says it signed (``SignedHeaders``), the raw path and query string, the
 client's ``X-Amz-Date``, and the body's SHA-256 — hashed here when the client sends no
 ``x-amz-content-sha256`` header (the AWS CLI v1 sends none), and checked against the header when it
-does. A missing or wrong signature answers 403 ``InvalidSignatureException``; an access key the
-emulator does not know answers 403 ``UnrecognizedClientException``, as AWS JSON services do.
+does. A missing or wrong signature answers 403 ``InvalidSignatureException``.
+
+An access key the emulator does not know is accepted unless ``strict`` is asked for (then it answers
+403 ``UnrecognizedClientException``, as AWS JSON services do): the code under test signs with
+whatever its environment holds (moto's ``FOOBARKEY``, a CI's real-looking keys, a subprocess's
+``testing``), and the emulator cannot know that secret. Keys it knows are always verified.
 """
 
 from __future__ import annotations
@@ -47,8 +51,11 @@ def _denied(message: str) -> ServiceError:
     return ServiceError("InvalidSignatureException", message)
 
 
-def verify(request: HttpRequest, credentials: Mapping[str, str]) -> str:
-    """Check the request's SigV4 signature; return the access key id that signed it."""
+def verify(request: HttpRequest, credentials: Mapping[str, str], *, strict: bool = True) -> str:
+    """Check the request's SigV4 signature; return the access key id that signed it.
+
+    ``strict=False`` accepts a well-formed signature by a key it does not know without checking it.
+    """
     header = request.header("Authorization")
     if not header:
         raise _denied("the request is not signed: an Authorization header with a SigV4 signature is required")
@@ -56,10 +63,12 @@ def verify(request: HttpRequest, credentials: Mapping[str, str]) -> str:
     if found is None:
         raise _denied("the Authorization header is not a well-formed AWS4-HMAC-SHA256 signature")
     key = found.group("key")
-    if key not in credentials:
+    if key not in credentials and strict:
         raise ServiceError("UnrecognizedClientException", "The security token included in the request is invalid.")
     if found.group("service") != SERVICE:
         raise _denied(f"the credential scope names service {found.group('service')!r}, expected {SERVICE!r}")
+    if key not in credentials:
+        return key
     stamp = request.header("X-Amz-Date")
     if not stamp or not stamp.startswith(found.group("date")):
         raise _denied("X-Amz-Date is missing or does not match the credential scope's date")

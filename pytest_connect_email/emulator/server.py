@@ -33,6 +33,8 @@ class Emulator:
     backend: Backend = field(default_factory=Backend)
     credentials: dict[str, str] = field(default_factory=auth.default_credentials)
     auth: bool = True
+    #: Refuse access keys other than ``credentials`` (by default any key is accepted; see :mod:`.auth`).
+    strict_auth: bool = False
 
     @classmethod
     def create(
@@ -42,9 +44,15 @@ class Emulator:
         config: Config | None = None,
         credentials: Iterable[tuple[str, str]] = (),
         auth_enabled: bool = True,
+        strict_auth: bool = False,
     ) -> Emulator:
         backend = Backend(Store(state), config or Config())
-        return cls(backend=backend, credentials=auth.default_credentials(credentials), auth=auth_enabled)
+        return cls(
+            backend=backend,
+            credentials=auth.default_credentials(credentials),
+            auth=auth_enabled,
+            strict_auth=strict_auth,
+        )
 
     @property
     def config(self) -> Config:
@@ -68,7 +76,7 @@ class Emulator:
                 code="RequestEntityTooLargeException",
             )
         if self.auth and signed:
-            auth.verify(request, self.credentials)
+            auth.verify(request, self.credentials, strict=self.strict_auth)
         found = router.match(request.method, request.raw_path)
         if found is None:
             raise ProtocolError(
