@@ -136,7 +136,8 @@ def pytest_configure(config: pytest.Config) -> None:
     if settings.conformance:
         from pytest_connect_email.conformance import SUITE
 
-        extra = [str(SUITE)]
+        named = "pytest_connect_email.conformance.conformance_checks" in config.args  # connect-email conformance
+        extra = [] if named else [str(SUITE)]
         for paths in config.pluginmanager.hook.pytest_connect_email_checks(config=config):
             extra.extend(paths or [])
         config.args.extend(p for p in extra if p not in config.args)

@@ -85,3 +85,21 @@ def test_help_lists_the_commands() -> None:
     assert result.returncode == 0
     assert "generate" in result.stdout
     assert "check" in result.stdout
+
+
+def test_conformance_runs_in_the_users_project(tmp_path: Path) -> None:
+    """The rootdir and ini file are those of the directory the command runs in; cassettes go under it."""
+    (tmp_path / "pytest.ini").write_text("[pytest]\nconnect_mode = record\nconnect_cassette_dir = tapes\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest_connect_email.cli", "conformance", "-p", "no:cacheprovider", "-k", "DISASSOC"],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tmp_path,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"rootdir: {tmp_path}" in result.stdout
+    assert "(mode record)" in result.stdout
+    recorded = sorted(p.name for p in (tmp_path / "tapes" / "conformance_checks").glob("*.connect.yaml"))
+    assert "test_disassociate_answers_200_with_an_empty_object.connect.yaml" in recorded
