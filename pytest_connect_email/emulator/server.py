@@ -144,37 +144,13 @@ class Emulator:
         botocore's Stubber uses). The request goes through :meth:`handle` like an HTTP one, minus the
         signature check, and the answer is parsed by botocore's own rest-json parser, so the client
         sees exactly what it would see over the wire, errors included; ``after-call`` handlers still
-        run. Nothing is retried in-process.
+        run. Nothing is retried in-process. (The same route :mod:`pytest_connect_email.intercept`
+        gives every client of the process.)
         """
-        from botocore.awsrequest import AWSResponse
-        from botocore.parsers import create_parser
+        from pytest_connect_email.intercept import route
+        from pytest_connect_email.targets import EmulatorTarget
 
-        parser = create_parser("rest-json")
-
-        def before_call(model: Any, params: dict[str, Any], **_: Any) -> tuple[Any, dict[str, Any]]:
-            split = urlsplit(params["url"])
-            body = params.get("body") or b""
-            if isinstance(body, str):
-                body = body.encode("utf-8")
-            http_request = codec.HttpRequest(
-                method=params["method"],
-                raw_path=split.path or "/",
-                query=parse_qsl(split.query, keep_blank_values=True),
-                headers={k: v.decode() if isinstance(v, bytes) else str(v) for k, v in params["headers"].items()},
-                body=bytes(body),
-                raw_query=split.query,
-                host=split.netloc,
-            )
-            response = self.handle(http_request, signed=False)
-            parsed = parser.parse(
-                {"status_code": response.status, "headers": response.headers, "body": response.body},
-                model.output_shape,
-            )
-            http = AWSResponse(params["url"], response.status, response.headers, _Raw(response.body))
-            return http, parsed
-
-        client.meta.events.register("before-call.connect", before_call)
-        return client
+        return route(client, EmulatorTarget(self))
 
     # -- HTTP server ---------------------------------------------------------------------------------
 
@@ -192,20 +168,6 @@ class Emulator:
         thread = threading.Thread(target=server.serve_forever, name="connect-email-emulator", daemon=True)
         thread.start()
         return RunningServer(server, thread)
-
-
-class _Raw:
-    """The raw body object botocore's ``AWSResponse`` reads from."""
-
-    def __init__(self, body: bytes) -> None:
-        self._body = body
-
-    def stream(self, **_: Any) -> Iterator[bytes]:
-        yield self._body
-
-    def read(self, *_: Any) -> bytes:
-        body, self._body = self._body, b""
-        return body
 
 
 class RunningServer:
