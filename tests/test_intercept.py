@@ -518,3 +518,36 @@ def test_mock_outside_pytest(tmp_path: Path, environment: Blackhole) -> None:
     assert done.returncode == 0, done.stderr
     assert "Ran 3 tests" in done.stderr
     assert environment.connections == 0
+
+
+def test_live_and_record_against_an_endpoint_readdress_application_calls(
+    pytester: pytest.Pytester, environment: Blackhole
+) -> None:
+    """With --connect-endpoint-url, the application's clients (configured for the blackhole) reach that
+    endpoint, signed with their own real-looking keys, which a served emulator accepts."""
+    from pytest_connect_email.emulator import Emulator
+
+    pytester.makepyfile(app=APP, test_app=APP_TESTS)
+    tapes = pytester.path / "tapes"
+    emulator = Emulator.create()
+    try:
+        with emulator.serve() as server:
+            live = run(pytester, "-p", "connect_email", "--connect-mode=live", f"--connect-endpoint-url={server.url}")
+            live.assert_outcomes(passed=1)
+            recorded = run(
+                pytester,
+                "-p",
+                "connect_email",
+                "--connect-mode=record",
+                f"--connect-endpoint-url={server.url}",
+                f"--connect-cassette-dir={tapes}",
+            )
+            recorded.assert_outcomes(passed=1)
+        assert len(emulator.backend.invoke("ListInstances", {})["InstanceSummaryList"]) == 2
+    finally:
+        emulator.backend.store.close()
+    text = (tapes / "test_app" / "test_application_calls_reach_the_emulator.connect.yaml").read_text(encoding="utf-8")
+    assert REAL_LOOKING["AWS_ACCESS_KEY_ID"] not in text
+    replayed = run(pytester, "-p", "connect_email", "--connect-mode=replay", f"--connect-cassette-dir={tapes}")
+    replayed.assert_outcomes(passed=1)
+    assert environment.connections == 0
