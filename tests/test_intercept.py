@@ -106,6 +106,7 @@ def environment(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, blac
     for key, value in REAL_LOOKING.items():
         monkeypatch.setenv(key, value)
     monkeypatch.setenv("AWS_ENDPOINT_URL", blackhole.url)
+    monkeypatch.setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", blackhole.url)  # a credential lookup would show too
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
     monkeypatch.setenv("AWS_CONFIG_FILE", str(pytester.path / "no-aws-config"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(pytester.path / "no-aws-credentials"))
@@ -170,12 +171,14 @@ def test_inner_module_level_and_session_clients_go_to_the_emulator(
     assert environment.connections == 0
 
 
-def test_no_credentials_and_no_region_lookups_needed(pytester: pytest.Pytester, environment: Blackhole) -> None:
+def test_no_credentials_and_no_metadata_lookups_needed(pytester: pytest.Pytester, environment: Blackhole) -> None:
     os.environ.pop("AWS_ACCESS_KEY_ID")
     os.environ.pop("AWS_SECRET_ACCESS_KEY")
     pytester.makepyfile(app=APP, test_app=APP_TESTS)
-    result = run(pytester, "-p", "connect_email")
-    result.assert_outcomes(passed=1)
+    tapes = pytester.path / "tapes"
+    for mode in ("emulator", "record", "replay"):
+        result = run(pytester, "-p", "connect_email", f"--connect-mode={mode}", f"--connect-cassette-dir={tapes}")
+        result.assert_outcomes(passed=1)
     assert environment.connections == 0
 
 
