@@ -13,6 +13,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ContractViolation",
+    "OperationNotInModelError",
     "UnknownOperationError",
     "Violation",
     "__version__",
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
         validate_request,
         validate_response,
     )
-    from pytest_connect_email.spec import UnknownOperationError
+    from pytest_connect_email.spec import OperationNotInModelError, UnknownOperationError
 
 _LAZY = {
     "ContractViolation": "pytest_connect_email.contracts",
@@ -38,6 +39,7 @@ _LAZY = {
     "validate_request": "pytest_connect_email.contracts",
     "validate_response": "pytest_connect_email.contracts",
     "UnknownOperationError": "pytest_connect_email.spec",
+    "OperationNotInModelError": "pytest_connect_email.spec",
 }
 
 

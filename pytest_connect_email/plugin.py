@@ -201,14 +201,16 @@ def pytest_configure(config: pytest.Config) -> None:
         config.args.extend(p for p in extra if p not in config.args)
 
 
-def pytest_report_header(config: pytest.Config) -> str:
+def pytest_report_header(config: pytest.Config) -> list[str]:
     settings = config.stash.get(SETTINGS, None)
     target = (
         ""
         if settings is None
         else f", mode {settings.mode}" + (f" ({settings.endpoint_url})" if settings.endpoint_url else "")
     )
-    return f"connect-email: pytest-connect-email {__version__}{target}"
+    from pytest_connect_email import active
+
+    return [f"connect-email: pytest-connect-email {__version__}{target}", active.report_header()]
 
 
 # -- baseline --------------------------------------------------------------------------------------

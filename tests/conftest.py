@@ -53,3 +53,52 @@ def strings(value: Any) -> Iterator[str]:
     elif isinstance(value, list):
         for item in value:
             yield from strings(item)
+
+
+def installed_model_data() -> dict[str, Any]:
+    """A deep copy of the installed botocore's connect model (the raw service-2 dict)."""
+    from botocore.loaders import create_loader
+
+    return copy.deepcopy(create_loader().load_service_model("connect", "service-2"))
+
+
+def write_model(directory: Path, data: dict[str, Any], version: str | None = None) -> Path:
+    """Lay ``data`` out as a botocore data directory (``connect/<api>/service-2.json``); with ``version``,
+    as an unpacked botocore package of that version. Returns the directory to pass as a model source."""
+    root = directory / "botocore" if version else directory
+    target = root / ("data" if version else "") / "connect" / "2017-08-08" / "service-2.json"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(data), encoding="utf-8")
+    if version:
+        (root / "__init__.py").write_text(f"__version__ = '{version}'\n", encoding="utf-8")
+        return root
+    return directory
+
+
+def newer_model_data() -> dict[str, Any]:
+    """The installed model plus what a newer release might bring: a ReferenceType and a DirectoryType
+    value and a DescribeContact member (VoicemailInfo)."""
+    data = installed_model_data()
+    shapes = data["shapes"]
+    shapes["ReferenceType"]["enum"].append("VOICEMAIL_MESSAGE")
+    shapes["DirectoryType"]["enum"].append("VOICEMAIL_DIRECTORY")
+    shapes["VoicemailInfo"] = {
+        "type": "structure",
+        "members": {"TranscriptionStatus": {"shape": "VoicemailTranscriptionStatus"}},
+    }
+    shapes["VoicemailTranscriptionStatus"] = {"type": "string", "enum": ["COMPLETED", "FAILED"]}
+    shapes["Contact"]["members"]["VoicemailInfo"] = {"shape": "VoicemailInfo"}
+    return data
+
+
+@pytest.fixture
+def newer_model(tmp_path: Path) -> Path:
+    """A botocore data directory holding :func:`newer_model_data` (no network needed)."""
+    return write_model(tmp_path / "newer", newer_model_data())
+
+
+@pytest.fixture
+def user_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private user cache directory (platformdirs reads XDG_CACHE_HOME on Linux)."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    return tmp_path / "cache"
