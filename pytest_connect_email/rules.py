@@ -344,6 +344,80 @@ rule(
 )(_self_alias)
 
 
+# -- Email addresses -------------------------------------------------------------------------------
+
+#: Every email address member (model shape ``EmailAddress``) of the covered requests, as paths where
+#: ``*`` stands for each item of a list. tests/test_rules.py holds this table to the model.
+EMAIL_ADDRESS_MEMBERS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "CreateEmailAddress": (("EmailAddress",),),
+    "SendOutboundEmail": (
+        ("FromEmailAddress", "EmailAddress"),
+        ("DestinationEmailAddress", "EmailAddress"),
+        ("AdditionalRecipients", "CcEmailAddresses", "*", "EmailAddress"),
+    ),
+    "StartEmailContact": (
+        ("FromEmailAddress", "EmailAddress"),
+        ("DestinationEmailAddress",),
+        ("AdditionalRecipients", "ToAddresses", "*", "EmailAddress"),
+        ("AdditionalRecipients", "CcAddresses", "*", "EmailAddress"),
+    ),
+    "StartOutboundEmailContact": (
+        ("FromEmailAddress", "EmailAddress"),
+        ("DestinationEmailAddress", "EmailAddress"),
+        ("AdditionalRecipients", "CcEmailAddresses", "*", "EmailAddress"),
+    ),
+}
+
+#: The format the reference page gives (its text lost the backslashes: ``[^s@]+@[^s@]+.[^s@]+``).
+EMAIL_ADDRESS_FORMAT = re.compile(r"[^\s@]+@[^\s@]+\.[^\s@]+")
+
+
+def email_addresses(params: Params, operation: str | None = None) -> Iterator[tuple[tuple[str, ...], str]]:
+    """``(path, value)`` of every email address string in a request (of ``operation``, or of any covered
+    operation: the member paths do not clash, a path that does not fit the request finds nothing)."""
+
+    def walk(node: Any, template: tuple[str, ...], done: tuple[str, ...]) -> Iterator[tuple[tuple[str, ...], str]]:
+        if not template:
+            if isinstance(node, str):
+                yield done, node
+            return
+        head, rest = template[0], template[1:]
+        if head == "*":
+            if isinstance(node, list):
+                for i, item in enumerate(node):
+                    yield from walk(item, rest, (*done, str(i)))
+        elif isinstance(node, Mapping) and head in node:
+            yield from walk(node[head], rest, (*done, head))
+
+    templates = EMAIL_ADDRESS_MEMBERS.get(operation, ()) if operation else _ALL_EMAIL_MEMBERS
+    for template in templates:
+        yield from walk(params, template, ())
+
+
+_ALL_EMAIL_MEMBERS = tuple(dict.fromkeys(t for ts in EMAIL_ADDRESS_MEMBERS.values() for t in ts))
+
+
+def _email_addresses(params: Params) -> Iterator[Finding]:
+    for path, value in email_addresses(params):
+        if not EMAIL_ADDRESS_FORMAT.fullmatch(value):
+            yield Finding(_pointer(*path), "a whole address in [^\\s@]+@[^\\s@]+\\.[^\\s@]+ format", repr(value))
+
+
+rule(
+    "EMAIL-ADDR-001",
+    operations=tuple(EMAIL_ADDRESS_MEMBERS),
+    sentence="The email address with the instance, in [^s@]+@[^s@]+.[^s@]+ format.",
+    fix="give the bare address only (local-part@domain.tld), without display name, blanks or other text",
+    choice="""The page's text lost the backslashes of the model's pattern [^\\s@]+@[^\\s@]+\\.[^\\s@]+.
+    The model's pattern is unanchored (Smithy semantics), so the model accepts a value in which an
+    address only appears as a part ('Kunde <kunde@example.com>', 'a@b.c d@e.f'); "in ... format" is
+    read as the whole value being one address in that format. It applies to every email address
+    member (model shape EmailAddress) of the covered requests, whose documentation carries the
+    same sentence.""",
+    members=("FromEmailAddress", "DestinationEmailAddress", "AdditionalRecipients", "EmailAddress"),
+)(_email_addresses)
+
+
 def _index() -> dict[str, tuple[DocRule, ...]]:
     out: dict[str, list[DocRule]] = {}
     for doc_rule in sorted(RULES.values(), key=lambda r: r.id):
