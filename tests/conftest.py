@@ -102,3 +102,38 @@ def user_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A private user cache directory (platformdirs reads XDG_CACHE_HOME on Linux)."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     return tmp_path / "cache"
+
+
+def snapshot_botocore() -> bool:
+    """Whether the installed botocore is the one the committed snapshot was generated from."""
+    from pytest_connect_email import active, spec
+
+    return spec.botocore_version() == active.snapshot_version()
+
+
+#: For tests that compare with the committed snapshot or need every covered operation: the oldest-botocore
+#: leg of .ci/run skips them.
+needs_snapshot_botocore = pytest.mark.skipif(
+    not snapshot_botocore(), reason="compares with the committed snapshot; the installed botocore is another"
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test parametrized with a covered operation that the installed model lacks is skipped, naming why."""
+    from pytest_connect_email import spec
+
+    if snapshot_botocore():
+        return
+    model = spec.model()
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        operation = params.get("operation")
+        if isinstance(operation, str) and operation in spec.OPERATIONS and not model.has(operation):
+            item.add_marker(pytest.mark.skip(reason=f"{operation} is not in {model.label}'s model"))
+
+
+def needs_operation(operation: str) -> pytest.MarkDecorator:
+    """Skip a test of ``operation`` when the installed model lacks it (the oldest-botocore leg)."""
+    from pytest_connect_email import spec
+
+    return pytest.mark.skipif(not spec.available(operation), reason=f"{operation} is not in the installed model")

@@ -11,7 +11,7 @@ import pytest
 from faker import Faker
 
 from pytest_connect_email import active, contracts, fakes, spec
-from tests.conftest import installed_model_data, write_model
+from tests.conftest import installed_model_data, needs_snapshot_botocore, write_model
 
 CREATE_INSTANCE = {
     "IdentityManagementType": "VOICEMAIL_DIRECTORY",
@@ -28,6 +28,7 @@ def _fake(seed: int = 0) -> Any:
     return fake
 
 
+@needs_snapshot_botocore
 def test_the_snapshot_is_active_when_botocore_is_the_snapshots() -> None:
     found = active.contracts()
     assert spec.botocore_version() == active.snapshot_version()
@@ -36,6 +37,7 @@ def test_the_snapshot_is_active_when_botocore_is_the_snapshots() -> None:
     assert found.describe() == f"contracts of botocore {spec.botocore_version()}: the committed snapshot"
 
 
+@needs_snapshot_botocore
 def test_what_only_a_newer_model_has_validates_cleanly(newer_model: Path) -> None:
     # Under the snapshot, the newer value and member are violations ...
     assert [v.rule for v in contracts.request_violations("CreateInstance", CREATE_INSTANCE)] == ["enum"]
@@ -69,14 +71,14 @@ def test_the_model_env_variable_is_followed(newer_model: Path, monkeypatch: pyte
 def older_model(tmp_path: Path) -> Path:
     """The installed model without ListQueueEmailAddresses, as an unpacked botocore 1.0.1."""
     data = installed_model_data()
-    del data["operations"]["ListQueueEmailAddresses"]
+    data["operations"].pop("ListQueueEmailAddresses", None)
     return write_model(tmp_path / "older", data, version="1.0.1")
 
 
 def test_an_operation_missing_from_the_model_is_named_never_a_crash(older_model: Path) -> None:
     with spec.use_model(older_model) as model:
         assert model.label == "botocore 1.0.1"
-        assert model.missing == ("ListQueueEmailAddresses",)
+        assert "ListQueueEmailAddresses" in model.missing
         expected = "ListQueueEmailAddresses is not in botocore 1.0.1's model"
         with pytest.raises(spec.OperationNotInModelError, match=expected):
             contracts.validate_request("ListQueueEmailAddresses", {})
@@ -84,7 +86,7 @@ def test_an_operation_missing_from_the_model_is_named_never_a_crash(older_model:
             contracts.response_violations("list_queue_email_addresses", {})
         with pytest.raises(spec.OperationNotInModelError, match=expected):
             _fake().connect_request("ListQueueEmailAddresses")
-        assert "not in this model: ListQueueEmailAddresses" in active.contracts().describe()
+        assert "ListQueueEmailAddresses" in active.contracts().describe().split("; not in this model: ")[1]
         _fake().connect_request("StartEmailContact")  # the rest still works
 
 

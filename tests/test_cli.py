@@ -12,7 +12,7 @@ import pytest
 
 from pytest_connect_email import active, cli, spec
 
-from .conftest import ROOT, installed_model_data, write_model
+from .conftest import ROOT, installed_model_data, needs_snapshot_botocore, write_model
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -21,6 +21,7 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@needs_snapshot_botocore
 def test_check_passes_on_the_committed_schemas() -> None:
     result = run("schemas", "check")
     assert result.returncode == 0, result.stdout + result.stderr
@@ -36,6 +37,7 @@ def test_generate_then_check_in_a_fresh_directory(tmp_path: Path) -> None:
     assert run("schemas", "check", "--dir", str(out)).returncode == 0
 
 
+@needs_snapshot_botocore
 def test_check_catches_a_hand_edited_file(tmp_path: Path) -> None:
     out = tmp_path / "schemas"
     shutil.copytree(ROOT / "schemas", out)
@@ -59,6 +61,7 @@ def test_check_catches_a_hand_edited_file(tmp_path: Path) -> None:
     assert "connect-email schemas generate" in text
 
 
+@needs_snapshot_botocore
 def test_generate_repairs_drift_and_removes_stale_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "schemas"
     shutil.copytree(ROOT / "schemas", out)
@@ -69,6 +72,7 @@ def test_generate_repairs_drift_and_removes_stale_files(tmp_path: Path, capsys: 
     assert cli.main(["schemas", "check", "--dir", str(out)]) == 0
 
 
+@needs_snapshot_botocore
 def test_version_only_difference_is_not_drift(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from pytest_connect_email import schemagen
 
@@ -87,6 +91,7 @@ def test_help_lists_the_commands() -> None:
     assert "check" in result.stdout
 
 
+@needs_snapshot_botocore
 def test_check_says_whose_contracts_are_active() -> None:
     result = run("schemas", "check")
     first = result.stdout.splitlines()[0]
@@ -94,6 +99,7 @@ def test_check_says_whose_contracts_are_active() -> None:
     assert "the committed snapshot" in first
 
 
+@needs_snapshot_botocore
 def test_diff_shows_what_a_newer_model_adds(newer_model: Path) -> None:
     result = run("schemas", "diff", "--to", str(newer_model))
     assert result.returncode == 0, result.stdout + result.stderr  # additions break no caller
@@ -106,6 +112,7 @@ def test_diff_shows_what_a_newer_model_adds(newer_model: Path) -> None:
     assert "could break callers]" not in text
 
 
+@needs_snapshot_botocore
 def test_diff_exits_1_on_changes_that_could_break_callers(tmp_path: Path) -> None:
     data = installed_model_data()
     shapes = data["shapes"]
