@@ -372,29 +372,36 @@ EMAIL_ADDRESS_MEMBERS: dict[str, tuple[tuple[str, ...], ...]] = {
 EMAIL_ADDRESS_FORMAT = re.compile(r"[^\s@]+@[^\s@]+\.[^\s@]+")
 
 
-def email_addresses(params: Params, operation: str | None = None) -> Iterator[tuple[tuple[str, ...], str]]:
-    """``(path, value)`` of every email address string in a request (of ``operation``, or of any covered
-    operation: the member paths do not clash, a path that does not fit the request finds nothing)."""
+_UNION = tuple(dict.fromkeys(t for ts in EMAIL_ADDRESS_MEMBERS.values() for t in ts))
 
-    def walk(node: Any, template: tuple[str, ...], done: tuple[str, ...]) -> Iterator[tuple[tuple[str, ...], str]]:
-        if not template:
-            if isinstance(node, str):
-                yield done, node
+
+def _collect(
+    node: Any, template: tuple[str, ...], done: tuple[str, ...], out: list[tuple[tuple[str, ...], str]]
+) -> None:
+    """Append ``(path, value)`` for each string at ``template`` below ``node`` (``done``: the path to ``node``)."""
+    for i, part in enumerate(template):
+        if part == "*":
+            if isinstance(node, (list, tuple)):
+                rest = template[i + 1 :]
+                for j, item in enumerate(node):
+                    _collect(item, rest, (*done, *template[:i], str(j)), out)
             return
-        head, rest = template[0], template[1:]
-        if head == "*":
-            if isinstance(node, list):
-                for i, item in enumerate(node):
-                    yield from walk(item, rest, (*done, str(i)))
-        elif isinstance(node, Mapping) and head in node:
-            yield from walk(node[head], rest, (*done, head))
-
-    templates = EMAIL_ADDRESS_MEMBERS.get(operation, ()) if operation else _ALL_EMAIL_MEMBERS
-    for template in templates:
-        yield from walk(params, template, ())
+        if type(node) is not dict and not isinstance(node, Mapping):  # dict first: ABC checks are slow
+            return
+        node = node.get(part)
+        if node is None:
+            return
+    if isinstance(node, str):
+        out.append(((*done, *template), node))
 
 
-_ALL_EMAIL_MEMBERS = tuple(dict.fromkeys(t for ts in EMAIL_ADDRESS_MEMBERS.values() for t in ts))
+def email_addresses(params: Params, operation: str | None = None) -> list[tuple[tuple[str, ...], str]]:
+    """``(path, value)`` of every email address string in a request of ``operation``, or of any covered
+    operation (their member paths do not clash: a path that does not fit a request finds nothing)."""
+    out: list[tuple[tuple[str, ...], str]] = []
+    for template in EMAIL_ADDRESS_MEMBERS.get(operation, ()) if operation else _UNION:
+        _collect(params, template, (), out)
+    return out
 
 
 def _email_addresses(params: Params) -> Iterator[Finding]:

@@ -182,3 +182,23 @@ def test_model_sources_that_cannot_be_read_say_what_to_do(tmp_path: Path) -> Non
     bad.write_bytes(b"not a zip")
     with pytest.raises(spec.ModelSourceError, match="cannot read a connect model"):
         spec.load_model(bad)
+
+
+def test_the_emulator_follows_the_model_in_use(tmp_path: Path) -> None:
+    import boto3
+    from botocore.exceptions import ClientError
+
+    from pytest_connect_email.emulator import Emulator
+
+    data = installed_model_data()
+    data["operations"].pop("ListQueueEmailAddresses", None)
+    emulator = Emulator.create()
+    client = emulator.attach(
+        boto3.client("connect", region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing")
+    )
+    with spec.use_model(write_model(tmp_path / "older", data, version="1.0.1")):
+        with pytest.raises(ClientError) as info:
+            client.list_queue_email_addresses(InstanceId="i-1", QueueId="q-1")
+        assert info.value.response["Error"]["Code"] == "UnknownOperationException"
+        assert "botocore 1.0.1's model" in info.value.response["Error"]["Message"]
+        client.list_instances()  # the rest still answers
