@@ -13,6 +13,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ContractViolation",
+    "OperationNotInModelError",
     "UnknownOperationError",
     "Violation",
     "__version__",
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
         validate_response,
     )
     from pytest_connect_email.intercept import mock, patch_client
-    from pytest_connect_email.spec import UnknownOperationError
+    from pytest_connect_email.spec import OperationNotInModelError, UnknownOperationError
 
 _LAZY = {
     "ContractViolation": "pytest_connect_email.contracts",
@@ -43,6 +44,7 @@ _LAZY = {
     "UnknownOperationError": "pytest_connect_email.spec",
     "mock": "pytest_connect_email.intercept",
     "patch_client": "pytest_connect_email.intercept",
+    "OperationNotInModelError": "pytest_connect_email.spec",
 }
 
 

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from pytest_connect_email import contracts, schemagen
+from pytest_connect_email import active, apidiff, schemagen, spec
 
 
 def _files_on_disk(directory: Path) -> dict[str, str]:
@@ -31,7 +31,7 @@ def _recorded_version(directory: Path) -> str | None:
 
 
 def schemas_generate(directory: Path) -> int:
-    files = schemagen.generate()
+    files = schemagen.generate(model=spec.installed_model())
     directory.mkdir(parents=True, exist_ok=True)
     stale = set(_files_on_disk(directory)) - set(files)
     for relative, text in files.items():
@@ -48,13 +48,12 @@ def schemas_generate(directory: Path) -> int:
 
 def schemas_check(directory: Path) -> int:
     """Regenerate in memory and compare with ``directory``; print a per-operation diff on drift."""
-    from pytest_connect_email import spec
-
     installed = spec.botocore_version()
+    print(f"active: {active.contracts().describe()}")
     recorded = _recorded_version(directory) or installed
     # Compare content with the version stamp of the files on disk, so that a botocore upgrade that
     # leaves our shapes alone is not reported as drift in every file.
-    expected = schemagen.generate(botocore_version=recorded)
+    expected = schemagen.generate(botocore_version=recorded, model=spec.installed_model())
     actual = _files_on_disk(directory)
     drift: dict[str, list[str]] = {}
     for relative in sorted(set(expected) | set(actual)):
@@ -91,6 +90,17 @@ def schemas_check(directory: Path) -> int:
     return 1
 
 
+def schemas_diff(old: str, new: str) -> int:
+    try:
+        before, after = active.for_source(old), active.for_source(new)
+        changes = apidiff.diff(before, after)
+    except (spec.ModelSourceError, OSError, ValueError) as exc:
+        print(f"connect-email schemas diff: {exc}", file=sys.stderr)
+        return 2
+    print(apidiff.report(before, after, changes))
+    return 1 if any(c.breaking for c in changes) else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="connect-email",
@@ -99,17 +109,34 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     schemas = sub.add_parser("schemas", help="generate or check the JSON Schema contracts")
     schemas_sub = schemas.add_subparsers(dest="action", required=True)
-    for action, text in (
-        ("generate", "write the contracts generated from the installed botocore model"),
-        ("check", "regenerate in memory and fail with a per-operation diff if the committed contracts differ"),
+    for action, text, default in (
+        (
+            "generate",
+            "write the contracts generated from the installed botocore model",
+            "the checkout's schemas/; required outside a checkout of this project",
+        ),
+        (
+            "check",
+            "regenerate in memory and fail with a per-operation diff if the committed contracts differ",
+            "the committed snapshot",
+        ),
     ):
         cmd = schemas_sub.add_parser(action, help=text, description=text)
-        cmd.add_argument(
-            "--dir",
-            type=Path,
-            default=None,
-            help=f"schema directory (default: the one the validator reads, now {contracts.schema_dir()})",
-        )
+        cmd.add_argument("--dir", type=Path, default=None, help=f"schema directory (default: {default})")
+    sources = (
+        "'snapshot' (the committed contracts), 'installed' (the installed botocore), the installed botocore's "
+        "version, a botocore wheel (.whl), an unpacked botocore or botocore data directory, or a directory of "
+        "generated contracts; other releases: `pip download botocore==X --no-deps -d DIR`, then pass the wheel"
+    )
+    cmd = schemas_sub.add_parser(
+        "diff",
+        help="the API change between two models, per operation; exit 1 when a change could break callers",
+        description="Show the API change between two models in human terms: members, enum values, limits "
+        "and errors added or removed, per operation. Exit status 1 when a change could break a caller "
+        "(a removed member or enum value, a tightened limit). No network: " + sources + ".",
+    )
+    cmd.add_argument("--from", dest="old", default="snapshot", metavar="VERSION|PATH", help="old side (snapshot)")
+    cmd.add_argument("--to", dest="new", default="installed", metavar="VERSION|PATH", help="new side (installed)")
     run = sub.add_parser(
         "conformance",
         help="run the shipped conformance suite (default target: the embedded emulator)",
@@ -235,10 +262,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         return conformance(argv[1:])  # everything after the command belongs to pytest
     args = build_parser().parse_args(argv)
     if args.command == "schemas":
-        directory = args.dir if args.dir is not None else contracts.schema_dir()
+        if args.action == "diff":
+            return schemas_diff(args.old, args.new)
         if args.action == "generate":
-            return schemas_generate(directory)
-        return schemas_check(directory)
+            if args.dir is None and active.checkout_root() is None:
+                print(
+                    "connect-email schemas generate: --dir is required outside a checkout of pytest-connect-email "
+                    "(it never writes into an installed package); the validator follows the installed botocore "
+                    "without it",
+                    file=sys.stderr,
+                )
+                return 2
+            return schemas_generate(args.dir if args.dir is not None else active.snapshot_dir())
+        return schemas_check(args.dir if args.dir is not None else active.snapshot_dir())
     if args.command == "emulator":
         return emulator_serve(args)
     if args.command == "conformance":

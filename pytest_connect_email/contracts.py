@@ -1,11 +1,12 @@
-"""The contract validator: loads the committed schemas and says exactly what is wrong.
+"""The contract validator: checks a call against the active contracts and says exactly what is wrong.
 
-``validate_request``, ``validate_response`` and ``validate_error`` check a call against the JSON
-Schemas in ``schemas/`` (generated from botocore's model by :mod:`pytest_connect_email.schemagen`) and,
-for requests, against the doc rules of :mod:`pytest_connect_email.rules`. On failure they raise one
-:class:`ContractViolation` that lists every violation with its JSON pointer, rule (schema keyword or
-doc-rule id), expected and actual value, source (model shape or doc sentence) and a fix. Values of
-members the model marks ``sensitive`` never appear in a message.
+``validate_request``, ``validate_response`` and ``validate_error`` check a call against the active
+JSON Schemas (:mod:`pytest_connect_email.active` decides: the installed botocore's, generated from its
+model by :mod:`pytest_connect_email.schemagen`) and, for requests, against the doc rules of
+:mod:`pytest_connect_email.rules`. On failure they raise one :class:`ContractViolation` that lists
+every violation with its JSON pointer, rule (schema keyword or doc-rule id), expected and actual
+value, source (model shape or doc sentence) and a fix. Values of members the model marks
+``sensitive`` never appear in a message.
 
 The ``*_violations`` functions return the same findings as a list, for callers that want to judge
 them rather than raise.
@@ -44,7 +45,7 @@ import jsonschema_rs
 import regex
 from jsonschema import Draft202012Validator, ValidationError, validators
 
-from pytest_connect_email import rules, spec
+from pytest_connect_email import active, rules, spec
 
 if TYPE_CHECKING:
     from jsonschema.protocols import Validator
@@ -53,7 +54,7 @@ Direction = Literal["request", "response", "error"]
 JSONSchema = dict[str, Any]
 
 #: Environment variable that points the validator at another schema directory.
-SCHEMA_DIR_ENV = "CONNECT_EMAIL_SCHEMA_DIR"
+SCHEMA_DIR_ENV = active.SCHEMA_DIR_ENV
 
 #: Errors any AWS JSON service may answer for any operation (the AWS "Common Errors" reference plus
 #: the authentication errors of JSON protocols). The model lists only the service's own errors.
@@ -81,50 +82,24 @@ COMMON_ERRORS = frozenset(
 )
 
 
-# -- Where the schemas live ------------------------------------------------------------------------
+# -- Where the schemas come from: pytest_connect_email.active decides ------------------------------
 
 
 def schema_dir() -> Path:
-    """The schema directory the validator reads.
-
-    ``$CONNECT_EMAIL_SCHEMA_DIR`` when set; else the copy a wheel carries inside the package; else
-    the top-level ``schemas/`` of a source checkout (editable installs).
-    """
-    return _schema_dir(os.environ.get(SCHEMA_DIR_ENV) or "")
-
-
-@functools.lru_cache(maxsize=8)
-def _schema_dir(override: str) -> Path:
-    if override:
-        return Path(override)
-    here = Path(__file__).resolve().parent
-    packaged = here / "schemas"
-    if (packaged / "index.json").is_file():
-        return packaged
-    return here.parent / "schemas"
+    """The committed snapshot's directory (what ``schemas check`` diffs against). The validator reads
+    the active contracts (:func:`pytest_connect_email.active.contracts`), which are the snapshot only
+    when the installed botocore is the snapshot's."""
+    override = os.environ.get(SCHEMA_DIR_ENV)
+    return Path(override) if override else active.snapshot_dir()
 
 
-@functools.cache
-def _read(directory: Path, relative: str) -> JSONSchema:
-    path = directory / relative
-    try:
-        with path.open(encoding="utf-8") as fh:
-            data: JSONSchema = json.load(fh)
-    except FileNotFoundError:
-        raise FileNotFoundError(
-            f"contract file {path} is missing; run `connect-email schemas generate` to write the contracts"
-        ) from None
-    except json.JSONDecodeError as exc:
-        raise ValueError(
-            f"contract file {path} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}); "
-            "run `connect-email schemas generate` to rewrite it"
-        ) from None
-    return data
+def _read(source: active.Contracts, relative: str) -> JSONSchema:
+    return source.read(relative)
 
 
 def load_schema(operation: str, direction: Direction = "request", error: str | None = None) -> JSONSchema:
-    """The committed schema of an operation's request, response or one of its errors."""
-    name = spec.resolve_operation(operation)
+    """The active schema of an operation's request, response or one of its errors."""
+    name = active.contracts().require(operation)
     if direction == "error":
         if error is None:
             raise ValueError(
@@ -133,18 +108,15 @@ def load_schema(operation: str, direction: Direction = "request", error: str | N
         known = error_codes(name)
         if error not in known:
             raise ValueError(f"{name} has no modelled error {error!r}; its errors are: {', '.join(known)}")
-        return _read(schema_dir(), f"{name}/errors/{error}.json")
+        return _read(active.contracts(), f"{name}/errors/{error}.json")
     if direction not in ("request", "response"):
         raise ValueError(f"direction must be 'request', 'response' or 'error', not {direction!r}")
-    return _read(schema_dir(), f"{name}/{direction}.json")
+    return _read(active.contracts(), f"{name}/{direction}.json")
 
 
 def error_codes(operation: str) -> tuple[str, ...]:
-    """The error shapes the model lists for an operation, from the committed index."""
-    name = spec.resolve_operation(operation)
-    files = _read(schema_dir(), "index.json")["operations"].get(name, [])
-    prefix = f"{name}/errors/"
-    return tuple(f[len(prefix) : -len(".json")] for f in files if f.startswith(prefix))
+    """The error shapes the model lists for an operation, from the active contracts."""
+    return active.contracts().error_codes(operation)
 
 
 # -- The extended validator ------------------------------------------------------------------------
@@ -230,8 +202,8 @@ def _strict(node: Any) -> Any:
 
 
 @functools.cache
-def _validator(directory: Path, relative: str, strict: bool) -> Validator:
-    schema = _read(directory, relative)
+def _validator(source: active.Contracts, relative: str, strict: bool) -> Validator:
+    schema = _read(source, relative)
     if strict:
         schema = _strict(schema)
     validator: Validator = ContractValidator(schema, format_checker=_format_checker)
@@ -239,8 +211,8 @@ def _validator(directory: Path, relative: str, strict: bool) -> Validator:
 
 
 @functools.cache
-def _fast_validator(directory: Path, relative: str, strict: bool) -> jsonschema_rs.Validator:
-    schema = _read(directory, relative)
+def _fast_validator(source: active.Contracts, relative: str, strict: bool) -> jsonschema_rs.Validator:
+    schema = _read(source, relative)
     if strict:
         schema = _strict(schema)
     return jsonschema_rs.validator_for(schema, validate_formats=True, formats={"date-time": _is_timestamp})
@@ -493,16 +465,16 @@ def _check(
     operation: str, direction: Direction, document: Any, *, strict: bool = False, error: str | None = None
 ) -> list[Violation]:
     relative = _schema_file(operation, direction, error)
-    directory = schema_dir()
-    reporter = _Reporter(_read(directory, relative))
-    fast: jsonschema_rs.Validator | None = _fast_validator(directory, relative, strict)
+    source = active.contracts()
+    reporter = _Reporter(_read(source, relative))
+    fast: jsonschema_rs.Validator | None = _fast_validator(source, relative, strict)
     try:
         valid = fast.is_valid(document)  # type: ignore[union-attr]  # just assigned
     except ValueError:  # a value the compiled engine cannot read (datetime, bytes): jsonschema decides
         valid, fast = False, None
     found: list[Violation] = []
     if not valid:
-        found = list(reporter.from_schema(_validator(directory, relative, strict).iter_errors(document)))
+        found = list(reporter.from_schema(_validator(source, relative, strict).iter_errors(document)))
         if not found and fast is not None:  # the engines disagree: never let the document pass silently
             found = [
                 Violation(_pointer(e.instance_path), "schema", e.message, _show(e.instance, True), "model", e.message)

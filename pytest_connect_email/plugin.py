@@ -149,17 +149,21 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         runtime.close()
 
 
-def pytest_report_header(config: pytest.Config) -> str:
+def pytest_report_header(config: pytest.Config) -> list[str]:
     settings = config.stash.get(SETTINGS, None)
     target = ""
+    lines = []
     if settings is not None:
         target = f", mode {settings.mode}" + (f" ({settings.endpoint_url})" if settings.endpoint_url else "")
         if settings.enabled:
             target += ", application clients " + ("intercepted" if settings.intercept else "not intercepted")
+            from pytest_connect_email import active  # loads botocore: only in runs that asked for the plugin
+
+            lines.append(active.report_header())
         else:
             target += ", inactive unless a test asks (-p connect_email, a --connect-* option or ini value, "
             target += "the connect_email marker or a Connect fixture)"
-    return f"connect-email: pytest-connect-email {__version__}{target}"
+    return [f"connect-email: pytest-connect-email {__version__}{target}", *lines]
 
 
 @pytest.hookimpl(wrapper=True)

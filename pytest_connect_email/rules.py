@@ -344,6 +344,87 @@ rule(
 )(_self_alias)
 
 
+# -- Email addresses -------------------------------------------------------------------------------
+
+#: Every email address member (model shape ``EmailAddress``) of the covered requests, as paths where
+#: ``*`` stands for each item of a list. tests/test_rules.py holds this table to the model.
+EMAIL_ADDRESS_MEMBERS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "CreateEmailAddress": (("EmailAddress",),),
+    "SendOutboundEmail": (
+        ("FromEmailAddress", "EmailAddress"),
+        ("DestinationEmailAddress", "EmailAddress"),
+        ("AdditionalRecipients", "CcEmailAddresses", "*", "EmailAddress"),
+    ),
+    "StartEmailContact": (
+        ("FromEmailAddress", "EmailAddress"),
+        ("DestinationEmailAddress",),
+        ("AdditionalRecipients", "ToAddresses", "*", "EmailAddress"),
+        ("AdditionalRecipients", "CcAddresses", "*", "EmailAddress"),
+    ),
+    "StartOutboundEmailContact": (
+        ("FromEmailAddress", "EmailAddress"),
+        ("DestinationEmailAddress", "EmailAddress"),
+        ("AdditionalRecipients", "CcEmailAddresses", "*", "EmailAddress"),
+    ),
+}
+
+#: The format the reference page gives (its text lost the backslashes: ``[^s@]+@[^s@]+.[^s@]+``).
+EMAIL_ADDRESS_FORMAT = re.compile(r"[^\s@]+@[^\s@]+\.[^\s@]+")
+
+
+_UNION = tuple(dict.fromkeys(t for ts in EMAIL_ADDRESS_MEMBERS.values() for t in ts))
+
+
+def _collect(
+    node: Any, template: tuple[str, ...], done: tuple[str, ...], out: list[tuple[tuple[str, ...], str]]
+) -> None:
+    """Append ``(path, value)`` for each string at ``template`` below ``node`` (``done``: the path to ``node``)."""
+    for i, part in enumerate(template):
+        if part == "*":
+            if isinstance(node, (list, tuple)):
+                rest = template[i + 1 :]
+                for j, item in enumerate(node):
+                    _collect(item, rest, (*done, *template[:i], str(j)), out)
+            return
+        if type(node) is not dict and not isinstance(node, Mapping):  # dict first: ABC checks are slow
+            return
+        node = node.get(part)
+        if node is None:
+            return
+    if isinstance(node, str):
+        out.append(((*done, *template), node))
+
+
+def email_addresses(params: Params, operation: str | None = None) -> list[tuple[tuple[str, ...], str]]:
+    """``(path, value)`` of every email address string in a request of ``operation``, or of any covered
+    operation (their member paths do not clash: a path that does not fit a request finds nothing)."""
+    out: list[tuple[tuple[str, ...], str]] = []
+    for template in EMAIL_ADDRESS_MEMBERS.get(operation, ()) if operation else _UNION:
+        _collect(params, template, (), out)
+    return out
+
+
+def _email_addresses(params: Params) -> Iterator[Finding]:
+    for path, value in email_addresses(params):
+        if not EMAIL_ADDRESS_FORMAT.fullmatch(value):
+            yield Finding(_pointer(*path), "a whole address in [^\\s@]+@[^\\s@]+\\.[^\\s@]+ format", repr(value))
+
+
+rule(
+    "EMAIL-ADDR-001",
+    operations=tuple(EMAIL_ADDRESS_MEMBERS),
+    sentence="The email address with the instance, in [^s@]+@[^s@]+.[^s@]+ format.",
+    fix="give the bare address only (local-part@domain.tld), without display name, blanks or other text",
+    choice="""The page's text lost the backslashes of the model's pattern [^\\s@]+@[^\\s@]+\\.[^\\s@]+.
+    The model's pattern is unanchored (Smithy semantics), so the model accepts a value in which an
+    address only appears as a part ('Kunde <kunde@example.com>', 'a@b.c d@e.f'); "in ... format" is
+    read as the whole value being one address in that format. It applies to every email address
+    member (model shape EmailAddress) of the covered requests, whose documentation carries the
+    same sentence.""",
+    members=("FromEmailAddress", "DestinationEmailAddress", "AdditionalRecipients", "EmailAddress"),
+)(_email_addresses)
+
+
 def _index() -> dict[str, tuple[DocRule, ...]]:
     out: dict[str, list[DocRule]] = {}
     for doc_rule in sorted(RULES.values(), key=lambda r: r.id):

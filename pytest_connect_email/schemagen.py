@@ -242,23 +242,28 @@ def operation_schemas(op: OperationModel, botocore_version: str) -> dict[str, JS
     return files
 
 
-def generate(operations: Iterable[str] | None = None, *, botocore_version: str | None = None) -> dict[str, str]:
+def generate(
+    operations: Iterable[str] | None = None, *, botocore_version: str | None = None, model: spec.Model | None = None
+) -> dict[str, str]:
     """All contract files as ``{relative path: file text}``.
 
-    ``botocore_version`` overrides the version stamp (``schemas check`` uses it to compare content
-    with files generated from another botocore release); the model is always the installed one.
+    ``model`` is the model in use (:func:`pytest_connect_email.spec.model`) unless given; by default every
+    covered operation it has. ``botocore_version`` overrides the version stamp (``schemas check`` uses it
+    to compare content with files generated from another botocore release).
     """
-    version = botocore_version or spec.botocore_version()
-    names = [spec.resolve_operation(o) for o in (operations if operations is not None else spec.OPERATIONS)]
+    model = model or spec.model()
+    version = botocore_version or model.version
+    chosen = operations if operations is not None else model.operations
+    names = [spec.resolve_operation(o) for o in chosen]
     out: dict[str, str] = {}
     index: JSONSchema = {
         "$comment": _comment(version),
         "x-botocore-version": version,
-        "api-version": spec.service_model().api_version,
+        "api-version": model.service.api_version,
         "operations": {},
     }
     for name in names:
-        files = operation_schemas(spec.operation_model(name), version)
+        files = operation_schemas(model.operation_model(name), version)
         index["operations"][name] = sorted(files)
         for path, doc in files.items():
             out[path] = dump(doc)

@@ -7,9 +7,18 @@ vendored model, a newer loader API) touches one place.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import functools
-from typing import TYPE_CHECKING
+import gzip
+import json
+import os
+import re
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from botocore.model import OperationModel, ServiceModel
@@ -81,24 +90,219 @@ def snake_name(operation: str) -> str:
     return _snake(resolve_operation(operation))
 
 
-@functools.cache
-def service_model() -> ServiceModel:
-    """The installed botocore's ``connect`` model (loaded once per process)."""
-    from botocore.loaders import create_loader
+#: Environment variable naming another ``connect`` model to follow (a botocore wheel, an unpacked
+#: botocore, or a botocore data directory); see :func:`load_model`.
+MODEL_ENV = "CONNECT_EMAIL_MODEL"
+
+
+class OperationNotInModelError(LookupError):
+    """A covered operation that the model in use does not have (an older botocore)."""
+
+    def __init__(self, operation: str, label: str) -> None:
+        self.operation = operation
+        #: The model's label, e.g. ``botocore 1.40.57``.
+        self.label = label
+        super().__init__(
+            f"{operation} is not in {label}'s model; upgrade botocore to a release that has it "
+            "(the toolkit's contracts follow the installed botocore)"
+        )
+
+
+class ModelSourceError(ValueError):
+    """A model source (version, wheel or directory) that cannot be read."""
+
+
+@dataclass(frozen=True, eq=False)
+class Model:
+    """One ``connect`` service model and where it came from."""
+
+    service: ServiceModel
+    #: The botocore release whose model this is (``"unknown"`` for a bare data directory).
+    version: str
+    #: Shown to users: ``"botocore 1.44.5"`` or ``"the model in /path"``.
+    label: str
+    #: ``"installed"`` for the installed botocore, else the path the model was read from.
+    origin: str
+
+    def has(self, operation: str) -> bool:
+        return operation in self._names
+
+    @functools.cached_property
+    def _names(self) -> frozenset[str]:
+        return frozenset(self.service.operation_names)
+
+    @functools.cached_property
+    def operations(self) -> tuple[str, ...]:
+        """The covered operations this model has, in :data:`OPERATIONS` order."""
+        return tuple(op for op in OPERATIONS if self.has(op))
+
+    @functools.cached_property
+    def missing(self) -> tuple[str, ...]:
+        """The covered operations this model lacks."""
+        return tuple(op for op in OPERATIONS if not self.has(op))
+
+    def operation_model(self, name: str) -> OperationModel:
+        op = resolve_operation(name)
+        if not self.has(op):
+            raise OperationNotInModelError(op, self.label)
+        return self.service.operation_model(op)
+
+
+def _service(data: Any) -> ServiceModel:
     from botocore.model import ServiceModel
 
-    loader = create_loader()
-    data = loader.load_service_model(SERVICE_NAME, "service-2")
     return ServiceModel(data, service_name=SERVICE_NAME)
 
 
+@functools.cache
+def installed_model() -> Model:
+    """The installed botocore's ``connect`` model (loaded once per process)."""
+    from botocore.loaders import create_loader
+
+    data = create_loader().load_service_model(SERVICE_NAME, "service-2")
+    version = botocore_version()
+    return Model(_service(data), version, f"botocore {version}", "installed")
+
+
+_WHEEL_VERSION = re.compile(r"botocore-([0-9][^-]*)-")
+_PACKAGE_VERSION = re.compile(r"""^__version__\s*=\s*['"]([^'"]+)['"]""", re.MULTILINE)
+_FETCH_HINT = "`pip download botocore==VERSION --no-deps -d DIR`, then pass DIR/botocore-VERSION-py3-none-any.whl"
+
+
+def _read_model_file(name: str, raw: bytes) -> Any:
+    if name.endswith(".gz"):
+        raw = gzip.decompress(raw)
+    return json.loads(raw)
+
+
+def _newest(names: list[str]) -> str | None:
+    """The newest API version's ``service-2`` file among ``names`` (paths ending in
+    ``connect/<api-version>/service-2.json[.gz]``)."""
+    found = [n for n in names if re.search(r"(^|/)connect/[^/]+/service-2\.json(\.gz)?$", n)]
+    return max(found, key=lambda n: n.rsplit("/", 2)[-2]) if found else None
+
+
+@functools.lru_cache(maxsize=8)
+def _load_path(resolved: str) -> Model:
+    path = Path(resolved)
+    try:
+        if path.is_file() and path.suffix == ".whl":
+            with zipfile.ZipFile(path) as wheel:
+                found = _newest(wheel.namelist())
+                if found is None:
+                    raise ModelSourceError(f"{path} has no botocore/data/connect model; is it a botocore wheel?")
+                data = _read_model_file(found, wheel.read(found))
+            match = _WHEEL_VERSION.match(path.name)
+            version = match.group(1) if match else "unknown"
+            return Model(_service(data), version, f"botocore {version}", str(path))
+        if path.is_file() and path.name.startswith("service-2.json"):
+            data = _read_model_file(path.name, path.read_bytes())
+            return Model(_service(data), "unknown", f"the model in {path}", str(path))
+        if path.is_dir():
+            return _load_directory(path)
+    except (OSError, ValueError, zipfile.BadZipFile) as exc:
+        if isinstance(exc, ModelSourceError):
+            raise
+        raise ModelSourceError(f"cannot read a connect model from {path}: {exc}") from None
+    raise ModelSourceError(
+        f"{path} is neither a botocore wheel, a service-2.json file nor a directory holding "
+        f"connect/<api-version>/service-2.json; to get a botocore release without installing it: {_FETCH_HINT}"
+    )
+
+
+def _load_directory(path: Path) -> Model:
+    candidates = [
+        p.relative_to(path).as_posix()
+        for pattern in (
+            "connect/*/service-2.json*",
+            "data/connect/*/service-2.json*",
+            "botocore/data/connect/*/service-2.json*",
+        )
+        for p in path.glob(pattern)
+    ]
+    found = _newest(candidates)
+    if found is None:
+        raise ModelSourceError(
+            f"{path} holds no connect model (looked for connect/<api-version>/service-2.json[.gz], also under "
+            f"data/ and botocore/data/); pass a botocore wheel, an unpacked botocore, or a botocore data directory"
+        )
+    data = _read_model_file(found, (path / found).read_bytes())
+    # An unpacked botocore (or a folder holding one) says its version in botocore/__init__.py.
+    package = {"connect": path.parent if path.name == "data" else None, "data": path, "botocore": path / "botocore"}
+    root = package[found.split("/", 1)[0]]
+    init = root / "__init__.py" if root is not None else None
+    match = _PACKAGE_VERSION.search(init.read_text(encoding="utf-8")) if init and init.is_file() else None
+    version = match.group(1) if match else "unknown"
+    label = f"botocore {version}" if version != "unknown" else f"the model in {path}"
+    return Model(_service(data), version, label, str(path))
+
+
+def load_model(source: str | Path | None = None) -> Model:
+    """A ``connect`` model: ``None`` (or the installed version's number) is the installed botocore's;
+    else a botocore wheel (``.whl``), an unpacked botocore, a botocore data directory (holding
+    ``connect/<api-version>/service-2.json[.gz]``) or a ``service-2.json`` file. No network: a release
+    that is not installed must be downloaded first (``pip download botocore==X --no-deps -d DIR``)."""
+    if source is None or str(source) == botocore_version():
+        return installed_model()
+    path = Path(source).expanduser()
+    if not path.exists():
+        if re.fullmatch(r"[0-9]+(\.[0-9]+)*", str(source)):
+            raise ModelSourceError(
+                f"botocore {source} is not installed here (the installed one is {botocore_version()}) and the "
+                f"toolkit never downloads; fetch it with {_FETCH_HINT.replace('VERSION', str(source))}"
+            )
+        raise ModelSourceError(f"{path}: no such file or directory")
+    return _load_path(str(path.resolve()))
+
+
+_override: list[Model] = []
+
+
+def model_choice() -> Model | str | None:
+    """What :func:`model` will return, without loading anything: a :class:`Model` set by
+    :func:`use_model`, the ``$CONNECT_EMAIL_MODEL`` source, or ``None`` for the installed botocore's."""
+    if _override:
+        return _override[-1]
+    return os.environ.get(MODEL_ENV) or None
+
+
+def model() -> Model:
+    """The model in use: the one :func:`use_model` set, else ``$CONNECT_EMAIL_MODEL``, else the installed
+    botocore's. Everything (contracts, fakes, emulator) follows it."""
+    if _override:
+        return _override[-1]
+    return load_model(os.environ.get(MODEL_ENV) or None)
+
+
+@contextlib.contextmanager
+def use_model(source: str | Path | Model | None) -> Iterator[Model]:
+    """Follow another model inside a ``with`` block (tests, tools comparing releases)."""
+    chosen = source if isinstance(source, Model) else load_model(source)
+    _override.append(chosen)
+    try:
+        yield chosen
+    finally:
+        _override.remove(chosen)
+
+
+def service_model() -> ServiceModel:
+    """The ``ServiceModel`` in use (see :func:`model`)."""
+    return model().service
+
+
+def available(name: str) -> bool:
+    """Whether a covered operation is in the model in use."""
+    return model().has(resolve_operation(name))
+
+
 def operation_model(name: str) -> OperationModel:
-    """The botocore ``OperationModel`` of a covered operation."""
-    return service_model().operation_model(resolve_operation(name))
+    """The botocore ``OperationModel`` of a covered operation; :class:`OperationNotInModelError` when
+    the model in use does not have it."""
+    return model().operation_model(name)
 
 
 def botocore_version() -> str:
-    """Version of the installed botocore, whose model the contracts are generated from."""
+    """Version of the installed botocore."""
     import botocore
 
     return str(botocore.__version__)

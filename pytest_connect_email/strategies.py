@@ -35,7 +35,7 @@ from typing import Any, Final
 from hypothesis import assume
 from hypothesis import strategies as st
 
-from pytest_connect_email import fakes, rules, spec
+from pytest_connect_email import active, fakes, rules, spec
 
 __all__ = ["invalid_cases", "invalid_requests", "requests"]
 
@@ -153,8 +153,13 @@ class _Builder:
         return st.text(_TEXT_CHARS, min_size=low, max_size=high)
 
 
-@functools.cache
 def _requests(operation: str) -> st.SearchStrategy[dict[str, Any]]:
+    return _requests_of(active.contracts(), operation)
+
+
+@functools.cache
+def _requests_of(source: active.Contracts, operation: str) -> st.SearchStrategy[dict[str, Any]]:
+    """Cached per set of contracts: the strategies follow when the active contracts change."""
     builder = _Builder(operation)
     documents = builder.node(builder.view.root, "", ())
     return documents.map(functools.partial(fakes.satisfy_doc_rules, operation))
@@ -165,8 +170,12 @@ def requests(operation: str) -> st.SearchStrategy[dict[str, Any]]:
     return _requests(spec.resolve_operation(operation))
 
 
-@functools.cache
 def _invalid_cases(operation: str) -> st.SearchStrategy[fakes.InvalidCase]:
+    return _invalid_cases_of(active.contracts(), operation)
+
+
+@functools.cache
+def _invalid_cases_of(source: active.Contracts, operation: str) -> st.SearchStrategy[fakes.InvalidCase]:
     breakable = fakes.covered_constraints(operation)
     if not breakable:  # pragma: no cover - every covered operation has at least one constraint
         raise ValueError(f"{operation} has no constraint that an invalid case can break alone")

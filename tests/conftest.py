@@ -53,3 +53,87 @@ def strings(value: Any) -> Iterator[str]:
     elif isinstance(value, list):
         for item in value:
             yield from strings(item)
+
+
+def installed_model_data() -> dict[str, Any]:
+    """A deep copy of the installed botocore's connect model (the raw service-2 dict)."""
+    from botocore.loaders import create_loader
+
+    return copy.deepcopy(create_loader().load_service_model("connect", "service-2"))
+
+
+def write_model(directory: Path, data: dict[str, Any], version: str | None = None) -> Path:
+    """Lay ``data`` out as a botocore data directory (``connect/<api>/service-2.json``); with ``version``,
+    as an unpacked botocore package of that version. Returns the directory to pass as a model source."""
+    root = directory / "botocore" if version else directory
+    target = root / ("data" if version else "") / "connect" / "2017-08-08" / "service-2.json"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(data), encoding="utf-8")
+    if version:
+        (root / "__init__.py").write_text(f"__version__ = '{version}'\n", encoding="utf-8")
+        return root
+    return directory
+
+
+def newer_model_data() -> dict[str, Any]:
+    """The installed model plus what a newer release might bring: a ReferenceType and a DirectoryType
+    value and a DescribeContact member (VoicemailInfo)."""
+    data = installed_model_data()
+    shapes = data["shapes"]
+    shapes["ReferenceType"]["enum"].append("VOICEMAIL_MESSAGE")
+    shapes["DirectoryType"]["enum"].append("VOICEMAIL_DIRECTORY")
+    shapes["VoicemailInfo"] = {
+        "type": "structure",
+        "members": {"TranscriptionStatus": {"shape": "VoicemailTranscriptionStatus"}},
+    }
+    shapes["VoicemailTranscriptionStatus"] = {"type": "string", "enum": ["COMPLETED", "FAILED"]}
+    shapes["Contact"]["members"]["VoicemailInfo"] = {"shape": "VoicemailInfo"}
+    return data
+
+
+@pytest.fixture
+def newer_model(tmp_path: Path) -> Path:
+    """A botocore data directory holding :func:`newer_model_data` (no network needed)."""
+    return write_model(tmp_path / "newer", newer_model_data())
+
+
+@pytest.fixture
+def user_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private user cache directory (platformdirs reads XDG_CACHE_HOME on Linux)."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    return tmp_path / "cache"
+
+
+def snapshot_botocore() -> bool:
+    """Whether the installed botocore is the one the committed snapshot was generated from."""
+    from pytest_connect_email import active, spec
+
+    return spec.botocore_version() == active.snapshot_version()
+
+
+#: For tests that compare with the committed snapshot or need every covered operation: the oldest-botocore
+#: leg of .ci/run skips them.
+needs_snapshot_botocore = pytest.mark.skipif(
+    not snapshot_botocore(), reason="compares with the committed snapshot; the installed botocore is another"
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test parametrized with a covered operation that the installed model lacks is skipped, naming why."""
+    from pytest_connect_email import spec
+
+    if snapshot_botocore():
+        return
+    model = spec.model()
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        operation = params.get("operation")
+        if isinstance(operation, str) and operation in spec.OPERATIONS and not model.has(operation):
+            item.add_marker(pytest.mark.skip(reason=f"{operation} is not in {model.label}'s model"))
+
+
+def needs_operation(operation: str) -> pytest.MarkDecorator:
+    """Skip a test of ``operation`` when the installed model lacks it (the oldest-botocore leg)."""
+    from pytest_connect_email import spec
+
+    return pytest.mark.skipif(not spec.available(operation), reason=f"{operation} is not in the installed model")

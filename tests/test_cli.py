@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from pytest_connect_email import cli
+from pytest_connect_email import active, cli, spec
 
-from .conftest import ROOT
+from .conftest import ROOT, installed_model_data, needs_snapshot_botocore, write_model
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -21,6 +21,7 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@needs_snapshot_botocore
 def test_check_passes_on_the_committed_schemas() -> None:
     result = run("schemas", "check")
     assert result.returncode == 0, result.stdout + result.stderr
@@ -36,6 +37,7 @@ def test_generate_then_check_in_a_fresh_directory(tmp_path: Path) -> None:
     assert run("schemas", "check", "--dir", str(out)).returncode == 0
 
 
+@needs_snapshot_botocore
 def test_check_catches_a_hand_edited_file(tmp_path: Path) -> None:
     out = tmp_path / "schemas"
     shutil.copytree(ROOT / "schemas", out)
@@ -59,6 +61,7 @@ def test_check_catches_a_hand_edited_file(tmp_path: Path) -> None:
     assert "connect-email schemas generate" in text
 
 
+@needs_snapshot_botocore
 def test_generate_repairs_drift_and_removes_stale_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "schemas"
     shutil.copytree(ROOT / "schemas", out)
@@ -69,6 +72,7 @@ def test_generate_repairs_drift_and_removes_stale_files(tmp_path: Path, capsys: 
     assert cli.main(["schemas", "check", "--dir", str(out)]) == 0
 
 
+@needs_snapshot_botocore
 def test_version_only_difference_is_not_drift(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from pytest_connect_email import schemagen
 
@@ -85,6 +89,87 @@ def test_help_lists_the_commands() -> None:
     assert result.returncode == 0
     assert "generate" in result.stdout
     assert "check" in result.stdout
+
+
+@needs_snapshot_botocore
+def test_check_says_whose_contracts_are_active() -> None:
+    result = run("schemas", "check")
+    first = result.stdout.splitlines()[0]
+    assert first.startswith("active: contracts of botocore ")
+    assert "the committed snapshot" in first
+
+
+@needs_snapshot_botocore
+def test_diff_shows_what_a_newer_model_adds(newer_model: Path) -> None:
+    result = run("schemas", "diff", "--to", str(newer_model))
+    assert result.returncode == 0, result.stdout + result.stderr  # additions break no caller
+    text = result.stdout
+    assert text.startswith(f"API changes from the snapshot (botocore {spec.botocore_version()}) to the model in ")
+    assert "\nDescribeContact\n  response: + member Contact.VoicemailInfo (VoicemailInfo)\n" in text
+    assert "  request: + enum value VOICEMAIL_MESSAGE of References{}.Type (ReferenceType)" in text
+    assert "  request: + enum value VOICEMAIL_DIRECTORY of IdentityManagementType (DirectoryType)" in text
+    assert "Contact.VoicemailInfo.TranscriptionStatus" not in text  # a new structure is reported once
+    assert "could break callers]" not in text
+
+
+@needs_snapshot_botocore
+def test_diff_exits_1_on_changes_that_could_break_callers(tmp_path: Path) -> None:
+    data = installed_model_data()
+    shapes = data["shapes"]
+    shapes["ReferenceType"]["enum"].remove("DATE")
+    shapes["InboundSubject"] = {**shapes["InboundSubject"], "max": 10}
+    del shapes["Contact"]["members"]["Name"]
+    shapes["DescribeEmailAddressRequest"]["required"] = []  # loosened: not breaking
+    data["operations"]["DescribeEmailAddress"]["errors"].append({"shape": "ServiceQuotaExceededException"})
+    older = write_model(tmp_path / "m", data, version="1.99.0")
+    result = run("schemas", "diff", "--from", "snapshot", "--to", str(older))
+    assert result.returncode == 1, result.stdout + result.stderr
+    text = result.stdout
+    assert "to botocore 1.99.0:" in text.splitlines()[0]
+    assert "request: - enum value DATE of References{}.Type (ReferenceType)  [could break callers]" in text
+    assert (
+        "limit maxLength of EmailMessage.RawMessage.Subject (InboundSubject): 998 -> 10 (tightened)  [could break"
+        in text
+    )
+    assert "response: - member Contact.Name (Name)  [could break callers]" in text
+    assert "request: ~ member InstanceId is no longer required\n" in text
+    assert "errors: + new error ServiceQuotaExceededException\n" in text
+    # and the other way round the same changes are loosening or additions
+    back = run("schemas", "diff", "--from", str(older), "--to", "snapshot")
+    assert "limit maxLength of EmailMessage.RawMessage.Subject (InboundSubject): 10 -> 998 (loosened)\n" in back.stdout
+    assert "request: ~ member InstanceId is now required  [could break callers]" in back.stdout
+
+
+def test_diff_of_the_same_contracts_in_two_forms_is_empty(tmp_path: Path) -> None:
+    out = tmp_path / "contracts"
+    assert run("schemas", "generate", "--dir", str(out)).returncode == 0
+    result = run("schemas", "diff", "--from", str(out), "--to", spec.botocore_version())
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "none: the covered operations are the same" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        ("1.2.3", "botocore 1.2.3 is not installed here"),
+        ("1.2.3", "pip download botocore==1.2.3 --no-deps -d DIR"),
+        ("{tmp}", "holds no connect model"),
+        ("{tmp}/missing", "no such file or directory"),
+    ],
+)
+def test_diff_bad_sources_say_what_to_do(tmp_path: Path, source: str, message: str) -> None:
+    result = run("schemas", "diff", "--from", source.format(tmp=tmp_path))
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_generate_needs_dir_outside_a_checkout(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(active, "checkout_root", lambda: None)
+    assert cli.main(["schemas", "generate"]) == 2
+    assert "--dir is required outside a checkout" in capsys.readouterr().err
 
 
 def test_conformance_runs_in_the_users_project(tmp_path: Path) -> None:

@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 
+from .conftest import installed_model_data, write_model
+
 
 def test_plugin_loads_with_autoload_disabled(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
@@ -295,3 +297,24 @@ def test_plugin_hooks_adjust_clients_and_add_checks(pytester: pytest.Pytester) -
     checks = _report(report)
     assert checks["TEAM-001"]["outcome"] == "passed"
     assert checks["TEAM-001"]["source"] == "our own rule: the instance list answers"
+
+
+def test_checks_of_an_operation_missing_from_the_model_are_not_implemented_with_that_reason(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = installed_model_data()
+    del data["operations"]["DisassociateEmailAddressAlias"]
+    monkeypatch.setenv("CONNECT_EMAIL_MODEL", str(write_model(pytester.path / "older", data, version="1.0.1")))
+    report = pytester.path / "out" / "conformance.json"
+    result = pytester.runpytest_subprocess("-p", "connect_email", "--connect-conformance", f"--connect-report={report}")
+    checks = _report(report)
+    missing = {i: c for i, c in checks.items() if c["operation"] == "DisassociateEmailAddressAlias"}
+    assert missing
+    assert {c["outcome"] for c in missing.values()} == {"not implemented"}
+    assert {c["outcome"] for i, c in checks.items() if i not in missing} == {"passed"}
+    result.stdout.fnmatch_lines(
+        [
+            "*connect-email: contracts of botocore 1.0.1*",
+            "*DISASSOC-001 not implemented: DisassociateEmailAddressAlias is not in botocore 1.0.1's model*",
+        ]
+    )

@@ -35,3 +35,8 @@ def test_ci_runs_the_readme_test_command() -> None:
     assert match, "README.md must keep its test command after <!-- test-command -->"
     command = match.group(1).strip()
     assert command in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+
+
+def test_the_package_says_it_is_typed() -> None:
+    """PEP 561: users' type checkers read our annotations only when py.typed ships in the package."""
+    assert (ROOT / "pytest_connect_email" / "py.typed").is_file()

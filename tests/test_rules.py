@@ -52,6 +52,13 @@ def _no_raw(p: dict[str, Any]) -> None:
     del p["EmailMessage"]["RawMessage"]
 
 
+def _destination(value: str) -> Mutate:
+    def mutate(p: dict[str, Any]) -> None:
+        p["DestinationEmailAddress"] = value
+
+    return mutate
+
+
 EXPIRY = "connect:ContactExpiry"
 # 4,096 bytes exactly: key "k" (1 byte) + a value of 4,095 bytes, with a 2-byte character in it.
 REF_AT_LIMIT = {"k": {"Type": "STRING", "Value": "é" + "v" * 4093}}
@@ -91,6 +98,11 @@ START_CASES: dict[str, tuple[Mutate, Mutate, str]] = {
         "/EmailMessage/RawMessage/ContentType",
     ),
     "START-MSG-002": (lambda p: None, _no_raw, "/EmailMessage/RawMessage"),
+    "EMAIL-ADDR-001": (
+        _destination("support+eu@mail.example.org"),
+        _destination("Support <support@example.org>"),
+        "/DestinationEmailAddress",
+    ),
 }
 
 
@@ -175,3 +187,67 @@ def test_sentences_are_verbatim_from_their_source() -> None:
     for doc_rule in rules.RULES.values():
         sentence = _normalise(doc_rule.sentence)
         assert sentence in pages or sentence in model_docs, doc_rule.id
+
+
+def _email_members(operation: str) -> set[tuple[str, ...]]:
+    """Every request member whose model shape is EmailAddress, found in the active contracts."""
+    root = contracts.load_schema(operation)
+    found: set[tuple[str, ...]] = set()
+
+    def walk(node: dict[str, Any], path: tuple[str, ...], stack: tuple[str, ...]) -> None:
+        if "$ref" in node:
+            name = node["$ref"].rsplit("/", 1)[-1]
+            if name not in stack:
+                walk(root["$defs"][name], path, (*stack, name))
+            return
+        if node.get("x-shape") == "EmailAddress":
+            found.add(path)
+        for member, sub in node.get("properties", {}).items():
+            walk(sub, (*path, member), stack)
+        if isinstance(node.get("items"), dict):
+            walk(node["items"], (*path, "*"), stack)
+
+    walk(root, (), ())
+    return found
+
+
+@pytest.mark.parametrize("operation", spec.OPERATIONS)
+def test_the_email_address_rule_covers_every_email_address_member(operation: str) -> None:
+    assert _email_members(operation) == set(rules.EMAIL_ADDRESS_MEMBERS.get(operation, ()))
+
+
+@pytest.mark.parametrize(
+    ("value", "ok"),
+    [
+        ("kunde@example.com", True),
+        ("zoë.kunde+tag@example.co.uk", True),
+        ("Kunde <kunde@example.com>", False),  # the model's unanchored pattern accepts it
+        ("kunde@example.com, chef@example.com", False),
+        ("kunde@example.com ", False),
+        ("a@b@c.de", False),
+        ("kunde@localhost", False),  # the model refuses it too: reported once, as the model's pattern
+    ],
+)
+def test_email_addresses_are_held_whole_to_the_documented_format(value: str, ok: bool) -> None:
+    request = {
+        "InstanceId": "i-1",
+        "FromEmailAddress": {"EmailAddress": "kunde@example.com"},
+        "DestinationEmailAddress": "support@example.org",
+        "EmailMessage": {
+            "MessageSourceType": "RAW",
+            "RawMessage": {"Subject": "s", "Body": "b", "ContentType": "text/plain"},
+        },
+        "AdditionalRecipients": {"CcAddresses": [{"EmailAddress": "cc@example.org"}, {"EmailAddress": value}]},
+    }
+    found = {(v.pointer, v.rule) for v in contracts.request_violations("StartEmailContact", request)}
+    if ok:
+        assert found == set()
+    elif value == "kunde@localhost":
+        assert found == {("/AdditionalRecipients/CcAddresses/1/EmailAddress", "pattern")}
+    else:
+        assert found == {("/AdditionalRecipients/CcAddresses/1/EmailAddress", "EMAIL-ADDR-001")}
+        with pytest.raises(contracts.ContractViolation) as info:
+            contracts.validate_request("StartEmailContact", request)
+        message = str(info.value)
+        assert "The email address with the instance, in [^s@]+@[^s@]+.[^s@]+ format." in message
+        assert value not in message  # EmailAddress is sensitive

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from pytest_connect_email import contracts, fakes, rules, spec, strategies
 
-from .conftest import strings
+from .conftest import needs_operation, strings
 
 FAST = settings(
     max_examples=25,
@@ -79,6 +79,7 @@ def test_examples_shrink_to_the_required_members() -> None:
     assert set(smallest["EmailMessage"]["RawMessage"]) == {"Subject", "Body", "ContentType"}
 
 
+@needs_operation("DisassociateQueueEmailAddresses")
 def test_a_shrunk_list_keeps_its_minimum_of_items() -> None:
     smallest = find(strategies.requests("DisassociateQueueEmailAddresses"), lambda r: True, settings=SEARCH)
     schema = contracts.load_schema("DisassociateQueueEmailAddresses")

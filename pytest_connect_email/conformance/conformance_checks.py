@@ -19,6 +19,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from pytest_connect_email import spec
+from pytest_connect_email.client import EndpointNotImplemented
 from pytest_connect_email.conformance import check
 
 Address = Any  # pytest_connect_email.plugin.EmailAddress
@@ -28,6 +30,29 @@ MESSAGE: dict[str, Any] = {
     "MessageSourceType": "RAW",
     "RawMessage": {"Subject": "Conformance", "Body": "Hallo", "ContentType": "text/plain"},
 }
+
+
+class NotInModel(EndpointNotImplemented):
+    """A check whose operation the model in use lacks (an older botocore): reported "not implemented"
+    with that reason, as an endpoint that lacks the operation is."""
+
+    def __init__(self, error: spec.OperationNotInModelError) -> None:
+        self.operation, self.status, self.code, self.message = error.operation, 0, "", str(error)
+        Exception.__init__(self, str(error))
+
+
+def require_operation(operation: str) -> None:
+    """Raise :class:`NotInModel` when the model in use lacks ``operation``."""
+    if not spec.available(operation):
+        raise NotInModel(spec.OperationNotInModelError(spec.resolve_operation(operation), spec.model().label))
+
+
+@pytest.fixture(autouse=True)
+def _operation_in_model(request: pytest.FixtureRequest) -> None:
+    """A check of an operation the installed botocore's model lacks is "not implemented", with that reason."""
+    marker = request.node.get_closest_marker("connect_check")
+    if marker is not None:
+        require_operation(str(marker.args[1]))
 
 
 @pytest.fixture(scope="module")

@@ -170,6 +170,10 @@ class Backend:
                 f"operation {operation} is not supported by the pytest-connect-email emulator; "
                 f"it supports: {', '.join(sorted(self._handlers))}",
             )
+        if not spec.available(operation):  # the emulator speaks the model in use, as the contracts do
+            raise ServiceError(
+                "UnknownOperationException", str(spec.OperationNotInModelError(operation, spec.model().label))
+            )
         if self.config.throttle and not self._bucket.take():
             raise ServiceError("ThrottlingException", "rate exceeded (2 requests/s, burst 5)")
         self._validate(operation, params)

@@ -44,21 +44,30 @@ def _compile(template: str) -> tuple[re.Pattern[str], int]:
     return re.compile("/" + "/".join(p for p in parts if p)), literals
 
 
-@functools.cache
 def _by_shape() -> dict[tuple[str, int], tuple[Route, ...]]:
-    """Routes by method and segment count; greedy routes (``{Label+}``) are listed under every count."""
+    return _by_shape_of(spec.model())
+
+
+@functools.cache
+def _by_shape_of(model: spec.Model) -> dict[tuple[str, int], tuple[Route, ...]]:
+    """Routes by method and segment count; greedy routes (``{Label+}``) are listed under every count.
+    Cached per model: the emulator speaks the model in use, as the contracts do."""
     out: dict[tuple[str, int], list[Route]] = {}
-    longest = max(r.segments for r in routes())
-    for route in routes():
+    longest = max(r.segments for r in _routes_of(model))
+    for route in _routes_of(model):
         counts = range(route.segments, longest + 64) if route.greedy else (route.segments,)
         for count in counts:
             out.setdefault((route.method, count), []).append(route)
     return {key: tuple(found) for key, found in out.items()}
 
 
-@functools.cache
 def routes() -> tuple[Route, ...]:
-    model = spec.service_model()
+    return _routes_of(spec.model())
+
+
+@functools.cache
+def _routes_of(source: spec.Model) -> tuple[Route, ...]:
+    model = source.service
     found = []
     for name in model.operation_names:
         http = model.operation_model(name).http

@@ -80,7 +80,7 @@ class Emulator:
         found = router.match(request.method, request.raw_path)
         if found is None:
             raise ProtocolError(
-                f"no Connect operation is bound to {request.method} {request.raw_path}",
+                f"no Connect operation of {spec.model().label}'s model is bound to {request.method} {request.raw_path}",
                 code="UnknownOperationException",
             )
         operation, labels = found

@@ -1,0 +1,873 @@
+"""Valid fake data: the Faker provider and the schema walk that makes requests, responses and errors.
+
+Valid data
+----------
+Nothing here restates the model. A request is made by walking the operation's committed JSON Schema
+(:func:`pytest_connect_email.contracts.load_schema`): structures (``properties``/``required``), ``$ref``
+into ``$defs``, arrays, maps (``propertyNames`` + ``additionalProperties``), unions, strings with length
+bounds, patterns and enums, integers with bounds, and timestamps. Every limit, enum and pattern is read
+from the schema when the value is made. Realism comes from value generators picked by the model shape
+name (``x-shape``, see ``_SHAPE_KINDS``) or, failing that, the member name (``...Id`` is a UUID,
+``...Arn`` an ARN): display names and subjects in several languages and scripts, text/plain and
+text/html bodies that match their ``ContentType``, presigned-URL-shaped S3 URLs, references of the
+types allowed at creation, ``connect:ContactExpiry`` segment attributes. Every value is checked against
+its schema node; when a realistic generator does not fit (say a later model shortens a limit), a plain
+generator that reads the bounds takes over, and a pattern nothing can satisfy is a clear error.
+
+``fill="all"`` sets every optional member, ``fill="required"`` only the required ones (plus what a doc
+rule requires: a RAW ``EmailMessage`` always carries its ``RawMessage``, START-MSG-002); the default is
+a deterministic mix. Recursive shapes (``SegmentAttributeValue`` -> ``ValueMap``/``ValueList``) are
+bounded: a shape appears at most :data:`MAX_DEPTH` times on a path, and maps and lists below that are
+empty. Keyword ``overrides`` deep-merge into the result (dicts merge, anything else replaces, the
+:data:`OMIT` sentinel removes a member).
+
+Email addresses only ever use the reserved example domains of RFC 2606 (``example.com``,
+``example.org``, ``example.net`` and their subdomains). Every random choice comes from the Faker
+instance's own generator (``self.generator.random``): never the global ``random``, ``hash()`` or set
+order, so one seed gives the same data on every run and machine.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import datetime as _dt
+import functools
+import html
+import re
+import unicodedata
+import uuid
+from collections.abc import Callable, Container, Mapping
+from typing import TYPE_CHECKING, Any, Final
+from urllib.parse import quote
+
+from faker import Faker
+from faker.providers import BaseProvider
+
+from pytest_connect_email import rules, spec
+from pytest_connect_email.fakes._schema import (
+    _HARD_DEPTH,
+    FILLS,
+    MAX_DEPTH,
+    Direction,
+    Fill,
+    JSONSchema,
+    SchemaView,
+    _broken,
+    _is_structure,
+    _Omit,
+    _view,
+    schema_view,
+)
+
+if TYPE_CHECKING:
+    import random
+
+
+# -- Realistic material ----------------------------------------------------------------------------
+# Test data, not model facts: the model holds no names, subjects or domains.
+
+#: RFC 2606 reserves these for documentation; mail to them never reaches anyone.
+_EXAMPLE_DOMAINS: Final = (
+    "example.com",
+    "example.org",
+    "example.net",
+    "mail.example.com",
+    "support.example.org",
+    "kunden.example.net",
+    "eu.example.com",
+)
+
+_PEOPLE: Final = (
+    "Zoë Ångström",
+    "José Núñez",
+    "Søren Kjærgaard",
+    "Łucja Wróbel",
+    "Ayşe Yılmaz",
+    "Françoise Dupré",
+    "Jürgen Großmann",
+    "Nguyễn Thị Hương",
+    "Ólafur Þórsson",
+    "Chloé Lefèvre",
+    "Mónica Peña",
+    "Björn Østergaard",
+    "王小明",
+    "Ольга Петрова",
+)
+
+_SUBJECTS: Final = (
+    "Frage zu Rückerstattung – Bestellung {n}",
+    "Réclamation : colis endommagé (commande n° {n})",
+    "Re: Lieferung verspätet – Auftrag {n}",
+    "¿Dónde está mi pedido {n}?",
+    "Invoice {n} – wrong VAT amount",
+    "Fwd: Garantieanspruch für Kaffeemaschine ☕ #{n}",
+    "Återbetalning för order {n}",
+    "Zamówienie {n} – brak części",
+    "注文番号 {n} について",
+    "Change of address for customer account {n}",
+)
+
+_GREETINGS: Final = ("Guten Tag,", "Bonjour,", "Hej!", "¡Hola!", "Hello,", "Dzień dobry,")
+_SIGN_OFFS: Final = ("Mit freundlichen Grüßen", "Cordialement", "Med vänliga hälsningar", "Best regards", "Saludos")
+_NOTES: Final = (
+    "Kunde bittet um Rückruf.",
+    "Client mécontent, priorité haute.",
+    "Ärende från webbformulär.",
+    "Escalated by the night shift.",
+)
+_FILE_NAMES: Final = (
+    "Rechnung_{n}.pdf",
+    "Schadensfoto_{n}.jpg",
+    "reçu-{n}.png",
+    "Lieferschein {n}.pdf",
+    "contrat signé {n}.pdf",
+    "screenshot-{n}.png",
+    "Garantiekarte_{n}.jpeg",
+)
+_REGIONS: Final = ("us-east-1", "us-west-2", "eu-central-1", "eu-west-2", "ap-southeast-2", "ca-central-1")
+#: The account ids AWS documentation uses in examples.
+_ACCOUNTS: Final = ("123456789012", "111122223333", "444455556666")
+#: AWS's documented example access key id.
+_EXAMPLE_ACCESS_KEY: Final = "AKIAIOSFODNN7EXAMPLE"
+_COMPANIES: Final = ("anycompany", "example", "octank", "contoso")
+_TEAMS: Final = ("support", "service", "kundendienst", "help", "care")
+_TAG_KEYS: Final = ("team", "cost-center", "environment", "Zuständigkeit", "project", "owner", "Umgebung")
+_TAG_VALUES: Final = ("support", "eu-ops", "Kundendienst", "prod", "staging", "équipe-nord")
+_LOCALES: Final = ("en-US", "de-DE", "fr-FR", "es-ES", "sv-SE", "ja-JP")
+_ATTRIBUTE_SAMPLES: Final[tuple[tuple[str, tuple[str, ...]], ...]] = (
+    ("customerTier", ("gold", "silver", "platinum")),
+    ("preferredLanguage", ("de-DE", "fr-FR", "en-GB", "sv-SE")),
+    ("orderNumber", ()),
+    ("caseCategory", ("Rückerstattung", "Lieferung", "Garantie", "Réclamation")),
+    ("loyalty_id", ()),
+    ("channel-source", ("web-form", "mobile-app", "forwarded")),
+)
+_SEGMENT_KEYS: Final = ("customerSegment", "caseCategory", "priorityLevel", "salesRegion", "preferredAgent")
+_REFERENCE_NAMES: Final[Mapping[str, tuple[str, ...]]] = {
+    "URL": ("trackingPage", "orderPage", "invoiceLink"),
+    "NUMBER": ("orderNumber", "customerNumber", "invoiceNumber"),
+    "STRING": ("productName", "customerNote", "deliveryMethod"),
+    "DATE": ("orderDate", "deliveryDate", "receivedAt"),
+}
+_REFERENCE_STRINGS: Final = (
+    "Kaffeevollautomat „Barista Pro“",
+    "Colis endommagé",
+    "Express-Lieferung",
+    "Garantieverlängerung 24 Monate",
+)
+_URL_PATHS: Final = ("orders/{n}", "kunden/konto/{n}", "help/articles/{n}", "suivi/colis/{n}")
+_TRANSLITERATION: Final = str.maketrans(
+    {"ø": "o", "Ø": "O", "ß": "ss", "æ": "ae", "Æ": "AE", "ł": "l", "Ł": "L", "đ": "d", "Đ": "D"}
+    | {"þ": "th", "Þ": "Th", "ð": "d", "ı": "i", "œ": "oe"}
+)
+_EPOCH_2025: Final = _dt.datetime(2025, 1, 1, tzinfo=_dt.timezone.utc)
+_THREE_YEARS: Final = 3 * 365 * 24 * 3600
+
+
+def _local_part(display_name: str) -> str:
+    """An ASCII mailbox name from a display name: 'Zoë Ångström' -> 'zoe.angstrom'."""
+    text = unicodedata.normalize("NFKD", display_name.translate(_TRANSLITERATION))
+    ascii_text = "".join(c for c in text if not unicodedata.combining(c)).encode("ascii", "ignore").decode()
+    return ".".join(re.findall(r"[a-z0-9]+", ascii_text.lower())[:3])
+
+
+def _utf8(text: str) -> int:
+    return len(text.encode("utf-8", "surrogatepass"))
+
+
+def _text_of_bytes(size: int, phrase: str) -> str:
+    """Text of exactly ``size`` UTF-8 bytes: ``phrase`` repeated, topped up with ASCII dots."""
+    out: list[str] = []
+    used = 0
+    while True:
+        for c in phrase:
+            width = _utf8(c)
+            if used + width > size:
+                return "".join(out) + "." * (size - used)
+            out.append(c)
+            used += width
+
+
+# -- The provider ----------------------------------------------------------------------------------
+
+
+def _check_fill(fill: object) -> Fill | None:
+    if fill is None or (isinstance(fill, str) and fill in FILLS):
+        return fill  # type: ignore[return-value]  # narrowed by the membership test above
+    raise ValueError(f"fill must be 'all', 'required' or None (a deterministic mix), not {fill!r}")
+
+
+class ConnectEmailProvider(BaseProvider):
+    """Faker provider of Amazon Connect email API data, built from the committed contracts.
+
+    ``faker.add_provider(ConnectEmailProvider)`` adds, for every operation of ``spec.OPERATIONS``,
+    ``<snake_name>_request(fill=None, **overrides)`` and ``<snake_name>_response(fill=None, **overrides)``
+    (e.g. ``start_email_contact_request``), plus :meth:`error_response`, the generic
+    :meth:`connect_request` / :meth:`connect_response`, and the ``connect_*`` value generators.
+    """
+
+    __provider__ = "connect_email"
+
+    @property
+    def _rng(self) -> random.Random:
+        rng: random.Random = self.generator.random
+        return rng
+
+    # -- Whole documents
+
+    def connect_request(self, operation: str, fill: Fill | None = None, **overrides: Any) -> dict[str, Any]:
+        """A request (boto3 parameters) for ``operation`` that meets its contract and doc rules."""
+        name = spec.resolve_operation(operation)
+        factory = _Factory(self, name, _view(name, "request", None), _check_fill(fill))
+        doc = factory.document()
+        from pytest_connect_email.fakes.repair import _satisfy  # repair builds on this module
+
+        _satisfy(factory, doc)
+        return _merge(doc, overrides)
+
+    def connect_response(self, operation: str, fill: Fill | None = None, **overrides: Any) -> dict[str, Any]:
+        """A response (boto3's parsed form: timestamps are ``datetime``) that meets the strict contract."""
+        name = spec.resolve_operation(operation)
+        factory = _Factory(self, name, _view(name, "response", None), _check_fill(fill))
+        return _merge(factory.document(), overrides)
+
+    def error_response(
+        self, operation: str, error_code: str, fill: Fill | None = None, **overrides: Any
+    ) -> dict[str, Any]:
+        """The body of one of the operation's modelled errors (send its code in ``x-amzn-ErrorType``)."""
+        name = spec.resolve_operation(operation)
+        if not isinstance(error_code, str):
+            raise TypeError(f"error_code must be a str such as 'ResourceNotFoundException', not {error_code!r}")
+        view = schema_view(name, "error", error_code)  # raises ValueError naming the modelled errors
+        factory = _Factory(self, name, view, _check_fill(fill))
+        return _merge(factory.document(), overrides)
+
+    # -- Values
+
+    def connect_id(self) -> str:
+        """A random (version 4) UUID, the form of Connect resource ids."""
+        return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+
+    def connect_display_name(self) -> str:
+        """A person's name, often with non-ASCII letters ('Zoë Ångström')."""
+        if self._rng.random() < 0.6:
+            return self._rng.choice(_PEOPLE)
+        return str(self.generator.name())
+
+    def connect_email_address(self, display_name: str | None = None) -> str:
+        """An address at a reserved example domain, derived from ``display_name`` when given."""
+        rng = self._rng
+        person = display_name if display_name is not None else self.connect_display_name()
+        local = _local_part(person) or f"customer{rng.randint(1, 9999)}"
+        if rng.random() < 0.3:
+            local += str(rng.randint(1, 99))
+        return f"{local}@{rng.choice(_EXAMPLE_DOMAINS)}"
+
+    def connect_subject(self) -> str:
+        """An email subject, e.g. 'Frage zu Rückerstattung - Bestellung 4711' (with an en dash)."""
+        return self._rng.choice(_SUBJECTS).format(n=self._rng.randint(1000, 999_999))
+
+    def connect_content_type(self) -> str:
+        """A content type the StartEmailContact page allows: text/plain or text/html."""
+        return self._rng.choice(rules.CONTENT_TYPES)
+
+    def connect_body(self, content_type: str = "text/plain") -> str:
+        """An email body in ``content_type`` (text/html gets markup, anything else plain text)."""
+        rng = self._rng
+        greeting = rng.choice(_GREETINGS)
+        paragraphs = [str(self.generator.paragraph(nb_sentences=rng.randint(2, 4))) for _ in range(rng.randint(1, 3))]
+        closing = f"{rng.choice(_SIGN_OFFS)}\n{self.connect_display_name()}"
+        if content_type.lower() == "text/html":
+            parts = [greeting, *paragraphs, closing]
+            body = "".join(f"<p>{html.escape(p).replace(chr(10), '<br>')}</p>" for p in parts)
+            return f'<!DOCTYPE html><html><head><meta charset="utf-8"></head><body>{body}</body></html>'
+        return "\n\n".join([greeting, *paragraphs, closing])
+
+    def connect_description(self) -> str:
+        """A short description of a contact or address."""
+        return f"{self.generator.sentence()} {self._rng.choice(_NOTES)}"
+
+    def connect_file_name(self) -> str:
+        """An attachment file name, e.g. 'Rechnung_4711.pdf' or 'reçu-4711.png'."""
+        return self._rng.choice(_FILE_NAMES).format(n=self._rng.randint(100, 99_999))
+
+    def connect_region(self) -> str:
+        """An AWS Region name."""
+        return self._rng.choice(_REGIONS)
+
+    def connect_presigned_url(self, file_name: str | None = None) -> str:
+        """An S3 presigned GET URL (SigV4 query string) for an attachment."""
+        rng = self._rng
+        region = self.connect_region()
+        name = file_name if file_name is not None else self.connect_file_name()
+        bucket = f"amazon-connect-{rng.getrandbits(32):08x}"
+        key = f"connect/{rng.choice(_COMPANIES)}/Attachments/{self.connect_id()}/{quote(name)}"
+        when = _EPOCH_2025 + _dt.timedelta(seconds=rng.randrange(_THREE_YEARS))
+        day = when.strftime("%Y%m%d")
+        credential = quote(f"{_EXAMPLE_ACCESS_KEY}/{day}/{region}/s3/aws4_request", safe="")
+        signature = f"{rng.getrandbits(256):064x}"
+        return (
+            f"https://{bucket}.s3.{region}.amazonaws.com/{key}?X-Amz-Algorithm=AWS4-HMAC-SHA256"
+            f"&X-Amz-Credential={credential}&X-Amz-Date={when.strftime('%Y%m%dT%H%M%SZ')}"
+            f"&X-Amz-Expires={rng.choice((300, 900, 3600))}&X-Amz-SignedHeaders=host&X-Amz-Signature={signature}"
+        )
+
+    def connect_arn(self, resource: str = "contact") -> str:
+        """An Amazon Connect ARN under an instance."""
+        rng = self._rng
+        return (
+            f"arn:aws:connect:{self.connect_region()}:{rng.choice(_ACCOUNTS)}:instance/{self.connect_id()}"
+            f"/{resource}/{self.connect_id()}"
+        )
+
+    def connect_url(self) -> str:
+        """A web page at a reserved example domain."""
+        path = self._rng.choice(_URL_PATHS).format(n=self._rng.randint(1000, 999_999))
+        return f"https://www.{self._rng.choice(_EXAMPLE_DOMAINS)}/{path}"
+
+    def connect_token(self) -> str:
+        """An opaque pagination token."""
+        return base64.urlsafe_b64encode(self._rng.randbytes(48)).decode("ascii")
+
+    def connect_directory_id(self) -> str:
+        """A Directory Service directory id ('d-' and ten hex digits)."""
+        return f"d-{self._rng.getrandbits(40):010x}"
+
+    def connect_instance_alias(self) -> str:
+        """An instance alias such as 'anycompany-support-42'."""
+        rng = self._rng
+        return f"{rng.choice(_COMPANIES)}-{rng.choice(_TEAMS)}-{rng.randint(1, 999)}"
+
+    def connect_tag_key(self) -> str:
+        """A resource tag key."""
+        return self._rng.choice(_TAG_KEYS)
+
+    def connect_tag_value(self) -> str:
+        """A resource tag value."""
+        return self._rng.choice(_TAG_VALUES)
+
+    def connect_attribute_key(self) -> str:
+        """A contact attribute or segment attribute name (ASCII letters, digits, '-' and '_')."""
+        return self._rng.choice([k for k, _ in _ATTRIBUTE_SAMPLES] + list(_SEGMENT_KEYS))
+
+    def connect_reference_key(self, reference_type: str = "STRING") -> str:
+        """A contact reference name fitting its type ('trackingPage' for a URL)."""
+        names = _REFERENCE_NAMES.get(reference_type) or _REFERENCE_NAMES["STRING"]
+        return self._rng.choice(names)
+
+    def connect_reference_value(self, reference_type: str = "STRING") -> str:
+        """A contact reference value of a type: a URL, digits, text, or epoch seconds for DATE."""
+        rng = self._rng
+        if reference_type == "URL":
+            return self.connect_url()
+        if reference_type == "NUMBER":
+            return str(rng.randint(1000, 99_999_999))
+        if reference_type == "DATE":
+            return str(int(_EPOCH_2025.timestamp()) + rng.randrange(_THREE_YEARS))
+        return rng.choice(_REFERENCE_STRINGS)
+
+    def connect_locale(self) -> str:
+        """A language locale such as 'de-DE'."""
+        return self._rng.choice(_LOCALES)
+
+    def connect_timestamp(self) -> _dt.datetime:
+        """A UTC timestamp between 2025 and 2028 (whole seconds)."""
+        return _EPOCH_2025 + _dt.timedelta(seconds=self._rng.randrange(_THREE_YEARS))
+
+    def connect_iso_timestamp(self) -> str:
+        """A timestamp as ISO 8601 text."""
+        return self.connect_timestamp().isoformat().replace("+00:00", "Z")
+
+    def connect_message(self) -> str:
+        """An error message."""
+        return str(self.generator.sentence(nb_words=8))
+
+    def connect_text(self, min_length: int = 0, max_length: int | None = None) -> str:
+        """Whole words within the bounds (padded with 'x' to reach ``min_length``)."""
+        target = max(min_length, self._rng.randint(8, 60))
+        if max_length is not None:
+            target = min(target, max_length)
+        words: list[str] = []
+        length = 0
+        while True:
+            word = str(self.generator.word())
+            if length + len(word) + bool(words) > target:
+                break
+            length += len(word) + bool(words)
+            words.append(word)
+        text = " ".join(words) or word[:target]
+        return text.ljust(min_length, "x")
+
+
+def _request_method(operation: str) -> Callable[..., dict[str, Any]]:
+    def method(self: ConnectEmailProvider, fill: Fill | None = None, **overrides: Any) -> dict[str, Any]:
+        return self.connect_request(operation, fill, **overrides)
+
+    method.__name__ = f"{spec.snake_name(operation)}_request"
+    method.__qualname__ = f"ConnectEmailProvider.{method.__name__}"
+    method.__doc__ = f"A valid {operation} request; ``fill`` is 'all', 'required' or None (a mix)."
+    return method
+
+
+def _response_method(operation: str) -> Callable[..., dict[str, Any]]:
+    def method(self: ConnectEmailProvider, fill: Fill | None = None, **overrides: Any) -> dict[str, Any]:
+        return self.connect_response(operation, fill, **overrides)
+
+    method.__name__ = f"{spec.snake_name(operation)}_response"
+    method.__qualname__ = f"ConnectEmailProvider.{method.__name__}"
+    method.__doc__ = f"A valid {operation} response (parsed form); ``fill`` as for requests."
+    return method
+
+
+for _operation in spec.OPERATIONS:
+    setattr(ConnectEmailProvider, f"{spec.snake_name(_operation)}_request", _request_method(_operation))
+    setattr(ConnectEmailProvider, f"{spec.snake_name(_operation)}_response", _response_method(_operation))
+del _operation
+
+
+def _merge(base: dict[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """Deep-merge ``overrides`` into ``base``: dicts merge, other values replace, OMIT removes."""
+    for key, value in overrides.items():
+        if isinstance(value, _Omit):
+            base.pop(key, None)
+        elif isinstance(value, Mapping) and isinstance(base.get(key), dict):
+            _merge(base[key], value)
+        else:
+            base[key] = _plain(value)
+    return base
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items() if not isinstance(v, _Omit)}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return copy.deepcopy(value)
+
+
+# -- The schema walk that makes values -------------------------------------------------------------
+
+#: Realistic generators by model shape name (``x-shape``): provider method names.
+_SHAPE_KINDS: Final[Mapping[str, str]] = {
+    "EmailAddress": "connect_email_address",
+    "EmailAddressDisplayName": "connect_display_name",
+    "EndpointDisplayName": "connect_display_name",
+    "InboundSubject": "connect_subject",
+    "OutboundSubject": "connect_subject",
+    "Name": "connect_subject",
+    "Body": "connect_body",
+    "EmailMessageContentType": "connect_content_type",
+    "Description": "connect_description",
+    "FileName": "connect_file_name",
+    "PreSignedAttachmentUrl": "connect_presigned_url",
+    "ReferenceArn": "connect_arn",
+    "ARN": "connect_arn",
+    "DirectoryId": "connect_directory_id",
+    "DirectoryAlias": "connect_instance_alias",
+    "TagKey": "connect_tag_key",
+    "ContactTagKey": "connect_tag_key",
+    "TagValue": "connect_tag_value",
+    "ContactTagValue": "connect_tag_value",
+    "AwsRegion": "connect_region",
+    "RegionName": "connect_region",
+    "ClientToken": "connect_id",
+    "NextToken": "connect_token",
+    "NextToken2500": "connect_token",
+    "Url": "connect_url",
+    "ISO8601Datetime": "connect_iso_timestamp",
+    "LanguageLocale": "connect_locale",
+    "Message": "connect_message",
+    "AttributeName": "connect_attribute_key",
+    "SegmentAttributeName": "connect_attribute_key",
+    "ReferenceKey": "connect_reference_key",
+}
+
+#: Realistic generators by member-name suffix, for shapes without an entry above.
+_NAME_SUFFIX_KINDS: Final = (
+    ("Arn", "connect_arn"),
+    ("Ids", "connect_id"),
+    ("Id", "connect_id"),
+    ("Url", "connect_url"),
+    ("Region", "connect_region"),
+    ("Token", "connect_token"),
+    ("EmailAddress", "connect_email_address"),
+)
+
+
+def leaf_kind(node: Mapping[str, Any], name: str = "") -> str | None:
+    """The provider method that makes realistic values for a string node (shape first, then member name)."""
+    if not isinstance(node, Mapping):
+        raise TypeError(f"node must be a JSON Schema mapping, not {type(node).__name__}")
+    kind = _SHAPE_KINDS.get(str(node.get("x-shape", "")))
+    if kind is not None:
+        return kind
+    for suffix, method in _NAME_SUFFIX_KINDS:
+        if name.endswith(suffix):
+            return method
+    return None
+
+
+Hook = Callable[["_Factory", JSONSchema, str, tuple[str, ...]], Any]
+
+
+class _Factory:
+    """Makes values for the nodes of one contract with one provider (and so one random generator)."""
+
+    def __init__(self, provider: ConnectEmailProvider, operation: str, view: SchemaView, fill: Fill | None) -> None:
+        self.provider = provider
+        self.operation = operation
+        self.view = view
+        self.fill = fill
+
+    @property
+    def rng(self) -> random.Random:
+        return self.provider._rng
+
+    def document(self) -> dict[str, Any]:
+        doc = self.value(self.view.root, "", ())
+        if not isinstance(doc, dict):  # pragma: no cover - every contract's root is a structure
+            raise TypeError(f"{self.view.root.get('title')} is not an object schema")
+        return doc
+
+    def enter(self, node: JSONSchema, stack: tuple[str, ...]) -> tuple[JSONSchema, tuple[str, ...]]:
+        target, name = self.view.deref(node)
+        if name is None:
+            return target, stack
+        if stack.count(name) >= _HARD_DEPTH:
+            raise RecursionError(f"shape {name} recurses without end in {self.view.root.get('title')}")
+        return target, (*stack, name)
+
+    def saturated(self, node: JSONSchema, stack: tuple[str, ...]) -> bool:
+        """Whether one more level of ``node`` would pass :data:`MAX_DEPTH`."""
+        _, name = self.view.deref(node)
+        return name is not None and stack.count(name) >= MAX_DEPTH
+
+    def include(self, required: bool) -> bool:
+        if required or self.fill == "all":
+            return True
+        if self.fill == "required":
+            return False
+        return self.rng.random() < 0.5
+
+    def count(self, low: int, high: int | None) -> int:
+        """How many entries a map or list gets."""
+        if self.fill == "all":
+            n = 2
+        elif self.fill == "required":
+            n = 1
+        else:
+            n = self.rng.randint(1, 3)
+        n = max(n, low)
+        return n if high is None else min(n, high)
+
+    def value(self, node: JSONSchema, name: str, stack: tuple[str, ...]) -> Any:
+        target, stack = self.enter(node, stack)
+        hook = _HOOKS.get(str(target.get("x-shape", "")))
+        if hook is not None:
+            return hook(self, target, name, stack)
+        return self.generic(target, name, stack)
+
+    def generic(self, node: JSONSchema, name: str, stack: tuple[str, ...]) -> Any:
+        kind = node.get("type")
+        if _is_structure(node):
+            return self.structure(node, stack)
+        if kind == "object":
+            return self.map(node, name, stack)
+        if kind == "array":
+            return self.list(node, name, stack)
+        if kind == "string":
+            return self.string(node, name)
+        if kind == "integer":
+            return self.integer(node)
+        if kind == "number":
+            low = float(node.get("minimum", 0))
+            return round(self.rng.uniform(low, float(node.get("maximum", low + 100))), 2)
+        if kind == "boolean":
+            return self.rng.random() < 0.5
+        if node.get("format") == "date-time":
+            return self.provider.connect_timestamp()
+        raise ValueError(f"cannot make a value for schema node {node.get('x-shape') or node!r}")
+
+    def structure(
+        self, node: JSONSchema, stack: tuple[str, ...], preset: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
+        props: dict[str, JSONSchema] = node.get("properties", {})
+        preset = preset or {}
+        if node.get("x-union"):
+            names = [n for n in props if n in preset] or [n for n in props if not self.saturated(props[n], stack)]
+            chosen = self.rng.choice(names or list(props))
+            return {chosen: preset[chosen] if chosen in preset else self.value(props[chosen], chosen, stack)}
+        required = node.get("required", ())
+        out: dict[str, Any] = {}
+        for member, sub in props.items():
+            if member in preset:
+                out[member] = preset[member]
+            elif self.include(member in required):
+                out[member] = self.value(sub, member, stack)
+        self.cohere(props, out, preset)
+        return out
+
+    def cohere(self, props: Mapping[str, JSONSchema], out: dict[str, Any], preset: Mapping[str, Any]) -> None:
+        """Make sibling members agree: Body with ContentType, EmailAddress with DisplayName, S3Url with FileName."""
+        pairs: tuple[tuple[str, str, Callable[[str], str]], ...] = (
+            ("Body", "ContentType", self.provider.connect_body),
+            ("EmailAddress", "DisplayName", self.provider.connect_email_address),
+            ("S3Url", "FileName", self.provider.connect_presigned_url),
+        )
+        for member, source, make in pairs:
+            if member in preset or not (isinstance(out.get(member), str) and isinstance(out.get(source), str)):
+                continue
+            candidate = make(out[source])
+            if not _broken(self.view.deref(props[member])[0], candidate):
+                out[member] = candidate
+
+    def map(self, node: JSONSchema, name: str, stack: tuple[str, ...]) -> dict[str, Any]:
+        values = node["additionalProperties"]
+        keys = node.get("propertyNames", {})
+        low = node.get("minProperties", 0)
+        n = low if self.saturated(values, stack) else self.count(low, node.get("maxProperties"))
+        out: dict[str, Any] = {}
+        for _ in range(n):
+            out[self.key(keys, out)] = self.value(values, name, stack)
+        return out
+
+    def list(self, node: JSONSchema, name: str, stack: tuple[str, ...]) -> list[Any]:
+        items = node["items"]
+        low = node.get("minItems", 0)
+        n = low if self.saturated(items, stack) else self.count(low, node.get("maxItems"))
+        return [self.value(items, name, stack) for _ in range(n)]
+
+    def key(self, node: JSONSchema, taken: Container[str], make: Callable[[], str] | None = None) -> str:
+        """A map key that meets the key schema and is not in ``taken``."""
+        enum = node.get("enum")
+        if enum:
+            free = [k for k in enum if k not in taken]
+            if not free:
+                raise ValueError(f"map key shape {node.get('x-shape')} has no unused value left")
+            return str(self.rng.choice(free))
+        if make is None:
+            kind = leaf_kind(node)
+            make = getattr(self.provider, kind) if kind else self.identifier
+        candidate = ""
+        for _ in range(20):
+            candidate = make()
+            if candidate not in taken and not _broken(node, candidate):
+                return candidate
+        for i in range(2, 100_000):  # the realistic names ran out: number them
+            suffix = str(i)
+            numbered = candidate[: max(0, node.get("maxLength", len(candidate) + len(suffix)) - len(suffix))] + suffix
+            if numbered not in taken and not _broken(node, numbered):
+                return numbered
+        raise ValueError(f"no unused key fits map key shape {node.get('x-shape')}")  # pragma: no cover
+
+    def identifier(self) -> str:
+        """A camelCase ASCII name, for map keys without a realistic generator."""
+        words = [str(self.provider.generator.word()) for _ in range(self.rng.randint(1, 2))]
+        return words[0].lower() + "".join(w.capitalize() for w in words[1:])
+
+    def string(self, node: JSONSchema, name: str) -> str:
+        enum = node.get("enum")
+        if enum:
+            return str(self.rng.choice(enum))
+        kind = leaf_kind(node, name)
+        if kind is not None:
+            make: Callable[[], str] = getattr(self.provider, kind)
+            for _ in range(20):
+                candidate = make()
+                if not _broken(node, candidate):
+                    return candidate
+        text = self.provider.connect_text(node.get("minLength", 0), node.get("maxLength"))
+        if not _broken(node, text):
+            return text
+        raise LookupError(
+            f"no generator makes a value of shape {node.get('x-shape')!r} (pattern {node.get('pattern')!r}); "
+            "add one to pytest_connect_email.fakes.valid._SHAPE_KINDS"
+        )
+
+    def integer(self, node: JSONSchema) -> int:
+        high = node.get("maximum")
+        low = node.get("minimum", 0 if high is None or high >= 0 else high - 1000)
+        if high is None:
+            high = low + 1000
+        return self.rng.randint(int(low), int(high))
+
+
+# -- Hooks: shapes whose realism or doc rules need more than the generic walk -----------------------
+
+
+def _applies(operation: str, rule_id: str) -> bool:
+    return any(r.id == rule_id for r in rules.rules_for(operation))
+
+
+def _references(f: _Factory, node: JSONSchema, name: str, stack: tuple[str, ...]) -> Any:
+    ref_node, ref_stack = f.enter(node["additionalProperties"], stack)
+    props = ref_node.get("properties", {})
+    if "Type" not in props or "enum" not in props["Type"] or "Value" not in props:
+        return f.generic(node, name, stack)
+    enum = list(props["Type"]["enum"])
+    allowed = enum
+    if _applies(f.operation, "START-REF-001"):
+        allowed = [t for t in enum if t in rules.CREATION_REFERENCE_TYPES] or enum
+    low, high = node.get("minProperties", 0), node.get("maxProperties")
+    if f.fill == "all":  # one reference of every allowed type, within the map's bounds
+        kinds = allowed[:high] + [f.rng.choice(allowed) for _ in range(low - len(allowed))]
+    else:
+        kinds = [f.rng.choice(allowed) for _ in range(f.count(low, high))]
+    keys = node.get("propertyNames", {})
+    value_node = f.view.deref(props["Value"])[0]
+    out: dict[str, Any] = {}
+    for kind in kinds:
+        key = f.key(keys, out, functools.partial(f.provider.connect_reference_key, kind))
+        value = f.provider.connect_reference_value(kind)
+        if _broken(value_node, value):
+            value = f.string(value_node, "Value")
+        out[key] = f.structure(ref_node, ref_stack, preset={"Type": kind, "Value": value})
+    return out
+
+
+def _attributes(f: _Factory, node: JSONSchema, name: str, stack: tuple[str, ...]) -> Any:
+    keys = node.get("propertyNames", {})
+    value_node = f.view.deref(node["additionalProperties"])[0]
+    if value_node.get("type") != "string":
+        return f.generic(node, name, stack)
+    n = min(f.count(node.get("minProperties", 0), node.get("maxProperties")), len(_ATTRIBUTE_SAMPLES))
+    out: dict[str, Any] = {}
+    for index in f.rng.sample(range(len(_ATTRIBUTE_SAMPLES)), n):
+        key, choices = _ATTRIBUTE_SAMPLES[index]
+        value = f.rng.choice(choices) if choices else str(f.rng.randint(10_000, 9_999_999))
+        if _broken(keys, key) or key in out:
+            key = f.key(keys, out)
+        out[key] = value if not _broken(value_node, value) else f.string(value_node, name)
+    return out
+
+
+def contact_expiry_value(minutes: int) -> dict[str, Any]:
+    """The ``connect:ContactExpiry`` segment attribute value START-SEG-002 prescribes for ``minutes``."""
+    if not isinstance(minutes, int) or isinstance(minutes, bool):
+        raise TypeError(f"minutes must be an int, not {minutes!r}")
+    return {"ValueMap": {"ExpiryDuration": {"ValueInteger": minutes}}}
+
+
+def _contact_expiry(f: _Factory, value_node: JSONSchema) -> dict[str, Any] | None:
+    """A ``connect:ContactExpiry`` value, if the model still has the members START-SEG-002 names."""
+    props = value_node.get("properties", {})
+    if "ValueMap" not in props or "ValueInteger" not in props:
+        return None
+    return contact_expiry_value(f.rng.choice((60, 135, 720, 1440, 4320, 10080)))
+
+
+def _segment_attributes(f: _Factory, node: JSONSchema, name: str, stack: tuple[str, ...]) -> Any:
+    value_node, _ = f.enter(node["additionalProperties"], stack)
+    keys = node.get("propertyNames", {})
+    out: dict[str, Any] = {}
+    expiry = _contact_expiry(f, value_node)
+    if expiry is not None and not _broken(keys, rules.CONTACT_EXPIRY_KEY) and (f.fill == "all" or f.include(False)):
+        out[rules.CONTACT_EXPIRY_KEY] = expiry
+    if f.fill == "all":
+        extra = 2
+    elif f.fill == "required":
+        extra = 0
+    else:
+        extra = f.rng.randint(0, 2)
+    extra = max(extra, node.get("minProperties", 0) - len(out))
+    if node.get("maxProperties") is not None:
+        extra = min(extra, node["maxProperties"] - len(out))
+    for _ in range(extra):
+        key = f.key(keys, out, lambda: f.rng.choice(_SEGMENT_KEYS))
+        out[key] = f.value(node["additionalProperties"], name, stack)
+    return out
+
+
+def _segment_value(f: _Factory, node: JSONSchema, name: str, stack: tuple[str, ...]) -> Any:
+    """One kind of value per entry (ValueString, ValueInteger, ...), unless fill='all' asks for every member."""
+    props: dict[str, JSONSchema] = node.get("properties", {})
+    if f.fill == "all" or not props or node.get("required"):
+        return f.generic(node, name, stack)
+    members = [m for m, sub in props.items() if not f.saturated(sub, stack) and not _leads_deeper(f, sub, stack)]
+    chosen = f.rng.choice(members or list(props))
+    return {chosen: f.value(props[chosen], chosen, stack)}
+
+
+def _leads_deeper(f: _Factory, node: JSONSchema, stack: tuple[str, ...]) -> bool:
+    """Whether a container member would only hold shapes already at :data:`MAX_DEPTH`."""
+    target, _ = f.view.deref(node)
+    inner = target.get("items") if target.get("type") == "array" else target.get("additionalProperties")
+    return isinstance(inner, dict) and f.saturated(inner, stack)
+
+
+def _email_headers(f: _Factory, node: JSONSchema, name: str, stack: tuple[str, ...]) -> Any:
+    keys = node.get("propertyNames", {})
+    value_node = f.view.deref(node["additionalProperties"])[0]
+    enum = keys.get("enum")
+    if not enum or value_node.get("type") != "string":
+        return f.generic(node, name, stack)
+    if f.fill == "all":
+        chosen = list(enum)
+    else:
+        chosen = f.rng.sample(list(enum), min(len(enum), f.count(node.get("minProperties", 0), None)))
+
+    def message_id() -> str:
+        return f"<{f.provider.connect_id()}@{f.rng.choice(_EXAMPLE_DOMAINS)}>"
+
+    makers: dict[str, Callable[[], str]] = {
+        "MESSAGE_ID": message_id,
+        "IN_REPLY_TO": message_id,
+        "REFERENCES": lambda: f"{message_id()} {message_id()}",
+        "X_SES_SPAM_VERDICT": lambda: "PASS",
+        "X_SES_VIRUS_VERDICT": lambda: "PASS",
+    }
+    out: dict[str, Any] = {}
+    for key in chosen:
+        value = makers[key]() if key in makers else ""
+        out[key] = value if not _broken(value_node, value) else f.string(value_node, name)
+    return out
+
+
+_HOOKS: Final[Mapping[str, Hook]] = {
+    "ContactReferences": _references,
+    "Attributes": _attributes,
+    "SegmentAttributes": _segment_attributes,
+    "SegmentAttributeValue": _segment_value,
+    "EmailHeaders": _email_headers,
+}
+
+
+@functools.cache
+def _shared_provider() -> ConnectEmailProvider:
+    """One provider for the seed-driven helpers (not thread-safe: each call reseeds it)."""
+    return ConnectEmailProvider(Faker())
+
+
+def _seeded(seed: object) -> ConnectEmailProvider:
+    _check_seed(seed)
+    provider = _shared_provider()
+    provider.generator.seed_instance(seed)
+    return provider
+
+
+def _check_seed(seed: object) -> None:
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        raise TypeError(f"seed must be an int, not {seed!r}")
+
+
+def fake_value(
+    operation: str,
+    node: Mapping[str, Any],
+    name: str = "",
+    *,
+    seed: int = 0,
+    direction: Direction = "request",
+    fill: Fill | None = None,
+) -> Any:
+    """One value for a schema node of an operation's contract (or a map's key schema), from a seeded provider."""
+    op = spec.resolve_operation(operation)
+    if not isinstance(node, Mapping):
+        raise TypeError(f"node must be a JSON Schema mapping, not {type(node).__name__}")
+    if direction not in ("request", "response"):
+        raise ValueError(f"direction must be 'request' or 'response', not {direction!r}")
+    factory = _Factory(_seeded(seed), op, _view(op, direction, None), _check_fill(fill))
+    schema = dict(node)
+    if "type" not in schema and "$ref" not in schema:  # a map's key schema (propertyNames) names no type
+        schema["type"] = "string"
+    return factory.value(schema, name, ())
