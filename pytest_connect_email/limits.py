@@ -83,7 +83,8 @@ def check_json_text(text: str, what: str = "the document") -> None:
     Linear in the text: string literals are cut out with one regular expression, the brackets and
     commas left are counted in C.
     """
-    shallow = text.count("[") + text.count("{") <= MAX_DEPTH and text.count(",") < MAX_NODES
+    openers = text.count("[") + text.count("{")
+    shallow = openers <= MAX_DEPTH and text.count(",") + openers + 1 <= MAX_NODES
     if shallow and _LONG_INT.search(text) is None:
         return
     bare = _STRING.sub('""', text)

@@ -9,6 +9,7 @@ becomes a 500 ``InternalServiceException`` (the tests hold the emulator to zero 
 from __future__ import annotations
 
 import contextlib
+import sys
 import threading
 import time
 from collections.abc import Iterable, Iterator
@@ -240,6 +241,10 @@ class Emulator:
                     self.shutdown_request(request)
                     return
                 super().process_request(request, client_address)
+
+            def handle_error(self, request: Any, client_address: Any) -> None:
+                if not isinstance(sys.exc_info()[1], OSError):  # a timed-out or dropped client is no error
+                    super().handle_error(request, client_address)
 
             def process_request_thread(self, request: Any, client_address: Any) -> None:
                 try:
