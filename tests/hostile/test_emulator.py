@@ -420,3 +420,12 @@ def test_serve_refuses_a_negative_clock_skew() -> None:
     )
     assert result.returncode == 2
     assert "--max-clock-skew" in result.stderr
+
+
+def test_an_internal_error_names_no_data(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*_: Any) -> Any:
+        raise ValueError("record {'EmailAddress': 'maria@acme-logistics.de'}")
+
+    monkeypatch.setattr(emulator.backend, "invoke", broken)
+    status, answer = call(emulator, "GET", "/instance")
+    assert (status, answer) == (500, {"__type": "InternalServiceException", "Message": "internal error (ValueError)"})
