@@ -48,7 +48,8 @@ MAX_YAML_NODES = 2_000_000
 MAX_VIOLATIONS = 100
 #: Seconds a served emulator waits for the next bytes of a request before closing the connection.
 READ_TIMEOUT = 5.0
-#: Connections a served emulator handles at once; more are answered 503 and closed at once.
+#: Connections a served emulator serves at once (each with a thread); a connection that sends its
+#: request while all are busy is answered 503 and closed. Idle connections hold no thread.
 MAX_CONNECTIONS = 256
 #: Seconds the emulator waits for another process's write lock on a shared state file.
 STATE_LOCK_TIMEOUT = 0.5

@@ -9,6 +9,8 @@ becomes a 500 ``InternalServiceException`` (the tests hold the emulator to zero 
 from __future__ import annotations
 
 import contextlib
+import selectors
+import socket
 import sys
 import threading
 import time
@@ -208,9 +210,10 @@ class Emulator:
     def serve(self, host: str = "127.0.0.1", port: int = 0) -> RunningServer:
         """Start a threaded WSGI server on loopback in a background thread.
 
-        A connection that sends nothing for ``config.read_timeout`` seconds is closed (a half-sent
-        request holds no thread for long), and at most ``config.max_connections`` are served at once:
-        the next is answered 503 and closed.
+        A connection that sends nothing for ``config.read_timeout`` seconds is closed, and waits for
+        its first bytes without a thread; a half-sent request holds its thread at most that long
+        between reads. At most ``config.max_connections`` connections are served at once: the next
+        one with bytes to read is answered 503 and closed.
         """
         from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
 
@@ -232,15 +235,66 @@ class Emulator:
                 return environ
 
         class BoundedServer(ThreadedWSGIServer):
-            slots = threading.BoundedSemaphore(config.max_connections)
+            """Idle connections wait in one selector thread, costing a socket and no thread, and are
+            closed after ``read_timeout``; a connection gets a thread once it has bytes to read, up to
+            ``max_connections`` threads, beyond which it is answered 503 and closed."""
+
+            def __init__(self, *args: Any, **kwargs: Any) -> None:
+                super().__init__(*args, **kwargs)
+                self.slots = threading.BoundedSemaphore(config.max_connections)
+                self._selector = selectors.DefaultSelector()
+                self._wake_read, self._wake_write = socket.socketpair()
+                self._wake_read.setblocking(False)
+                self._selector.register(self._wake_read, selectors.EVENT_READ, None)
+                self._pending: list[tuple[Any, Any]] = []
+                self._pending_lock = threading.Lock()
+                self._closing = False
+                self._waiter = threading.Thread(target=self._wait, name="connect-email-idle", daemon=True)
+                self._waiter.start()
 
             def process_request(self, request: Any, client_address: Any) -> None:
+                with self._pending_lock:
+                    self._pending.append((request, client_address))
+                with contextlib.suppress(OSError):
+                    self._wake_write.send(b"\0")
+
+            def _wait(self) -> None:
+                deadlines: dict[Any, float] = {}
+                while not self._closing:
+                    now = time.monotonic()
+                    timeout = min(1.0, max(0.0, min(deadlines.values(), default=now + 1.0) - now))
+                    for key, _ in self._selector.select(timeout):
+                        if key.fileobj is self._wake_read:
+                            with contextlib.suppress(OSError):
+                                self._wake_read.recv(4096)
+                            with self._pending_lock:
+                                arrived, self._pending = self._pending, []
+                            for request, client_address in arrived:
+                                self._selector.register(request, selectors.EVENT_READ, client_address)
+                                deadlines[request] = time.monotonic() + config.read_timeout
+                        else:
+                            self._selector.unregister(key.fileobj)
+                            deadlines.pop(key.fileobj, None)
+                            self._dispatch(key.fileobj, key.data)
+                    now = time.monotonic()
+                    for request in [r for r, deadline in deadlines.items() if deadline <= now]:
+                        self._selector.unregister(request)
+                        del deadlines[request]
+                        self.shutdown_request(request)
+                for request in deadlines:
+                    self.shutdown_request(request)
+
+            def _dispatch(self, request: Any, client_address: Any) -> None:
                 if not self.slots.acquire(blocking=False):
                     with contextlib.suppress(OSError):
                         request.sendall(_BUSY)
                     self.shutdown_request(request)
                     return
-                super().process_request(request, client_address)
+                try:
+                    super().process_request(request, client_address)  # a thread for this connection
+                except BaseException:
+                    self.slots.release()
+                    raise
 
             def handle_error(self, request: Any, client_address: Any) -> None:
                 if not isinstance(sys.exc_info()[1], OSError):  # a timed-out or dropped client is no error
@@ -251,6 +305,20 @@ class Emulator:
                     super().process_request_thread(request, client_address)
                 finally:
                     self.slots.release()
+
+            def server_close(self) -> None:
+                self._closing = True
+                with contextlib.suppress(OSError):
+                    self._wake_write.send(b"\0")
+                self._waiter.join(timeout=5)
+                with self._pending_lock:
+                    left, self._pending = self._pending, []
+                for request, _ in left:
+                    self.shutdown_request(request)
+                self._selector.close()
+                self._wake_read.close()
+                self._wake_write.close()
+                super().server_close()
 
         if host not in ("127.0.0.1", "localhost", "::1"):
             raise ValueError(f"the emulator serves on loopback only (127.0.0.1, localhost or ::1), not {host!r}")

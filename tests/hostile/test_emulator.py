@@ -365,13 +365,15 @@ def test_a_half_sent_request_is_dropped_after_the_read_timeout(served: RunningSe
 
 
 def test_connections_over_the_cap_are_refused_and_calls_resume(served: RunningServer) -> None:
-    idle = [socket.create_connection((served.host, served.port), timeout=10) for _ in range(8)]
+    busy = [socket.create_connection((served.host, served.port), timeout=10) for _ in range(8)]
     try:
-        time.sleep(0.1)  # let the server take them
+        for sock in busy:  # half a request each: every one holds a thread
+            sock.sendall(b"PUT /instance HTTP/1.1\r\n")
+        time.sleep(0.2)  # let the server take them
         answer = exchange(served, b"GET /instance HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         assert answer.startswith(b"HTTP/1.1 503"), answer[:300]
     finally:
-        for sock in idle:
+        for sock in busy:
             sock.close()
     deadline = time.monotonic() + 10
     answer = b""
@@ -381,6 +383,21 @@ def test_connections_over_the_cap_are_refused_and_calls_resume(served: RunningSe
             break
         time.sleep(0.05)
     assert answer.startswith(b"HTTP/1.1 200"), answer[:300]
+
+
+def test_idle_connections_hold_no_thread_and_calls_are_served(served: RunningServer) -> None:
+    before = threading.active_count()
+    idle = [socket.create_connection((served.host, served.port), timeout=10) for _ in range(100)]  # cap is 8
+    try:
+        time.sleep(0.1)
+        assert threading.active_count() - before < 8
+        answer = exchange(served, b"GET /instance HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        assert answer.startswith(b"HTTP/1.1 200"), answer[:300]
+        with bounded():
+            assert idle[0].recv(10) == b""  # closed by the server after its read timeout
+    finally:
+        for sock in idle:
+            sock.close()
 
 
 def test_limits_are_the_emulators_defaults() -> None:
