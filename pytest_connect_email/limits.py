@@ -42,8 +42,10 @@ MAX_BODY_BYTES = 8 * 1024 * 1024
 MAX_INT_DIGITS = 100
 #: Largest cassette file read for replay or lint (bytes).
 MAX_CASSETTE_BYTES = 64 * 1024 * 1024
-#: Most YAML nodes a cassette may expand to, aliases expanded (stops alias bombs).
+#: Most YAML nodes in a cassette, aliases expanded (a cassette of 5,000 interactions has ~290,000).
 MAX_YAML_NODES = 2_000_000
+#: Most YAML nodes that aliases may add (vcrpy writes none; stops alias bombs).
+MAX_YAML_ALIAS_NODES = 10_000
 #: Most violations one validation reports; the rest are summarised in one line.
 MAX_VIOLATIONS = 100
 #: Seconds a served emulator waits for the next bytes of a request before closing the connection.
@@ -203,9 +205,10 @@ def _events(text: str) -> Iterator[yaml.Event]:
 
 def check_yaml_text(text: str, what: str = "the file") -> None:
     """Refuse YAML that is larger than :data:`MAX_CASSETTE_BYTES`, nests deeper than
-    :data:`MAX_DEPTH`, expands to more than :data:`MAX_YAML_NODES` nodes once aliases are expanded
-    (an alias bomb), or carries a ``!!python/...`` object tag — judged on the parser's event stream,
-    which neither recurses nor expands aliases, before anything composes a document.
+    :data:`MAX_DEPTH`, holds more than :data:`MAX_YAML_NODES` nodes or aliases that expand to more
+    than :data:`MAX_YAML_ALIAS_NODES` (an alias bomb), or carries a ``!!python/...`` object tag —
+    judged on the parser's event stream, which neither recurses nor expands aliases, before
+    anything composes a document.
 
     Malformed YAML is left to the caller's loader, which says where it breaks.
     """
@@ -214,7 +217,7 @@ def check_yaml_text(text: str, what: str = "the file") -> None:
             "MAX_CASSETTE_BYTES", f"{what} has {len(text)} characters, over the limit of {MAX_CASSETTE_BYTES}"
         )
     depth = 0
-    expanded = 0
+    expanded = aliased = 0
     sizes: dict[str, int] = {}
     open_anchors: list[tuple[str | None, int]] = []
     try:
@@ -227,7 +230,14 @@ def check_yaml_text(text: str, what: str = "the file") -> None:
                     "Python objects; cassettes never contain one, and it is refused",
                 )
             if isinstance(event, yaml.AliasEvent):
-                expanded += sizes.get(str(event.anchor), 1)
+                size = sizes.get(str(event.anchor), 1)
+                expanded += size
+                aliased += size
+                if aliased > MAX_YAML_ALIAS_NODES:
+                    raise LimitExceeded(
+                        "MAX_YAML_ALIAS_NODES",
+                        f"{what}'s aliases expand to over {MAX_YAML_ALIAS_NODES} YAML nodes (an alias bomb?)",
+                    )
             elif isinstance(event, yaml.ScalarEvent):
                 expanded += 1
                 if event.anchor is not None:
@@ -244,10 +254,6 @@ def check_yaml_text(text: str, what: str = "the file") -> None:
                 if anchor is not None:
                     sizes[anchor] = expanded - start + 1
             if expanded > MAX_YAML_NODES:
-                raise LimitExceeded(
-                    "MAX_YAML_NODES",
-                    f"{what} expands to over {MAX_YAML_NODES} YAML nodes once its aliases are expanded "
-                    "(an alias bomb?)",
-                )
+                raise LimitExceeded("MAX_YAML_NODES", f"{what} holds over {MAX_YAML_NODES} YAML nodes")
     except yaml.YAMLError:
         return  # malformed: the loader reports where

@@ -33,8 +33,9 @@ def alias_bomb(levels: int, fan_out: int = 9) -> str:
 HOSTILE = {
     "deep-flow-sequences": ("[" * 100_000 + "]" * 100_000, "MAX_DEPTH"),
     "deep-block-mappings": ("".join(" " * i + f"k{i}:\n" for i in range(200)) + " " * 200 + "v\n", "MAX_DEPTH"),
-    "alias-bomb-599-bytes": (alias_bomb(9), "MAX_YAML_NODES"),
-    "alias-bomb-717-bytes": (alias_bomb(11), "MAX_YAML_NODES"),
+    "alias-bomb-9-levels": (alias_bomb(9), "MAX_YAML_ALIAS_NODES"),
+    "alias-bomb-11-levels": (alias_bomb(11), "MAX_YAML_ALIAS_NODES"),
+    "alias-bomb-under-2m-nodes": (alias_bomb(4, 25), "MAX_YAML_ALIAS_NODES"),
     "python-object-tag": ("interactions: !!python/object/apply:os.system ['true']\n", "!!python/object/apply"),
     "python-name-tag": ("interactions: !!python/name:os.system\n", "!!python/name"),
 }
@@ -50,8 +51,9 @@ def write(tmp_path: Path, name: str, content: str | bytes) -> Path:
 
 
 def test_the_bombs_are_small() -> None:
-    assert len(alias_bomb(9)) < 600
+    assert len(alias_bomb(9)) < 600  # the bombs: 599 and 717 bytes
     assert len(alias_bomb(11)) < 720
+    assert len(alias_bomb(4, 25)) < 600  # ~1.05 million nodes: under MAX_YAML_NODES, yet seconds to lint
     assert len(HOSTILE["deep-flow-sequences"][0]) == 200_000
 
 
@@ -85,6 +87,13 @@ def test_binary_garbage_names_the_file(tmp_path: Path) -> None:
     [finding] = cassettes.lint(path)
     assert finding.path == str(path)
     assert "not UTF-8" in finding.problem
+
+
+def test_a_file_over_the_node_budget_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(limits, "MAX_YAML_NODES", 1000)
+    path = write(tmp_path, "many", "interactions: [" + "1, " * 1000 + "]\n")
+    with pytest.raises(CassetteError, match="MAX_YAML_NODES"):
+        AtomicPersister.load_cassette(path, yamlserializer)
 
 
 def test_a_file_over_the_size_limit_is_refused_before_reading(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
