@@ -19,6 +19,7 @@ the input and bounded in stack.
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import json
 import math
@@ -140,54 +141,108 @@ def check_document(document: Any, what: str = "the document") -> None:
     string, or a string that is not Unicode text (a lone surrogate such as ``"\\ud800"``, which no
     UTF-8 encoder can write).
 
-    Bounded: the walk stops at the first breach, recursing at most :data:`MAX_DEPTH` levels.
+    Bounded: the walk stops at the first breach, recursing at most :data:`MAX_DEPTH` levels. It is
+    on every validation's path, so a flat loop over exact types judges first, and only a document
+    it does not pass is walked again to say where and why.
     """
+    if _within_budgets(document):
+        return
     count = chars = 0
+    path: list[str] = []
     on_path: set[int] = set()
 
-    def walk(value: Any, depth: int, path: tuple[str, ...]) -> None:
-        nonlocal count, chars
+    def text(value: str) -> None:
+        nonlocal chars
+        chars += len(value)
+        if chars > MAX_TEXT_CHARS:
+            raise LimitExceeded("MAX_TEXT_CHARS", f"{what} holds over {MAX_TEXT_CHARS} characters of text")
+        if not value.isascii() and _SURROGATE.search(value):
+            raise LimitExceeded(
+                "unicode", f"{what} holds a string with a lone surrogate (not Unicode text)", _pointer(path)
+            )
+
+    def walk(value: Any, depth: int) -> None:
+        nonlocal count
         count += 1
         if count > MAX_NODES:
             raise LimitExceeded("MAX_NODES", f"{what} holds over {MAX_NODES} values (the limit)")
-        if isinstance(value, str):
-            chars += len(value)
-            if chars > MAX_TEXT_CHARS:
-                raise LimitExceeded("MAX_TEXT_CHARS", f"{what} holds over {MAX_TEXT_CHARS} characters of text")
-            if not value.isascii() and _SURROGATE.search(value):
-                raise LimitExceeded(
-                    "unicode", f"{what} holds a string with a lone surrogate (not Unicode text)", _pointer(path)
-                )
+        kind = type(value)
+        if kind is str:
+            text(value)
             return
-        if not isinstance(value, (Mapping, list, tuple)):
+        if kind is dict or kind is list or kind is tuple:
+            pass
+        elif isinstance(value, str):
+            text(value)
+            return
+        elif not isinstance(value, (Mapping, list, tuple)):
             return
         if id(value) in on_path:
-            raise LimitExceeded("cycle", f"{what} contains itself (a cyclic structure)", _pointer(path))
+            raise LimitExceeded("cycle", f"{what} contains itself (a cyclic structure)", _pointer(path[:8]))
         if depth >= MAX_DEPTH:
             raise LimitExceeded(
                 "MAX_DEPTH", f"{what} nests deeper than {MAX_DEPTH} levels (the limit)", _pointer(path[:8]) + "/..."
             )
         on_path.add(id(value))
-        if isinstance(value, Mapping):
+        if kind is dict or isinstance(value, Mapping):
             for key, item in value.items():
-                if not isinstance(key, str):
+                if type(key) is not str:
                     raise LimitExceeded(
                         "key-type",
                         f"{what} has a map key of type {type(key).__name__} ({key!r:.40}); JSON keys are strings",
                         _pointer(path),
                     )
-                walk(key, depth + 1, (*path, key))
-                count -= 1  # keys are not counted as values
-                walk(item, depth + 1, (*path, key))
+                path.append(key)
+                text(key)
+                walk(item, depth + 1)
+                path.pop()
         else:
             for index, item in enumerate(value):
-                walk(item, depth + 1, (*path, str(index)))
+                path.append(str(index))
+                walk(item, depth + 1)
+                path.pop()
         on_path.discard(id(value))
 
-    walk(document, 0, ())
+    walk(document, 0)
 
 
-def _pointer(path: tuple[str, ...]) -> str:
+_LEAVES = frozenset({int, float, bool, type(None), bytes, bytearray, dt.datetime, dt.date})
+
+
+def _within_budgets(document: Any) -> bool:
+    """Whether a document of plain types is surely within the budgets (``False``: look closer)."""
+    count = chars = 0
+    stack: list[tuple[Any, int]] = [(document, 0)]
+    pop, push = stack.pop, stack.append
+    while stack:
+        value, depth = pop()
+        count += 1
+        kind = type(value)
+        if kind is str:
+            chars += len(value)
+            if not value.isascii() and _SURROGATE.search(value):
+                return False
+        elif kind is dict:
+            if depth >= MAX_DEPTH or count + len(stack) + len(value) > MAX_NODES:
+                return False
+            for key, item in value.items():
+                if type(key) is not str or (not key.isascii() and _SURROGATE.search(key)):
+                    return False
+                chars += len(key)
+                push((item, depth + 1))
+        elif kind is list or kind is tuple:
+            if depth >= MAX_DEPTH or count + len(stack) + len(value) > MAX_NODES:
+                return False
+            for item in value:
+                push((item, depth + 1))
+        elif kind not in _LEAVES:
+            return False
+        if chars > MAX_TEXT_CHARS:
+            return False
+    return True
+
+
+def _pointer(path: list[str]) -> str:
     return "".join("/" + _escape(p) for p in path)
 
 

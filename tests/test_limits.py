@@ -57,3 +57,17 @@ def test_yaml_with_a_few_aliases_passes() -> None:
 def test_a_shared_subtree_is_not_a_cycle() -> None:
     shared = {"k": "v"}
     limits.check_document({"a": shared, "b": [shared, shared]})
+
+
+def test_documents_of_other_mapping_and_leaf_types_pass() -> None:
+    import collections
+    import datetime as dt
+    import types
+
+    limits.check_document(
+        {"a": collections.OrderedDict(b=dt.datetime.now()), "c": (1, b"x", 2.5, None, True)},
+    )
+    limits.check_document(types.MappingProxyType({"k": ["v"]}))
+    with pytest.raises(limits.LimitExceeded) as info:
+        limits.check_document(types.MappingProxyType({1: "v"}))
+    assert info.value.limit == "key-type"
