@@ -40,7 +40,7 @@ from vcr.persisters.filesystem import CassetteNotFoundError
 from vcr.request import Request
 from vcr.serialize import deserialize, serialize
 
-from pytest_connect_email import contracts, scrub, spec
+from pytest_connect_email import contracts, limits, scrub, spec
 from pytest_connect_email.emulator import codec, router
 from pytest_connect_email.emulator.errors import ProtocolError
 
@@ -65,9 +65,11 @@ def _json(body: Any) -> Any:
         return None
     if isinstance(body, (bytes, bytearray)):
         body = bytes(body).decode("utf-8", "replace")
+    if not isinstance(body, str):
+        return None
     try:
-        return json.loads(body)
-    except (TypeError, ValueError):
+        return limits.loads(body, "the body")  # a body over the budgets is compared as text
+    except ValueError:
         return None
 
 
@@ -243,7 +245,7 @@ class AtomicPersister:
         path = Path(cassette_path)
         if not path.is_file():
             raise CassetteNotFoundError()
-        text = path.read_text(encoding="utf-8", errors="strict")
+        text = read_cassette_text(path)
         if not text.strip():
             raise CassetteNotFoundError()
         try:
@@ -274,6 +276,31 @@ class AtomicPersister:
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
             raise
+
+
+def read_cassette_text(path: Path) -> str:
+    """A cassette file's text, read within the budgets of :mod:`.limits` (size, then nesting, aliases
+    and tags judged on the YAML event stream) before any YAML loader composes it; a
+    :class:`CassetteError` naming the file and the limit otherwise."""
+    try:
+        size = path.stat().st_size
+        if size > limits.MAX_CASSETTE_BYTES:
+            raise CassetteError(
+                f"{path}: {size} bytes, over the cassette limit of {limits.MAX_CASSETTE_BYTES} "
+                "(pytest_connect_email.limits.MAX_CASSETTE_BYTES)"
+            )
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise CassetteError(
+            f"{path}: not a cassette: not UTF-8 text (invalid byte at offset {exc.start}); delete it and record again"
+        ) from None
+    except OSError as exc:
+        raise CassetteError(f"{path}: cannot read it: {exc.strerror or exc}") from None
+    try:
+        limits.check_yaml_text(text, "the cassette")
+    except limits.LimitExceeded as exc:
+        raise CassetteError(f"{path}: {exc.message} (pytest_connect_email.limits.{exc.limit}); refused") from None
+    return text
 
 
 def check_yaml(path: Path, text: str) -> Any:
@@ -352,9 +379,9 @@ def lint(path: Path) -> list[Finding]:
     """Everything wrong with one cassette file."""
     name = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        return [Finding(name, "file", f"cannot read it: {exc}")]
+        text = read_cassette_text(path)
+    except CassetteError as exc:
+        return [Finding(name, "file", str(exc).split(": ", 1)[1])]
     try:
         loaded = check_yaml(path, text)
     except CassetteError as exc:
@@ -377,7 +404,10 @@ def lint(path: Path) -> list[Finding]:
                 domain = address.rsplit("@", 1)[-1]
                 found.append(Finding(name, where, f"an email address outside the example domains (@{domain})"))
     for index, interaction in enumerate(loaded["interactions"]):
-        found.extend(_lint_contracts(name, index, interaction))
+        try:
+            found.extend(_lint_contracts(name, index, interaction))
+        except Exception as exc:  # one unreadable interaction must not hide the findings of the others
+            found.append(Finding(name, f"interactions[{index}]", f"cannot be checked: {type(exc).__name__}: {exc}"))
     unique: dict[tuple[str, str, str], Finding] = {}
     for item in found:
         unique.setdefault((item.path, item.where.replace(" (base64-decoded)", ""), item.problem), item)

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from pytest_connect_email import active, apidiff, schemagen, spec
+from pytest_connect_email import active, apidiff, limits, schemagen, spec
 
 
 def _files_on_disk(directory: Path) -> dict[str, str]:
@@ -177,10 +177,30 @@ def build_parser() -> argparse.ArgumentParser:
         help="accept this access key pair too (repeatable); default: $AWS_ACCESS_KEY_ID/$AWS_SECRET_ACCESS_KEY "
         "when set, else testing/testing",
     )
+    cmd.add_argument(
+        "--max-clock-skew",
+        type=_skew,
+        default=limits.MAX_CLOCK_SKEW,
+        metavar="SECONDS",
+        help="refuse signatures whose X-Amz-Date is further than this from the clock, as AWS does (default 900, "
+        "15 minutes); 'off' accepts any age, e.g. to replay old signed traffic",
+    )
     cmd.add_argument("--max-email-addresses", type=int, default=100, help="email addresses per instance (100)")
-    cmd.add_argument("--max-body-bytes", type=int, default=8 * 1024 * 1024, help="request body limit (8 MiB)")
+    cmd.add_argument("--max-body-bytes", type=int, default=limits.MAX_BODY_BYTES, help="request body limit (8 MiB)")
     cmd.add_argument("--throttle", action="store_true", help="emulate the default rate: 2 requests/s, burst 5")
     return parser
+
+
+def _skew(text: str) -> float | None:
+    if text.strip().lower() in ("off", "none"):
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected seconds or 'off', got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds >= 0 or 'off', got {text!r}")
+    return value
 
 
 def emulator_serve(args: argparse.Namespace) -> int:
@@ -199,8 +219,16 @@ def emulator_serve(args: argparse.Namespace) -> int:
         region=args.region,
         max_email_addresses=args.max_email_addresses,
         max_body_bytes=args.max_body_bytes,
+        max_clock_skew=args.max_clock_skew,
         throttle=args.throttle,
     )
+    if args.no_auth:
+        print(
+            "warning: --no-auth: the emulator accepts requests without checking their signature; "
+            "anything that can reach the port can use it",
+            file=sys.stderr,
+            flush=True,
+        )
     emulator = Emulator.create(
         state=args.state, config=config, credentials=pairs, auth_enabled=not args.no_auth, strict_auth=args.strict_auth
     )
@@ -209,8 +237,8 @@ def emulator_serve(args: argparse.Namespace) -> int:
     except (OSError, ValueError) as exc:
         print(f"cannot serve on {args.host}:{args.port}: {exc}", file=sys.stderr)
         return 2
-    print(server.url, flush=True)
     try:
+        print(server.url, flush=True)
         threading.Event().wait()
     except KeyboardInterrupt:
         pass

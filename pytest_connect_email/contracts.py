@@ -33,6 +33,7 @@ from __future__ import annotations
 import datetime as _dt
 import difflib
 import functools
+import itertools
 import json
 import os
 from collections.abc import Iterable, Iterator, Mapping
@@ -45,7 +46,7 @@ import jsonschema_rs
 import regex
 from jsonschema import Draft202012Validator, ValidationError, validators
 
-from pytest_connect_email import active, rules, spec
+from pytest_connect_email import active, limits, rules, spec
 
 if TYPE_CHECKING:
     from jsonschema.protocols import Validator
@@ -153,9 +154,33 @@ def compile_pattern(pattern: str) -> regex.Pattern[str]:
     return regex.compile(_ecma_anchors(pattern))
 
 
+def _oversized(instance: object, schema: JSONSchema) -> bool:
+    """The one rule for values over their size bound: they are reported for their size alone.
+
+    A string longer than its ``maxLength`` is not matched against its ``pattern`` (a backtracking
+    pattern on a long string is where validation time goes quadratic), and the items of an array
+    longer than its ``maxItems`` are not walked one by one.
+    """
+    if isinstance(instance, str):
+        bound = schema.get("maxLength")
+    elif isinstance(instance, list):
+        bound = schema.get("maxItems")
+    else:
+        return False
+    return isinstance(bound, int) and len(instance) > bound
+
+
 def _pattern(validator: Validator, pattern: str, instance: Any, schema: JSONSchema) -> Iterator[ValidationError]:
-    if isinstance(instance, str) and not compile_pattern(pattern).search(instance):
-        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+    if isinstance(instance, str) and not _oversized(instance, schema) and not compile_pattern(pattern).search(instance):
+        yield ValidationError(f"{instance!r:.80} does not match {pattern!r}")
+
+
+_ITEMS = Draft202012Validator.VALIDATORS["items"]
+
+
+def _items(validator: Validator, items: Any, instance: Any, schema: JSONSchema) -> Iterator[ValidationError]:
+    if not _oversized(instance, schema):
+        yield from _ITEMS(validator, items, instance, schema)
 
 
 def _is_number(checker: Any, instance: Any) -> bool:
@@ -187,7 +212,7 @@ _format_checker.checks("date-time")(_is_timestamp)
 
 ContractValidator = validators.extend(  # type: ignore[no-untyped-call]  # jsonschema's stubs leave it untyped
     Draft202012Validator,
-    validators={"pattern": _pattern},
+    validators={"pattern": _pattern, "items": _items},
     type_checker=Draft202012Validator.TYPE_CHECKER.redefine("number", _is_number),
 )
 
@@ -351,6 +376,8 @@ class _Reporter:
         for error in errors:
             for violation in self._convert(error):
                 found.setdefault((violation.pointer, violation.rule), violation)
+            if len(found) >= limits.MAX_VIOLATIONS:
+                break
         for (pointer, rule), violation in found.items():
             # A value of the wrong type is one mistake: report its type, not also that it is no enum value.
             if rule == "enum" and (pointer, "type") in found:
@@ -380,7 +407,8 @@ class _Reporter:
                     yield make([*path, name], f"required member {name!r}", "nothing", f"add {name!r}")
         elif keyword == "additionalProperties":
             known = sorted(schema.get("properties", {}))
-            for name in sorted(set(value) - set(known)) if isinstance(value, Mapping) else ():
+            unknown = sorted(set(value) - set(known)) if isinstance(value, Mapping) else []
+            for name in unknown[: limits.MAX_VIOLATIONS]:
                 close = difflib.get_close_matches(name, known, n=1)
                 hint = f" (did you mean {close[0]!r}?)" if close else ""
                 expected = f"only modelled members ({', '.join(known)})" if known else "no members"
@@ -448,22 +476,72 @@ class _Reporter:
 # -- Public API ------------------------------------------------------------------------------------
 
 
+class _Unreadable(Exception):
+    """A document the validator cannot read or that is over a budget of :mod:`.limits`."""
+
+    def __init__(self, violation: Violation) -> None:
+        super().__init__(violation.expected)
+        self.violation = violation
+
+
+def _budget_violation(exc: limits.LimitExceeded) -> Violation:
+    return Violation(
+        exc.where,
+        exc.limit,
+        f"a document within the validator's budgets (pytest_connect_email.limits: {exc.message})",
+        "a document over the budget" if exc.limit.isupper() else exc.message,
+        "pytest_connect_email.limits",
+        "send a smaller, shallower document of JSON types (string keys, no cycles)",
+    )
+
+
 def _as_document(body: object, what: str) -> Any:
+    """The document a body holds: text and bytes are parsed as JSON within the budgets."""
     if isinstance(body, (bytes, bytearray)):
-        body = body.decode("utf-8")
+        try:
+            body = bytes(body).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise _Unreadable(
+                Violation(
+                    "",
+                    "json",
+                    "a UTF-8 JSON document",
+                    f"invalid UTF-8 at byte {exc.start}",
+                    "AWS rest-json protocol",
+                    f"send {what} as UTF-8 JSON",
+                )
+            ) from None
     if isinstance(body, str):
         if not body.strip():
             return {}
         try:
-            return json.loads(body)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"{what} is not JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
+            return limits.loads(body, what)
+        except limits.LimitExceeded as exc:
+            raise _Unreadable(_budget_violation(exc)) from None
+        except ValueError as exc:  # json.JSONDecodeError, or a literal Python cannot read
+            detail = (
+                f"{exc.msg} at line {exc.lineno}, column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else exc
+            )
+            raise _Unreadable(
+                Violation(
+                    "",
+                    "json",
+                    "a JSON document",
+                    f"{what} is not JSON: {detail}",
+                    "AWS rest-json protocol",
+                    f"send {what} as JSON",
+                )
+            ) from None
     return body
 
 
 def _check(
     operation: str, direction: Direction, document: Any, *, strict: bool = False, error: str | None = None
 ) -> list[Violation]:
+    try:
+        limits.check_document(document, f"the {operation} {direction}")
+    except limits.LimitExceeded as exc:
+        return [_budget_violation(exc)]
     relative = _schema_file(operation, direction, error)
     source = active.contracts()
     reporter = _Reporter(_read(source, relative))
@@ -478,12 +556,28 @@ def _check(
         if not found and fast is not None:  # the engines disagree: never let the document pass silently
             found = [
                 Violation(_pointer(e.instance_path), "schema", e.message, _show(e.instance, True), "model", e.message)
-                for e in fast.iter_errors(document)
+                for e in itertools.islice(fast.iter_errors(document), limits.MAX_VIOLATIONS)
             ]
-    if direction == "request" and isinstance(document, Mapping):
+    if direction == "request" and isinstance(document, Mapping) and len(found) < limits.MAX_VIOLATIONS:
         taken = {v.pointer for v in found}
-        found.extend(reporter.from_rules(operation, document, taken))
-    return sorted(found, key=lambda v: (v.pointer, v.rule))
+        # Inside a list or map the model refused for its size, items are not judged one by one (the
+        # validator did not walk them either): a doc-rule finding there would only repeat the size.
+        oversized = tuple(v.pointer + "/" for v in found if v.rule in ("maxItems", "maxProperties"))
+        found.extend(v for v in reporter.from_rules(operation, document, taken) if not v.pointer.startswith(oversized))
+    found.sort(key=lambda v: (v.pointer, v.rule))
+    if len(found) >= limits.MAX_VIOLATIONS:
+        found = found[: limits.MAX_VIOLATIONS]
+        found.append(
+            Violation(
+                "",
+                "MAX_VIOLATIONS",
+                f"at most {limits.MAX_VIOLATIONS} violations listed",
+                "more violations, not listed",
+                "pytest_connect_email.limits",
+                "fix the violations listed and validate again",
+            )
+        )
+    return found
 
 
 def request_violations(operation: str, params: Mapping[str, Any]) -> list[Violation]:
@@ -508,7 +602,12 @@ def _response_document(body: object) -> Any:
 
 def response_violations(operation: str, body: object, *, strict: bool = False) -> list[Violation]:
     """Every violation of a response (a parsed dict, or the JSON body as text or bytes)."""
-    return _check(spec.resolve_operation(operation), "response", _response_document(body), strict=strict)
+    name = spec.resolve_operation(operation)
+    try:
+        document = _response_document(body)
+    except _Unreadable as exc:
+        return [exc.violation]
+    return _check(name, "response", document, strict=strict)
 
 
 def validate_response(operation: str, body: object, *, strict: bool = False) -> None:
@@ -533,7 +632,7 @@ def error_code(headers: Mapping[str, Any], body: object) -> str:
     if not code:
         try:
             document = _as_document(body, "the error body")
-        except (ValueError, UnicodeDecodeError):
+        except _Unreadable:
             document = None
         if isinstance(document, Mapping):
             code = document.get("__type") or document.get("code") or document.get("Code") or ""
@@ -541,11 +640,20 @@ def error_code(headers: Mapping[str, Any], body: object) -> str:
 
 
 def error_violations(
-    operation: str, status: int, headers: Mapping[str, str], body: object, *, strict: bool = False
+    operation: str, status: int, headers: Mapping[str, str] | None, body: object, *, strict: bool = False
 ) -> tuple[str, list[Violation]]:
     """The error code an error answer carries and every violation of its contract."""
     name = spec.resolve_operation(operation)
-    document = _as_document(body, "the error body")
+    if headers is None:
+        headers = {}
+    if not isinstance(headers, Mapping):
+        raise TypeError(f"headers must be a mapping of header names to values (or None), not {type(headers).__name__}")
+    if isinstance(status, bool) or not isinstance(status, int):
+        raise TypeError(f"status must be the HTTP status code as an int, not {status!r:.40}")
+    try:
+        document = _as_document(body, "the error body")
+    except _Unreadable as exc:
+        return error_code(headers, None), [exc.violation]
     code = error_code(headers, document)
     modelled = error_codes(name)
     if not code:
@@ -603,7 +711,7 @@ def error_violations(
 
 
 def validate_error(
-    operation: str, status: int, headers: Mapping[str, str], body: object, *, strict: bool = False
+    operation: str, status: int, headers: Mapping[str, str] | None, body: object, *, strict: bool = False
 ) -> str:
     """Raise :class:`ContractViolation` unless the error answer meets its contract; return its code."""
     name = spec.resolve_operation(operation)

@@ -34,7 +34,10 @@ _GIVEN = ("Alex", "Sam", "Noor", "Mika", "Jules", "Ren", "Ola", "Kim", "Eli", "A
 _FAMILY = ("Berg", "Costa", "Dahl", "Ivers", "Lund", "Moreau", "Novak", "Ortiz", "Sato", "Weber")
 
 
-EMAIL = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+# The look-behind lets a match start only where a run of local-part characters starts: without it a
+# long run with no '@' (or a long domain with no dot) is rescanned from every position, quadratically
+# (100 KB took 27 s); with it every text is scanned in linear time, and the matches are the same.
+EMAIL = re.compile(r"(?<![A-Za-z0-9._%+'-])[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 EXAMPLE_DOMAINS = ("example.com", "example.org", "example.net")
 
 

@@ -210,8 +210,9 @@ def test_response_accepts_unknown_members_unless_strict() -> None:
 def test_response_from_wire_bytes() -> None:
     contracts.validate_response("DisassociateEmailAddressAlias", b"{}", strict=True)
     contracts.validate_response("DisassociateEmailAddressAlias", "", strict=True)
-    with pytest.raises(ValueError, match="not JSON"):
+    with pytest.raises(ContractViolation, match="not JSON") as info:
         contracts.validate_response("DisassociateEmailAddressAlias", b"{nope")
+    assert info.value.rules == ("json",)
 
 
 def test_response_constraints_still_apply() -> None:

@@ -10,10 +10,14 @@ An access key the emulator does not know is accepted unless ``strict`` is asked 
 403 ``UnrecognizedClientException``, as AWS JSON services do): the code under test signs with
 whatever its environment holds (moto's ``FOOBARKEY``, a CI's real-looking keys, a subprocess's
 ``testing``), and the emulator cannot know that secret. Keys it knows are always verified.
+
+:func:`check_scope` adds what AWS checks besides the signature: the scope's region and service, and
+a clock skew of at most 15 minutes (403 ``InvalidSignatureException`` with AWS's messages).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import os
@@ -24,6 +28,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
+from pytest_connect_email import limits
 from pytest_connect_email.emulator.codec import HttpRequest
 from pytest_connect_email.emulator.errors import ServiceError
 
@@ -102,3 +107,45 @@ def verify(request: HttpRequest, credentials: Mapping[str, str], *, strict: bool
             "Check your AWS Secret Access Key and signing method."
         )
     return key
+
+
+def check_scope(
+    request: HttpRequest, *, region: str, now: float, max_skew: float | None = limits.MAX_CLOCK_SKEW
+) -> None:
+    """What AWS checks of a signed request besides the signature itself, as it answers them: the
+    credential scope names this ``region`` and the ``connect`` service, and ``X-Amz-Date`` is within
+    ``max_skew`` seconds of ``now`` (15 minutes; ``None`` accepts any age, for replaying old traffic).
+
+    Runs after :func:`verify` accepted the signature, so the header is well-formed.
+    """
+    found = _AUTH.fullmatch((request.header("Authorization") or "").strip())
+    if found is None:
+        raise _denied("the Authorization header is not a well-formed AWS4-HMAC-SHA256 signature")
+    if found.group("service") != SERVICE:
+        raise _denied(f"Credential should be scoped to correct service: '{SERVICE}'.")
+    if found.group("region") != region:
+        raise _denied(f"Credential should be scoped to a valid region, not '{found.group('region')}'.")
+    if max_skew is None:
+        return
+    stamp = request.header("X-Amz-Date") or ""
+    try:
+        signed = dt.datetime.strptime(stamp, _STAMP).replace(tzinfo=dt.timezone.utc).timestamp()
+    except ValueError:
+        raise _denied(f"X-Amz-Date {stamp[:40]!r} is not a timestamp of the form YYYYMMDDTHHMMSSZ") from None
+    minutes = f"{max_skew / 60:g} min."
+    if signed < now - max_skew:
+        raise _denied(
+            f"Signature expired: {stamp} is now earlier than {_format(now - max_skew)} ({_format(now)} - {minutes})"
+        )
+    if signed > now + max_skew:
+        raise _denied(
+            f"Signature not yet current: {stamp} is still later than {_format(now + max_skew)} "
+            f"({_format(now)} + {minutes})"
+        )
+
+
+_STAMP = "%Y%m%dT%H%M%SZ"
+
+
+def _format(epoch: float) -> str:
+    return dt.datetime.fromtimestamp(epoch, dt.timezone.utc).strftime(_STAMP)

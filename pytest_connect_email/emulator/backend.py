@@ -42,6 +42,8 @@ decisions (each from the reference pages, the model's documentation, or a choice
 - **Queues** are not emulated as resources (no CreateQueue): any queue id is accepted and holds the
   addresses associated with it.
 - **Throttling** (off by default) emulates the documented default of 2 requests/s with a burst of 5.
+  A state file locked by another process for over ``limits.STATE_LOCK_TIMEOUT`` also answers
+  ``ThrottlingException`` (retryable), never a 500.
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ import contextlib
 import datetime as dt
 import hashlib
 import json
+import sqlite3
 import threading
 import time
 import uuid
@@ -58,7 +61,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from pytest_connect_email import contracts, spec
+from pytest_connect_email import contracts, limits, spec
 from pytest_connect_email.emulator.errors import ServiceError, not_found
 from pytest_connect_email.emulator.store import Store, Transaction
 
@@ -71,7 +74,11 @@ class Config:
     region: str = "us-east-1"
     account_id: str = "123456789012"
     max_email_addresses: int = 100
-    max_body_bytes: int = 8 * 1024 * 1024
+    max_body_bytes: int = limits.MAX_BODY_BYTES
+    #: Largest clock skew of a signed request (seconds); ``None`` accepts any age (old traffic).
+    max_clock_skew: float | None = limits.MAX_CLOCK_SKEW
+    read_timeout: float = limits.READ_TIMEOUT
+    max_connections: int = limits.MAX_CONNECTIONS
     max_recipients: int = 50
     token_lifetime: float = 8 * 3600.0
     lock_wait: float = 0.2
@@ -178,11 +185,20 @@ class Backend:
             raise ServiceError("ThrottlingException", "rate exceeded (2 requests/s, burst 5)")
         self._validate(operation, params)
         writes = not operation.startswith(("Describe", "List", "Search", "Get"))
-        with (
-            self.locks.hold(self._lock_keys(operation, params), self.config.lock_wait),
-            self.store.transaction(write=writes) as tx,
-        ):
-            return self._idempotent(tx, operation, params)
+        try:
+            with (
+                self.locks.hold(self._lock_keys(operation, params), self.config.lock_wait),
+                self.store.transaction(write=writes) as tx,
+            ):
+                return self._idempotent(tx, operation, params)
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise
+            raise ServiceError(
+                "ThrottlingException",
+                f"the emulator's state file is locked by another process for over {limits.STATE_LOCK_TIMEOUT:g} s; "
+                "retry shortly",
+            ) from None
 
     def _validate(self, operation: str, params: Params) -> None:
         found = contracts.request_violations(operation, params)

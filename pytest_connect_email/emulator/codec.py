@@ -23,6 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from pytest_connect_email import limits
 from pytest_connect_email.emulator.errors import UNMODELLED_STATUS, ProtocolError, ServiceError
 
 if TYPE_CHECKING:
@@ -87,14 +88,25 @@ def _decode_body(request: HttpRequest) -> dict[str, Any]:
         text = request.body.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ProtocolError(f"the request body is not valid UTF-8 (byte {exc.start})") from None
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ProtocolError(
-            f"the request body is not JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
-        ) from None
+    document = read_json(text, "the request body")
     if not isinstance(document, dict):
         raise ProtocolError(f"the request body must be a JSON object, not a JSON {type(document).__name__}")
+    return document
+
+
+def read_json(text: str, what: str) -> Any:
+    """JSON text as data, within the budgets of :mod:`pytest_connect_email.limits`; anything else is a
+    :class:`ProtocolError` naming the problem (the limit, or where the JSON breaks)."""
+    try:
+        document = limits.loads(text, what)
+        limits.check_document(document, what)
+    except limits.LimitExceeded as exc:
+        where = f" (at {exc.where})" if exc.where else ""
+        raise ProtocolError(f"{exc.message}{where}; limit {exc.limit} of pytest_connect_email.limits") from None
+    except json.JSONDecodeError as exc:
+        raise ProtocolError(f"{what} is not JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
+    except ValueError as exc:  # a literal Python refuses to read
+        raise ProtocolError(f"{what} is not readable JSON: {exc}") from None
     return document
 
 
@@ -124,7 +136,7 @@ def parse_request(op: OperationModel, request: HttpRequest, labels: Mapping[str,
             value = request.header(wire)
             if value is not None:
                 params[name] = (
-                    json.loads(base64.b64decode(value))
+                    read_json(_base64_text(value, f"header {wire}"), f"header {wire}")
                     if member.serialization.get("jsonvalue")
                     else (_scalar(member, value, f"header {wire}"))
                 )
@@ -138,9 +150,21 @@ def parse_request(op: OperationModel, request: HttpRequest, labels: Mapping[str,
     if body_members or request.body.strip():
         document = _decode_body(request)
         for key, value in document.items():
+            name = body_members.get(key, key)
+            if name in shape.members and key not in body_members:
+                # rest-json reads a URI label, query parameter or header only from its place, never the body
+                where = shape.members[name].serialization.get("location")
+                raise ProtocolError(f"{name} is bound to the request's {where}; it cannot be sent in the body")
             # Unknown body members are kept: the contract reports them with the field's name.
-            params[body_members.get(key, key)] = value
+            params[name] = value
     return params
+
+
+def _base64_text(value: str, where: str) -> str:
+    try:
+        return base64.b64decode(value, validate=True).decode("utf-8")
+    except (ValueError, UnicodeDecodeError):
+        raise ProtocolError(f"{where}: expected base64-encoded UTF-8 JSON") from None
 
 
 # -- writing ---------------------------------------------------------------------------------------

@@ -18,6 +18,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from pytest_connect_email import limits
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
     kind TEXT NOT NULL,
@@ -76,7 +78,9 @@ class Store:
     def __init__(self, path: str | Path | None = None) -> None:
         self.path = None if path is None else Path(path)
         target = ":memory:" if self.path is None else str(self.path)
-        self._db = sqlite3.connect(target, check_same_thread=False, isolation_level=None)
+        self._db = sqlite3.connect(
+            target, check_same_thread=False, isolation_level=None, timeout=limits.STATE_LOCK_TIMEOUT
+        )
         if self.path is not None:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
