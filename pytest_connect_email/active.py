@@ -426,7 +426,15 @@ def for_source(source: str | Path) -> Contracts:
     path = Path(text).expanduser()
     if path.is_dir() and (path / INDEX_FILE).is_file():
         return Contracts("directory", str(path), _directory_version(path), directory=path)
-    model = spec.load_model(source)
+    try:
+        model = spec.load_model(source)
+    except spec.ModelSourceError as exc:
+        if path.is_dir():
+            raise spec.ModelSourceError(
+                f"{exc}; nor does it hold generated contracts ({INDEX_FILE} is missing: write them with "
+                f"`connect-email schemas generate --dir {path}`)"
+            ) from None
+        raise
     return Contracts("memory", model.label, model.version, model=model)
 
 

@@ -191,14 +191,16 @@ def test_the_emulator_follows_the_model_in_use(tmp_path: Path) -> None:
     from pytest_connect_email.emulator import Emulator
 
     data = installed_model_data()
-    data["operations"].pop("ListQueueEmailAddresses", None)
+    del data["operations"]["ListInstances"]
     emulator = Emulator.create()
     client = emulator.attach(
         boto3.client("connect", region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing")
     )
     with spec.use_model(write_model(tmp_path / "older", data, version="1.0.1")):
         with pytest.raises(ClientError) as info:
-            client.list_queue_email_addresses(InstanceId="i-1", QueueId="q-1")
+            client.list_instances()
         assert info.value.response["Error"]["Code"] == "UnknownOperationException"
         assert "botocore 1.0.1's model" in info.value.response["Error"]["Message"]
-        client.list_instances()  # the rest still answers
+        with pytest.raises(ClientError) as info:  # the rest still answers
+            client.describe_instance(InstanceId="0c5b5f8e-6a8e-4f7c-9d5e-2f4a1b3c4d5e")
+        assert info.value.response["Error"]["Code"] == "ResourceNotFoundException"

@@ -154,6 +154,7 @@ def test_diff_of_the_same_contracts_in_two_forms_is_empty(tmp_path: Path) -> Non
         ("1.2.3", "botocore 1.2.3 is not installed here"),
         ("1.2.3", "pip download botocore==1.2.3 --no-deps -d DIR"),
         ("{tmp}", "holds no connect model"),
+        ("{tmp}", "nor does it hold generated contracts (index.json is missing: write them with"),
         ("{tmp}/missing", "no such file or directory"),
     ],
 )
