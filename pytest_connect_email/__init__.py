@@ -17,6 +17,7 @@ __all__ = [
     "UnknownOperationError",
     "Violation",
     "__version__",
+    "expect_violation",
     "mock",
     "patch_client",
     "validate_error",
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
         validate_request,
         validate_response,
     )
-    from pytest_connect_email.intercept import mock, patch_client
+    from pytest_connect_email.intercept import expect_violation, mock, patch_client
     from pytest_connect_email.spec import OperationNotInModelError, UnknownOperationError
 
 _LAZY = {
@@ -42,6 +43,7 @@ _LAZY = {
     "validate_request": "pytest_connect_email.contracts",
     "validate_response": "pytest_connect_email.contracts",
     "UnknownOperationError": "pytest_connect_email.spec",
+    "expect_violation": "pytest_connect_email.intercept",
     "mock": "pytest_connect_email.intercept",
     "patch_client": "pytest_connect_email.intercept",
     "OperationNotInModelError": "pytest_connect_email.spec",

@@ -54,15 +54,24 @@ def not_implemented(operation: str, status: int, code: str) -> bool:
     return status == 404 and code not in contracts.error_codes(operation)
 
 
+def answer_body(http_response: Any) -> bytes | None:
+    """The raw body of an answer; ``None`` for a stub's answer (botocore's Stubber sends no body)."""
+    if getattr(http_response, "raw", None) is None:
+        return None
+    return bytes(http_response.content or b"")
+
+
 def check_answer(operation: str, http_response: Any, parsed: Any) -> None:
     """Hold one answer to its contract: the response contract below 300, else the error contract.
 
     Raises :class:`EndpointNotImplemented` when the answer shows the endpoint lacks the operation.
     """
     status = int(http_response.status_code)
-    body = http_response.content or b""
+    body = answer_body(http_response)
     if status < 300:
         contracts.validate_response(operation, parsed)
+        return
+    if body is None:  # a stubbed error (botocore's Stubber) has only the code it was given: nothing to judge
         return
     code = contracts.error_code(http_response.headers, body)
     if not code and isinstance(parsed, dict):  # e.g. an HTML 404 page: botocore names it by its status
@@ -85,7 +94,8 @@ def checked(client: Any, *, validate_requests: bool = True) -> Any:
             contracts.validate_request(model.name, params)
 
     def after(http_response: Any, parsed: dict[str, Any], model: Any, **_: Any) -> None:
-        last.operation, last.status, last.body = model.name, int(http_response.status_code), http_response.content
+        last.operation, last.status = model.name, int(http_response.status_code)
+        last.body = answer_body(http_response) or b""
         check_answer(model.name, http_response, parsed)
 
     client.meta.events.register("provide-client-params.connect", before)

@@ -137,16 +137,45 @@ class Interception:
     def __enter__(self) -> Interception:
         return self.start()
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
+        failures = list(self.failures)
         self.stop()
+        if exc_type is None and failures:
+            # The code inside swallowed what its Connect calls broke: the block still fails, as a test would.
+            raise AssertionError(
+                f"{len(failures)} Connect call(s) broke their contract or had no answer:\n\n" + "\n\n".join(failures)
+            )
 
-    def __call__(self, function: Callable[..., Any]) -> Callable[..., Any]:
-        """Decorate a function (a unittest test method, a script's main) to run under this interception."""
+    def fresh(self) -> Interception:
+        """A new interception like this one (a decorated function gets one per run)."""
+        return self
+
+    def __call__(self, function: Any) -> Any:
+        """Decorate a function (a script's main, a test) or a class (each ``test*`` method, and for a
+        ``unittest.TestCase`` its ``setUp`` to ``tearDown`` too) to run under this interception."""
         import functools
+        import unittest
+
+        if isinstance(function, type):
+            cls = function
+            if issubclass(cls, unittest.TestCase):
+                set_up = cls.setUp
+
+                def setUp(case: unittest.TestCase) -> None:  # unittest's name
+                    scope = self.fresh().__enter__()
+                    case.addCleanup(scope.__exit__, None, None, None)
+                    set_up(case)
+
+                cls.setUp = setUp  # type: ignore[method-assign,assignment]
+                return cls
+            for name, member in list(vars(cls).items()):
+                if name.startswith("test") and callable(member):
+                    setattr(cls, name, self(member))
+            return cls
 
         @functools.wraps(function)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with self:
+            with self.fresh():
                 return function(*args, **kwargs)
 
         return wrapper
@@ -182,6 +211,7 @@ class Interception:
             self.failures.append(message)
 
     def check_request(self, operation: str, params: dict[str, Any]) -> None:
+        __tracebackhide__ = True  # pytest shows the caller's frame, not ours (nor the request's values)
         from pytest_connect_email import contracts, spec
 
         if operation not in spec.OPERATIONS:
@@ -195,6 +225,7 @@ class Interception:
             raise error
 
     def check_answer(self, operation: str, http_response: Any, parsed: Any) -> None:
+        __tracebackhide__ = True  # pytest shows the caller's frame, not ours (nor the request's values)
         from pytest_connect_email import client, spec
 
         if operation not in spec.OPERATIONS:
@@ -242,6 +273,7 @@ def http_request(params: dict[str, Any]) -> HttpRequest:
     from pytest_connect_email.emulator.codec import HttpRequest
 
     split = urlsplit(params["url"])
+    raw_path = operation_path(params)
     body = params.get("body") or b""
     if isinstance(body, str):
         body = body.encode("utf-8")
@@ -249,13 +281,24 @@ def http_request(params: dict[str, Any]) -> HttpRequest:
         body = body.read()
     return HttpRequest(
         method=params["method"],
-        raw_path=split.path or "/",
+        raw_path=raw_path,
         query=parse_qsl(split.query, keep_blank_values=True),
         headers={k: v.decode() if isinstance(v, bytes) else str(v) for k, v in params["headers"].items()},
         body=bytes(body),
         raw_query=split.query,
         host=split.netloc,
     )
+
+
+def operation_path(params: dict[str, Any]) -> str:
+    """The operation's own path, without the path of the endpoint the client was configured with
+    (``https://gateway.example/connect`` + ``/instance``): botocore keeps it as ``url_path``."""
+    from urllib.parse import urlsplit
+
+    url_path = params.get("url_path")
+    if isinstance(url_path, str) and url_path.startswith("/"):
+        return url_path.split("?", 1)[0]
+    return urlsplit(params["url"]).path or "/"
 
 
 def answer_call(
@@ -276,6 +319,8 @@ def answer_call(
     parsed = create_parser("rest-json").parse(
         {"status_code": response.status, "headers": response.headers, "body": response.body}, model.output_shape
     )
+    if isinstance(parsed.get("ResponseMetadata"), dict):
+        parsed["ResponseMetadata"].setdefault("RetryAttempts", 0)  # as botocore reports a call sent once
     return AWSResponse(params["url"], response.status, response.headers, RawBody(response.body)), parsed
 
 
@@ -305,6 +350,7 @@ def unknown_operation(operation: str, reason: str) -> HttpResponse:
 
 
 def _on_params(params: dict[str, Any], model: Any, **_: Any) -> None:
+    __tracebackhide__ = True  # pytest shows the caller's frame, not ours (nor the request's values)
     current = active()
     if current is not None and current.check:
         current.check_request(model.name, params)
@@ -319,19 +365,21 @@ def _on_call(
     answered = current.route(model, params, request_signer)
     if answered is None and current.target is not None and current.target.offline:
         # Left to moto: address it to the AWS endpoint moto knows, whatever the client was configured with.
-        params["url"] = aws_url(params["url"], str((context or {}).get("client_region") or "us-east-1"))
+        region = str((context or {}).get("client_region") or "us-east-1")
+        params["url"] = aws_url(params["url"], operation_path(params), region)
     return answered
 
 
-def aws_url(url: str, region: str) -> str:
-    """``url`` re-addressed to the public Connect endpoint of ``region`` (path and query kept)."""
+def aws_url(url: str, path: str, region: str) -> str:
+    """``url`` re-addressed to the public Connect endpoint of ``region``: the operation's ``path``, the query."""
     from urllib.parse import urlsplit, urlunsplit
 
     split = urlsplit(url)
-    return urlunsplit(("https", f"connect.{region}.amazonaws.com", split.path, split.query, ""))
+    return urlunsplit(("https", f"connect.{region}.amazonaws.com", path, split.query, ""))
 
 
 def _on_answer(http_response: Any, parsed: Any, model: Any, **_: Any) -> None:
+    __tracebackhide__ = True  # pytest shows the caller's frame, not ours (nor the request's values)
     current = active()
     if current is not None and current.check:
         current.check_answer(model.name, http_response, parsed)
@@ -426,6 +474,34 @@ def route(client: Any, target: Target) -> Any:
 # -- outside pytest --------------------------------------------------------------------------------
 
 
+@contextlib.contextmanager
+def expect_violation(rule: str | None = None) -> Iterator[None]:
+    """The Connect calls inside are expected to break a contract (of ``rule``, e.g. ``"maxLength"`` or
+    ``"START-MSG-001"``, when given): the block passes when they did — whether the violation reached
+    it or the code under test swallowed it — and the violation does not fail the test; it fails
+    when none happened.
+
+    ``with pytest_connect_email.expect_violation("maxLength"): app.send(subject="s" * 2000)``
+    """
+    current = active()
+    if current is None:
+        raise RuntimeError("expect_violation() needs an active interception (-p connect_email, or mock())")
+    start = len(current.failures)
+    try:
+        yield
+    except AssertionError as exc:
+        if str(exc) not in current.failures[start:]:
+            raise  # not one of ours
+    new = current.failures[start:]
+    wanted = [m for m in new if rule is None or f"[{rule}]" in m]
+    if not wanted:
+        what = f"a contract violation of [{rule}]" if rule else "a contract violation"
+        seen = "; it saw other failures:\n\n" + "\n\n".join(new) if new else ""
+        raise AssertionError(f"expected {what} from the Connect calls inside the block, and none happened{seen}")
+    with _LOCK:
+        current.failures[start:] = [m for m in new if m not in wanted]
+
+
 def mock(*, state: str | None = None, region: str = "us-east-1", check: bool = True) -> Interception:
     """The reference emulator for every ``connect`` client of the process, outside pytest too.
 
@@ -457,12 +533,5 @@ class _Mock(Interception):
         self._owned.append(self.emulator.backend.store.close)
         return super().start()
 
-    def __call__(self, function: Callable[..., Any]) -> Callable[..., Any]:
-        import functools
-
-        @functools.wraps(function)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with _Mock(target=None, check=self.check, region=self.region, state=self.state):
-                return function(*args, **kwargs)
-
-        return wrapper
+    def fresh(self) -> Interception:
+        return _Mock(target=None, check=self.check, region=self.region, state=self.state)

@@ -502,9 +502,32 @@ class AppTest(unittest.TestCase):
     def test_contract_checked(self):
         with pytest_connect_email.mock():
             client = boto3.client("connect", region_name="us-east-1")
-            with self.assertRaises(AssertionError) as caught:
+            with pytest_connect_email.expect_violation("maxLength"), self.assertRaises(AssertionError) as caught:
                 client.create_email_address(InstanceId="i" * 101, EmailAddress="a@example.com")
             self.assertIn("script.py", str(caught.exception))
+
+    def test_swallowed_violation_fails_the_block(self):
+        with self.assertRaises(AssertionError) as caught, pytest_connect_email.mock():
+            client = boto3.client("connect", region_name="us-east-1")
+            try:
+                client.create_email_address(InstanceId="i" * 101, EmailAddress="a@example.com")
+            except AssertionError:
+                pass  # the job logs and carries on
+        self.assertIn("broke their contract", str(caught.exception))
+
+
+@pytest_connect_email.mock()
+class DecoratedCase(unittest.TestCase):
+    def setUp(self):
+        self.client = boto3.client("connect", region_name="us-east-1")
+        self.instance = self.client.create_instance(
+            IdentityManagementType="CONNECT_MANAGED", InboundCallsEnabled=True, OutboundCallsEnabled=True)["Id"]
+
+    def test_one(self):
+        self.assertEqual(len(self.client.list_instances()["InstanceSummaryList"]), 1)
+
+    def test_two_has_a_fresh_emulator(self):
+        self.assertEqual(len(self.client.list_instances()["InstanceSummaryList"]), 1)
 
 
 if __name__ == "__main__":
@@ -519,7 +542,7 @@ def test_mock_outside_pytest(tmp_path: Path, environment: Blackhole) -> None:
         [sys.executable, str(script)], capture_output=True, text=True, timeout=120, cwd=tmp_path, check=False
     )
     assert done.returncode == 0, done.stderr
-    assert "Ran 3 tests" in done.stderr
+    assert "Ran 6 tests" in done.stderr
     assert environment.connections == 0
 
 
@@ -553,4 +576,54 @@ def test_live_and_record_against_an_endpoint_readdress_application_calls(
     assert REAL_LOOKING["AWS_ACCESS_KEY_ID"] not in text
     replayed = run(pytester, "-p", "connect_email", "--connect-mode=replay", f"--connect-cassette-dir={tapes}")
     replayed.assert_outcomes(passed=1)
+    assert environment.connections == 0
+
+
+def test_an_endpoint_with_a_path_stubber_tests_and_expected_violations(
+    pytester: pytest.Pytester, environment: Blackhole
+) -> None:
+    os.environ["AWS_ENDPOINT_URL_CONNECT"] = "https://gateway.internal.example/connect"
+    pytester.makepyfile(
+        app=APP,
+        test_app="""
+        import boto3, pytest
+        from botocore.stub import Stubber
+        import pytest_connect_email
+        import app
+
+        def test_endpoint_with_a_path_prefix():
+            client = boto3.client("connect", region_name="us-east-1", endpoint_url="https://gw.example/a/b")
+            assert client.list_instances()["InstanceSummaryList"] == []
+            assert app.new_instance()  # AWS_ENDPOINT_URL_CONNECT has a path too
+            assert client.list_instances()["ResponseMetadata"]["RetryAttempts"] == 0
+
+        def test_stubber_keeps_working():
+            client = boto3.client("connect", region_name="us-east-1")
+            with Stubber(client) as stub:
+                stub.add_response("describe_email_address",
+                                  {"EmailAddressId": "e-1", "EmailAddress": "stubbed@example.com"},
+                                  {"InstanceId": "i-1", "EmailAddressId": "e-1"})
+                stub.add_client_error("describe_email_address", "ResourceNotFoundException", http_status_code=404)
+                assert client.describe_email_address(InstanceId="i-1", EmailAddressId="e-1")["EmailAddress"]
+                with pytest.raises(client.exceptions.ResourceNotFoundException):
+                    client.describe_email_address(InstanceId="i-1", EmailAddressId="e-1")
+
+        def test_expected_violation_raised_or_swallowed():
+            instance = app.new_instance()
+            with pytest_connect_email.expect_violation("maxLength"):
+                app.send_subject(instance, "support@example.com", "s" * 2000)
+            with pytest_connect_email.expect_violation("maxLength"):
+                try:
+                    app.send_subject(instance, "support@example.com", "s" * 2000)
+                except AssertionError:
+                    pass
+
+        def test_expected_violation_that_does_not_happen():
+            with pytest_connect_email.expect_violation("maxLength"):
+                app.new_instance()
+        """,
+    )
+    result = run(pytester, "-p", "connect_email")
+    result.assert_outcomes(passed=3, failed=1)
+    result.stdout.fnmatch_lines(["*expected a contract violation of [[]maxLength[]]*none happened*"])
     assert environment.connections == 0
