@@ -87,7 +87,7 @@ def call_site() -> str:
     return "an unknown place"
 
 
-@dataclass
+@dataclass(eq=False)  # identity: the active stack holds these objects
 class Interception:
     """Route every ``connect`` client of the process to ``target`` and check its calls.
 
@@ -97,7 +97,7 @@ class Interception:
 
     target: Target | None
     check: bool = True
-    #: Called with the emulator front's URL environment by :meth:`environ` (see :func:`mock`).
+    #: Starts the loopback server that :meth:`environ` offers a subprocess.
     serve: Callable[[], RunningServer] | None = None
     region: str = "us-east-1"
     #: Every contract violation and target error seen while active (a test may have swallowed it).
@@ -513,7 +513,7 @@ def mock(*, state: str | None = None, region: str = "us-east-1", check: bool = T
     return _Mock(target=None, check=check, region=region, state=state)
 
 
-@dataclass
+@dataclass(eq=False)
 class _Mock(Interception):
     """:func:`mock`'s interception: makes its emulator when it starts, closes it when it stops."""
 
