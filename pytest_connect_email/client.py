@@ -16,6 +16,8 @@ than a contract failure. This module never imports pytest.
 
 from __future__ import annotations
 
+import html
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,12 +29,28 @@ NOT_IMPLEMENTED_CODES = frozenset(
 )
 
 
+#: How much of an answer's text a "not implemented" summary keeps.
+SUMMARY_CHARS = 120
+
+_TAG = re.compile(r"<!--.*?-->|<(script|style)\b.*?</\1\s*>|<[^>]*>", re.S | re.I)
+
+
+def text_summary(text: str, limit: int = SUMMARY_CHARS) -> str:
+    """One line of an answer's text: HTML tags (and scripts, styles, comments) stripped, entities decoded,
+    whitespace collapsed, at most ``limit`` characters (``...`` marks a cut)."""
+    plain = " ".join(html.unescape(_TAG.sub(" ", text)).split())
+    return plain if len(plain) <= limit else plain[: limit - 3].rstrip() + "..."
+
+
 class EndpointNotImplemented(Exception):
-    """The endpoint does not implement an operation; carries its answer."""
+    """The endpoint does not implement an operation; carries its answer.
+
+    Its message is one line: the status, the code and a summary of the answer's text (never raw HTML).
+    """
 
     def __init__(self, operation: str, status: int, code: str, message: str) -> None:
         self.operation, self.status, self.code, self.message = operation, status, code, message
-        short = " ".join(message.split())[:200]
+        short = text_summary(message) or "(empty answer)"
         super().__init__(
             f"{operation} is not implemented by the endpoint: HTTP {status} {code or '(no code)'}: {short}"
         )

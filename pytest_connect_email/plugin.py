@@ -71,6 +71,22 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     _option(group, parser, "--connect-report", "write the conformance report as JSON here, Markdown beside it")
     _option(group, parser, "--connect-baseline", "file of known failing check ids (reason, optional expiry)")
     _option(group, parser, "--connect-write-baseline", "write the current failures as a new baseline file here")
+    _option(
+        group,
+        parser,
+        "--connect-fail-on-not-implemented",
+        'fail the run when any conformance check is "not implemented" by the target',
+        "bool",
+        action="store_true",
+        default=None,
+    )
+    _option(
+        group,
+        parser,
+        "--connect-require-operations",
+        "comma-separated operations (e.g. StartEmailContact,DescribeEmailAddress) that must each have a passing "
+        'check and none "not implemented", else the run fails',
+    )
     _option(group, parser, "--connect-cassette-dir", "where cassettes live (default: cassettes/ under the rootdir)")
     _option(
         group,

@@ -1,13 +1,18 @@
-"""Conformance results, the baseline gate and the report (JSON and Markdown), for the pytest plugin.
+"""Conformance results, the baseline gate, the run's gates and the report (JSON and Markdown), for the plugin.
 
 Results are gathered from test reports' ``user_properties``, so they survive pytest-xdist: the
-controller sees every worker's reports and alone writes the files.
+controller sees every worker's reports and alone writes the files and decides the exit status.
+
+The gates (``--connect-fail-on-not-implemented``, ``--connect-require-operations``) turn a run that
+pytest would call green into a failed one: "not implemented" checks are reported as skips, so a
+target that implements nothing would otherwise pass.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,6 +21,7 @@ import pytest
 
 from pytest_connect_email import __version__
 from pytest_connect_email.settings import SETTINGS, Settings
+from pytest_connect_email.spec import OPERATIONS
 
 CHECK_PROPERTY = "connect_check"
 
@@ -29,6 +35,8 @@ class Result:
     duration: float = 0.0
     detail: str = ""
     baseline: str = ""
+    #: One line saying why a failed check failed, as pytest's short summary does (``AssertionError: ...``).
+    summary: str = ""
 
 
 @dataclass
@@ -37,6 +45,8 @@ class Run:
     baseline: dict[str, dict[str, str]] = field(default_factory=dict)
     baseline_now_passing: list[str] = field(default_factory=list)
     baseline_expired: list[str] = field(default_factory=list)
+    #: Why the run's gates fail it (empty: they pass).
+    gate_failures: list[str] = field(default_factory=list)
 
 
 RUN = pytest.StashKey[Run]()
@@ -95,6 +105,15 @@ def _active(entry: dict[str, str] | None) -> bool:
 # -- reports ---------------------------------------------------------------------------------------
 
 
+def failure_summary(report: pytest.TestReport, limit: int = 300) -> str:
+    """One line saying why a test failed: the first line of its exception (``AssertionError: ...``,
+    ``Failed: DID NOT RAISE ...``) as pytest's short summary shows it; never a file path or traceback line."""
+    crash = getattr(report.longrepr, "reprcrash", None)
+    text = str(getattr(crash, "message", "") or "") or report.longreprtext
+    lines = [" ".join(line.split()) for line in text.splitlines() if line.strip()]
+    return (lines[0] if lines else "failed")[:limit]
+
+
 def check_outcome(item: pytest.Item, call: pytest.CallInfo[None], report: pytest.TestReport) -> pytest.TestReport:
     """A conformance check's report: "not implemented" as a skip that says so, a baselined failure as xfail."""
     marker = item.get_closest_marker("connect_check")
@@ -116,6 +135,7 @@ def check_outcome(item: pytest.Item, call: pytest.CallInfo[None], report: pytest
         assert entry is not None
         report.user_properties.append(("connect_baseline", entry["reason"]))
         report.user_properties.append(("connect_detail", report.longreprtext))
+        report.user_properties.append(("connect_summary", failure_summary(report)))
         report.outcome = "skipped"
         report.wasxfail = f"baseline {check_id}: {entry['reason']}"
     return report
@@ -142,8 +162,10 @@ class Recorder:
         elif "connect_baseline" in props:
             result.outcome, result.baseline = "failed", str(props["connect_baseline"])
             result.detail = str(props.get("connect_detail", ""))
+            result.summary = str(props.get("connect_summary", ""))
         elif report.failed:
             result.outcome, result.detail = "failed", report.longreprtext
+            result.summary = failure_summary(report)
         elif report.skipped and result.outcome == "passed":
             result.outcome = "skipped"
             result.detail = str(report.longrepr[-1]) if isinstance(report.longrepr, tuple) else report.longreprtext
@@ -152,6 +174,9 @@ class Recorder:
         if hasattr(self.config, "workerinput"):  # an xdist worker: the controller writes the report
             return
         settings, run = self.config.stash[SETTINGS], self.config.stash[RUN]
+        run.gate_failures = gate_failures(settings, run)
+        if run.gate_failures and session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
         if not run.results:
             return
         for check_id, entry in run.baseline.items():
@@ -163,18 +188,14 @@ class Recorder:
         if settings.report is not None:
             write_report(settings.report, settings, run)
         if settings.write_baseline is not None:
-            failing = {
-                r.id: {"reason": (r.detail.strip().splitlines() or ["failed"])[-1][:300]}
-                for r in run.results.values()
-                if r.outcome == "failed"
-            }
+            failing = {r.id: {"reason": r.summary or "failed"} for r in run.results.values() if r.outcome == "failed"}
             settings.write_baseline.parent.mkdir(parents=True, exist_ok=True)
             text = json.dumps({"checks": failing}, indent=2, sort_keys=True) + "\n"
             settings.write_baseline.write_text(text, encoding="utf-8")
 
     def pytest_terminal_summary(self, terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
         settings, run = config.stash[SETTINGS], config.stash[RUN]
-        if not run.results or hasattr(config, "workerinput"):
+        if hasattr(config, "workerinput") or not (run.results or run.gate_failures):
             return
         counts: dict[str, int] = {}
         for result in run.results.values():
@@ -192,8 +213,63 @@ class Recorder:
         if run.baseline_expired:
             expired = ", ".join(sorted(run.baseline_expired))
             terminalreporter.write_line(f"expired baseline entries (they no longer excuse failures): {expired}")
-        if settings.report is not None:
+        if run.results:
+            terminalreporter.write_line(f"coverage: {coverage_line(operation_rows(list(run.results.values())))}")
+        if settings.report is not None and run.results:
             terminalreporter.write_line(f"report: {settings.report} and {settings.report.with_suffix('.md')}")
+        for problem in run.gate_failures:
+            terminalreporter.write_line(f"gate failed: {problem}", red=True)
+
+
+def gate_failures(settings: Settings, run: Run) -> list[str]:
+    """Why ``--connect-fail-on-not-implemented`` and ``--connect-require-operations`` fail the run (empty: pass)."""
+    problems = []
+    results = sorted(run.results.values(), key=lambda r: r.id)
+    if settings.fail_on_not_implemented:
+        gaps = [r.id for r in results if r.outcome == "not implemented"]
+        if gaps:
+            problems.append(
+                f"--connect-fail-on-not-implemented: {len(gaps)} check(s) not implemented: {', '.join(gaps)}"
+            )
+    for operation in settings.require_operations:
+        mine = [r for r in results if r.operation == operation]
+        gaps = [r.id for r in mine if r.outcome == "not implemented"]
+        if gaps:
+            problems.append(f"--connect-require-operations: {operation} is not implemented ({', '.join(gaps)})")
+        elif not any(r.outcome == "passed" for r in mine):
+            ran = ", ".join(f"{r.id} {r.outcome}" for r in mine) or "no checks ran"
+            problems.append(f"--connect-require-operations: {operation} has no passing check ({ran})")
+    return problems
+
+
+_OUTCOMES = ("passed", "failed", "not implemented", "skipped")
+
+
+def operation_rows(results: list[Result]) -> list[dict[str, Any]]:
+    """One row per covered operation (all of ``spec.OPERATIONS``, checked or not), then any other operation
+    a check names. An operation is covered when at least one of its behavioural checks passed."""
+    extra = sorted({r.operation for r in results} - set(OPERATIONS))
+    rows = []
+    for operation in (*OPERATIONS, *extra):
+        mine = sorted((r for r in results if r.operation == operation), key=lambda r: r.id)
+        counts = {o: sum(r.outcome == o for r in mine) for o in _OUTCOMES}
+        rows.append(
+            {
+                "operation": operation,
+                "checks": len(mine),
+                **counts,
+                "covered": counts["passed"] > 0,
+                "listed": operation in OPERATIONS,
+                "results": [(r.id, r.outcome) for r in mine],
+            }
+        )
+    return rows
+
+
+def coverage_line(rows: list[dict[str, Any]]) -> str:
+    listed = [row for row in rows if row["listed"]]
+    covered = sum(row["covered"] for row in listed)
+    return f"{covered} of {len(listed)} operations have at least one passing check"
 
 
 def write_report(path: Path, settings: Settings, run: Run) -> None:
@@ -204,11 +280,28 @@ def write_report(path: Path, settings: Settings, run: Run) -> None:
     counts: dict[str, int] = {}
     for result in results:
         counts[result.outcome] = counts.get(result.outcome, 0) + 1
+    rows = operation_rows(results)
+    listed = [row for row in rows if row["listed"]]
     document = {
         "tool": f"pytest-connect-email {__version__}",
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "target": {"mode": settings.mode, "endpoint_url": settings.endpoint_url, "region": settings.region},
         "summary": counts,
+        "coverage": {
+            "covered": sum(row["covered"] for row in listed),
+            "operations": len(listed),
+            "uncovered": [row["operation"] for row in listed if not row["covered"]],
+        },
+        "operations": [
+            {
+                "operation": row["operation"],
+                "checks": row["checks"],
+                **{o: row[o] for o in _OUTCOMES},
+                "covered": row["covered"],
+                "status": _status(row),
+            }
+            for row in rows
+        ],
         "baseline": {"now_passing": sorted(run.baseline_now_passing), "expired": sorted(run.baseline_expired)},
         "checks": [
             {
@@ -219,6 +312,7 @@ def write_report(path: Path, settings: Settings, run: Run) -> None:
                 "source": known[r.id].source if r.id in known else "",
                 "title": known[r.id].title if r.id in known else "",
                 "detail": r.detail,
+                **({"summary": r.summary} if r.summary else {}),
                 **({"baseline": r.baseline} if r.baseline else {}),
                 "nodeid": r.nodeid,
             }
@@ -227,7 +321,22 @@ def write_report(path: Path, settings: Settings, run: Run) -> None:
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    path.with_suffix(".md").write_text(markdown(document), encoding="utf-8")
+    text = markdown(document)
+    path.with_suffix(".md").write_text(text, encoding="utf-8")
+    step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if step_summary:  # GitHub Actions shows this file on the run's page
+        with open(step_summary, "a", encoding="utf-8") as out:
+            out.write(text + "\n")
+
+
+def _status(row: dict[str, Any]) -> str:
+    if not row["checks"]:
+        return "no checks"
+    if row["covered"]:
+        return "covered"
+    if row["not implemented"]:
+        return "not implemented"
+    return "not covered"
 
 
 _MARK = {"passed": "pass", "failed": "FAIL", "not implemented": "n/i", "skipped": "skip"}
@@ -235,7 +344,7 @@ _MARK = {"passed": "pass", "failed": "FAIL", "not implemented": "n/i", "skipped"
 
 def markdown(document: dict[str, Any]) -> str:
     checks = document["checks"]
-    operations = sorted({c["operation"] for c in checks})
+    coverage = document["coverage"]
     lines = [
         "# Amazon Connect email conformance report",
         "",
@@ -245,19 +354,21 @@ def markdown(document: dict[str, Any]) -> str:
         "",
         "Summary: " + ", ".join(f"{n} {k}" for k, n in sorted(document["summary"].items())),
         "",
-        "| operation | passed | failed | not implemented | skipped | checks |",
-        "|---|---|---|---|---|---|",
+        f"Coverage: **{coverage['covered']} of {coverage['operations']}** operations have at least one passing check.",
+        "",
+        "| operation | status | passed | failed | not implemented | skipped | checks |",
+        "|---|---|---|---|---|---|---|",
     ]
-    for op in operations:
-        mine = [c for c in checks if c["operation"] == op]
-        cells = [str(sum(c["outcome"] == o for c in mine)) for o in ("passed", "failed", "not implemented", "skipped")]
-        listed = " ".join(f"{c['id']}:{_MARK[c['outcome']]}" for c in mine)
-        lines.append(f"| {op} | {' | '.join(cells)} | {listed} |")
+    for row in document["operations"]:
+        mine = [c for c in checks if c["operation"] == row["operation"]]
+        cells = [str(row[o]) for o in _OUTCOMES]
+        listed = " ".join(f"{c['id']}:{_MARK[c['outcome']]}" for c in mine) or "0 checks"
+        lines.append(f"| {row['operation']} | {row['status']} | {' | '.join(cells)} | {listed} |")
     problems = [c for c in checks if c["outcome"] in ("failed", "not implemented")]
     if problems:
         lines += ["", "## Failures and gaps", ""]
         for c in problems:
-            first = (c["detail"].strip().splitlines() or [""])[-1][:300]
+            first = c.get("summary") or " ".join(c["detail"].split())[:300]
             note = f" (baseline: {c['baseline']})" if c.get("baseline") else ""
             lines.append(f"- **{c['id']}** {c['operation']}: {c['outcome']}{note} — {first}")
     if document["baseline"]["now_passing"]:

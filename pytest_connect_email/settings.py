@@ -32,6 +32,10 @@ class Settings:
     intercept: bool
     #: The run asked for the plugin's modes (see :func:`run_enabled`).
     enabled: bool
+    #: Gate: any "not implemented" check fails the run.
+    fail_on_not_implemented: bool = False
+    #: Gate: these operations must have a passing check and none "not implemented".
+    require_operations: tuple[str, ...] = ()
 
 
 SETTINGS = pytest.StashKey[Settings]()
@@ -79,7 +83,23 @@ def resolve(config: pytest.Config) -> Settings:
         cassette_strict=bool(value(config, "connect_cassette_strict", False)),
         intercept=_switch(config, "connect_intercept"),
         enabled=run_enabled(config),
+        fail_on_not_implemented=bool(value(config, "connect_fail_on_not_implemented", False)),
+        require_operations=_operations(str(value(config, "connect_require_operations", ""))),
     )
+
+
+def _operations(text: str) -> tuple[str, ...]:
+    """``--connect-require-operations OP1,OP2``: covered operation names, as ``spec.OPERATIONS`` spells them."""
+    from pytest_connect_email.spec import OPERATIONS  # no botocore: the list is a constant
+
+    names = tuple(dict.fromkeys(n.strip() for n in text.split(",") if n.strip()))
+    unknown = [n for n in names if n not in OPERATIONS]
+    if unknown:
+        raise pytest.UsageError(
+            f"--connect-require-operations: unknown operation(s) {', '.join(unknown)}; "
+            f"choose from {', '.join(OPERATIONS)}"
+        )
+    return names
 
 
 def _switch(config: pytest.Config, name: str) -> bool:
@@ -108,6 +128,8 @@ OPTION_NAMES = (
     "connect_record_accounts",
     "connect_cassette_strict",
     "connect_intercept",
+    "connect_fail_on_not_implemented",
+    "connect_require_operations",
 )
 
 #: Fixtures that use the target: a test that asks for one turns the plugin's modes on for itself.
