@@ -137,3 +137,9 @@ def needs_operation(operation: str) -> pytest.MarkDecorator:
     from pytest_connect_email import spec
 
     return pytest.mark.skipif(not spec.available(operation), reason=f"{operation} is not in the installed model")
+
+
+@pytest.fixture(autouse=True)
+def _no_step_summary(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The projects these tests run must not append their reports to a CI's real step summary."""
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
