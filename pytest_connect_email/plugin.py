@@ -47,6 +47,10 @@ def _option(group: Any, parser: pytest.Parser, name: str, help: str, ini_type: s
     parser.addini(ini, help=help, type=ini_type, default=None)  # type: ignore[arg-type]
 
 
+def _flag(group: Any, parser: pytest.Parser, name: str, help: str) -> None:
+    _option(group, parser, name, help, "bool", action="store_true", default=None)
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("connect-email", "Amazon Connect email contracts and conformance (pytest-connect-email)")
     _option(
@@ -59,26 +63,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     _option(
         group, parser, "--connect-email-domain", "domain of the addresses the fixtures create (default example.com)"
     )
-    _option(
+    _flag(
         group,
         parser,
         "--connect-conformance",
         "collect the shipped conformance suite too",
-        "bool",
-        action="store_true",
-        default=None,
     )
     _option(group, parser, "--connect-report", "write the conformance report as JSON here, Markdown beside it")
     _option(group, parser, "--connect-baseline", "file of known failing check ids (reason, optional expiry)")
     _option(group, parser, "--connect-write-baseline", "write the current failures as a new baseline file here")
-    _option(
+    _flag(
         group,
         parser,
         "--connect-fail-on-not-implemented",
         'fail the run when any conformance check is "not implemented" by the target',
-        "bool",
-        action="store_true",
-        default=None,
     )
     _option(
         group,
@@ -102,14 +100,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "comma-separated AWS account ids that record mode may record against and live mode may create instances in "
         "(loopback endpoints need none)",
     )
-    _option(
+    _flag(
         group,
         parser,
         "--connect-cassette-strict",
         "fail a replayed test that did not play every recorded interaction",
-        "bool",
-        action="store_true",
-        default=None,
     )
     _option(
         group,

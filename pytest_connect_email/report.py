@@ -21,7 +21,6 @@ import pytest
 
 from pytest_connect_email import __version__
 from pytest_connect_email.settings import SETTINGS, Settings
-from pytest_connect_email.spec import OPERATIONS
 
 CHECK_PROPERTY = "connect_check"
 
@@ -248,6 +247,8 @@ _OUTCOMES = ("passed", "failed", "not implemented", "skipped")
 def operation_rows(results: list[Result]) -> list[dict[str, Any]]:
     """One row per covered operation (all of ``spec.OPERATIONS``, checked or not), then any other operation
     a check names. An operation is covered when at least one of its behavioural checks passed."""
+    from pytest_connect_email.spec import OPERATIONS
+
     extra = sorted({r.operation for r in results} - set(OPERATIONS))
     rows = []
     for operation in (*OPERATIONS, *extra):
