@@ -301,6 +301,15 @@ def connect_instance_id(
             warnings.warn(f"could not delete instance {created['Id']}: {exc}", stacklevel=1)
 
 
+@pytest.fixture
+def connect_queue_id(request: pytest.FixtureRequest, connect_settings: Settings) -> str:
+    """``--connect-queue-id``, or a fresh queue id for this test (the emulator keeps any queue id's
+    associations; a live target needs an existing queue of the instance)."""
+    if connect_settings.queue_id:
+        return connect_settings.queue_id
+    return str(uuid.UUID(_names(request)().ljust(32, "0")[:32]))
+
+
 @dataclass(frozen=True)
 class EmailAddress:
     id: str

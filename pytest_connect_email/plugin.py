@@ -32,6 +32,7 @@ from pytest_connect_email.fixtures import (  # noqa: F401  # pytest finds a plug
     connect_endpoint,
     connect_fake,
     connect_instance_id,
+    connect_queue_id,
     connect_settings,
     email_address,
     failures_of,
@@ -59,6 +60,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     _option(group, parser, "--connect-endpoint-url", "endpoint for live mode (default: AWS itself)")
     _option(group, parser, "--connect-region", "region of the clients (default us-east-1)")
     _option(group, parser, "--connect-instance-id", "use this existing instance instead of creating one")
+    _option(
+        group,
+        parser,
+        "--connect-queue-id",
+        "existing queue of the instance for the queue checks (default: a fresh queue id per test)",
+    )
     _option(group, parser, "--connect-seed", "seed of the fake data (default 0)")
     _option(
         group, parser, "--connect-email-domain", "domain of the addresses the fixtures create (default example.com)"

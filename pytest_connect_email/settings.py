@@ -18,6 +18,8 @@ class Settings:
     endpoint_url: str | None
     region: str
     instance_id: str | None
+    #: ``--connect-queue-id``: the existing queue the queue checks use (default: a fresh id per test).
+    queue_id: str | None
     seed: int
     conformance: bool
     report: Path | None
@@ -69,6 +71,7 @@ def resolve(config: pytest.Config) -> Settings:
         endpoint_url=value(config, "connect_endpoint_url"),
         region=str(value(config, "connect_region", "us-east-1")),
         instance_id=value(config, "connect_instance_id"),
+        queue_id=value(config, "connect_queue_id"),
         seed=seed,
         conformance=bool(value(config, "connect_conformance", False)),
         report=Path(paths["connect_report"]) if paths["connect_report"] else None,
@@ -117,6 +120,7 @@ OPTION_NAMES = (
     "connect_endpoint_url",
     "connect_region",
     "connect_instance_id",
+    "connect_queue_id",
     "connect_seed",
     "connect_email_domain",
     "connect_conformance",
@@ -138,6 +142,7 @@ TARGET_FIXTURES = frozenset(
         "connect_client",
         "connect_client_factory",
         "connect_instance_id",
+        "connect_queue_id",
         "email_address",
         "alias_pair",
         "connect_emulator",

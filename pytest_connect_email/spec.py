@@ -25,7 +25,9 @@ if TYPE_CHECKING:
 
 SERVICE_NAME = "connect"
 
-#: The operations the toolkit covers: the email family plus what a conformance run needs around it.
+#: The operations the toolkit covers: the email family plus what a conformance run needs around it
+#: (CreateContact: the documented way to make the outbound email contacts StartOutboundEmailContact and
+#: UpdateOutboundEmailContactMessage act on).
 OPERATIONS: tuple[str, ...] = (
     "StartEmailContact",
     "DisassociateEmailAddressAlias",
@@ -44,6 +46,7 @@ OPERATIONS: tuple[str, ...] = (
     "UpdateQueueOutboundEmailConfig",
     "DescribeContact",
     "GetContactAttributes",
+    "CreateContact",
     "CreateInstance",
     "DescribeInstance",
     "DeleteInstance",

@@ -28,7 +28,34 @@ decisions (each from the reference pages, the model's documentation, or a choice
 - **StartEmailContact.** The instance must exist, the destination must be an address of the instance
   and a ``RelatedContactId`` must be a contact of the instance (``ResourceNotFoundException``
   otherwise). The related contact's user attributes are copied and the new request's attributes win
-  on a clash. At most 50 recipients across To and Cc (``InvalidRequestException``).
+  on a clash. Recipients: the model's "You must have 1 required recipient (DestinationEmailAddress).
+  You can then specify up to 49 additional recipients (across ToAddresses and CcAddresses), for a
+  total of 50 recipients": a 50th additional recipient answers ``InvalidRequestException``. The
+  contact is ``INBOUND`` on the ``EMAIL`` channel.
+- **CreateContact** (the model: "For EMAIL: The supported initiation methods are OUTBOUND,
+  AGENT_REPLY, and FLOW"; "For VOICE: ... TRANSFER"; "For TASK: ... API"; "The CHAT channel is not
+  supported"): any other channel and initiation method answers ``InvalidRequestException``.
+  "UserInfo is required when creating an EMAIL contact with OUTBOUND and AGENT_REPLY contact
+  initiation methods" and "Only TASK channel contacts can be initiated with COMPLETED state": both
+  ``InvalidRequestException``. A ``RelatedContactId`` must be a contact of the instance (404). Users
+  are not emulated: any ``UserId`` is accepted.
+- **StartOutboundEmailContact** "Initiates a flow to send an agent reply or outbound email contact
+  (created from the CreateContact API)": the contact must exist (404) and be an ``EMAIL`` contact
+  made by CreateContact with ``OUTBOUND`` or ``AGENT_REPLY``; any other contact, or one already sent
+  (a choice written here: a draft is sent once), answers ``InvalidRequestException``. A
+  ``FromEmailAddress`` must be an address of the instance (404). At most 49 Cc recipients ("1
+  required recipient in the DestinationEmailAddress field and up to 49 recipients in the
+  'CcEmailAddresses' field").
+- **UpdateOutboundEmailContactMessage** "applies only to contacts with an OUTBOUND or AGENT_REPLY
+  initiation method; it isn't supported for flow-initiated emails": any other contact answers
+  ``InvalidRequestException``. It saves "changes to an in-progress outbound email reply before you
+  send it": once StartOutboundEmailContact sent the contact, it answers ``ResourceConflictException``
+  (409, modelled). DescribeContact does not show the draft (the model has no member for it).
+- **SendOutboundEmail**: "Only the CAMPAIGN traffic type is supported" (``GENERAL`` answers
+  ``InvalidRequestException``), "A Campaign object need[ed] for Campaign traffic type" (a missing
+  ``SourceCampaign`` answers ``InvalidRequestException``), the message source type names the member
+  that must be present (``RawMessage`` for RAW, ``TemplatedMessageConfig`` for TEMPLATE), at most 49 Cc
+  recipients, and the sender must be an address of the instance (404).
 - **Idempotency.** Operations with a ``ClientToken`` member remember (operation, token) for
   ``token_lifetime`` seconds (8 hours by default) across the whole emulator (one account and
   region). The same token with the same parameters returns the first result without a second
@@ -40,7 +67,25 @@ decisions (each from the reference pages, the model's documentation, or a choice
   blocked"). All state changes are serialised by the store, so no update is lost and no address ever
   has two aliases.
 - **Queues** are not emulated as resources (no CreateQueue): any queue id is accepted and holds the
-  addresses associated with it.
+  addresses associated with it. "You can associate up to 49 additional email addresses with a single
+  queue, plus 1 default outbound email address, for a total of 50": the distinct addresses of a queue
+  (associated ones and its default outbound address) are at most 50; an association past that
+  answers ``LimitExceededException`` (and UpdateQueueOutboundEmailConfig past it
+  ``InvalidRequestException``), changing nothing. "The email addresses must already exist in the
+  Connect instance": an unknown one answers 404 and nothing of the request is applied.
+  ListQueueEmailAddresses lists "both explicitly associated email addresses and any default
+  outbound email address configured for the queue", the default flagged ``IsDefaultOutboundEmail``.
+  Disassociation removes explicit associations only ("The email addresses themselves are not deleted
+  from the instance"); the default outbound address changes only with UpdateQueueOutboundEmailConfig.
+  Disassociating an address that is not associated answers 404 (AWS API convention).
+- **Search.** ``StringCondition`` compares ``EmailAddress``, ``DisplayName`` or ``Description``
+  case-insensitively (``EXACT``, ``STARTS_WITH``, ``CONTAINS``); another ``FieldName`` answers
+  ``InvalidParameterException`` naming the three. ``SearchFilter.TagFilter`` is "an OR of AND (List of
+  List)": ``OrConditions`` (any inner list all of whose tag conditions hold), ``AndConditions`` (all
+  hold) or one ``TagCondition``; a condition without ``TagValue`` asks for the key only.
+  ``ApproximateTotalCount`` is the exact number of matches; pages follow creation order.
+- **Deleting an instance** deletes everything of it: its addresses, contacts and queue associations
+  are gone and its ids are not found afterwards (AWS API convention).
 - **Throttling** (off by default) emulates the documented default of 2 requests/s with a burst of 5.
   A state file locked by another process for over ``limits.STATE_LOCK_TIMEOUT`` also answers
   ``ThrottlingException`` (retryable), never a 500.
@@ -59,7 +104,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from pytest_connect_email import contracts, limits, spec
 from pytest_connect_email.emulator.errors import ServiceError, not_found
@@ -79,7 +124,10 @@ class Config:
     max_clock_skew: float | None = limits.MAX_CLOCK_SKEW
     read_timeout: float = limits.READ_TIMEOUT
     max_connections: int = limits.MAX_CONNECTIONS
+    #: All recipients of one email, the one required destination included (the model: "for a total of 50").
     max_recipients: int = 50
+    #: Distinct addresses of one queue, its default outbound address included.
+    max_queue_addresses: int = 50
     token_lifetime: float = 8 * 3600.0
     lock_wait: float = 0.2
     throttle: bool = False
@@ -215,6 +263,8 @@ class Backend:
             return [params["EmailAddressId"], params["AliasConfiguration"]["EmailAddressId"]]
         if operation in ("DeleteEmailAddress", "UpdateEmailAddressMetadata"):
             return [params["EmailAddressId"]]
+        if operation in ("StartOutboundEmailContact", "UpdateOutboundEmailContactMessage"):
+            return [f"contact:{params['ContactId']}"]
         return []
 
     def _idempotent(self, tx: Transaction, operation: str, params: Params) -> Result:
@@ -382,9 +432,10 @@ class Backend:
                 partner[back_key] = None
                 tx.put("email", partner_id, partner, parent=partner["InstanceId"])
         for queue_key, queue in tx.find("queue", p["InstanceId"]):
-            if record["EmailAddressId"] in queue["EmailAddressIds"]:
-                queue["EmailAddressIds"].remove(record["EmailAddressId"])
-                if queue.get("OutboundEmailAddressId") == record["EmailAddressId"]:
+            ident = record["EmailAddressId"]
+            if ident in queue["EmailAddressIds"] or queue.get("OutboundEmailAddressId") == ident:
+                queue["EmailAddressIds"] = [i for i in queue["EmailAddressIds"] if i != ident]
+                if queue.get("OutboundEmailAddressId") == ident:
                     queue["OutboundEmailAddressId"] = None
                 tx.put("queue", queue_key, queue, parent=p["InstanceId"])
         tx.delete("email", record["EmailAddressId"])
@@ -399,6 +450,29 @@ class Backend:
         tx.put("email", record["EmailAddressId"], record, parent=p["InstanceId"])
         return {"EmailAddressId": record["EmailAddressId"], "EmailAddressArn": record["EmailAddressArn"]}
 
+    _SEARCH_FIELDS = ("EmailAddress", "DisplayName", "Description")
+
+    @staticmethod
+    def _tag_holds(record: Mapping[str, Any], condition: Mapping[str, Any]) -> bool:
+        tags = record.get("Tags") or {}
+        key = condition.get("TagKey")
+        if key not in tags:
+            return False
+        return "TagValue" not in condition or tags[key] == condition["TagValue"]
+
+    @staticmethod
+    def _tagged(record: Mapping[str, Any], search_filter: Mapping[str, Any] | None) -> bool:
+        tag_filter = (search_filter or {}).get("TagFilter")
+        if not tag_filter:
+            return True
+        if "OrConditions" in tag_filter:
+            return any(all(Backend._tag_holds(record, c) for c in inner) for inner in tag_filter["OrConditions"])
+        if "AndConditions" in tag_filter:
+            return all(Backend._tag_holds(record, c) for c in tag_filter["AndConditions"])
+        if "TagCondition" in tag_filter:
+            return Backend._tag_holds(record, tag_filter["TagCondition"])
+        return True
+
     @staticmethod
     def _matches(record: Mapping[str, Any], criteria: Mapping[str, Any] | None) -> bool:
         if not criteria:
@@ -410,8 +484,14 @@ class Backend:
         condition = criteria.get("StringCondition")
         if not condition:
             return True
-        field_names = {"EmailAddress": "EmailAddress", "DisplayName": "DisplayName", "Description": "Description"}
-        value = str(record.get(field_names.get(condition.get("FieldName", ""), ""), "") or "").lower()
+        field = condition.get("FieldName", "")
+        if field not in Backend._SEARCH_FIELDS:
+            raise ServiceError(
+                "InvalidParameterException",
+                f"SearchCriteria StringCondition FieldName {field!r} is not searchable; "
+                f"use one of {', '.join(Backend._SEARCH_FIELDS)}",
+            )
+        value = str(record.get(field) or "").lower()
         wanted = str(condition.get("Value", "")).lower()
         kind = condition.get("ComparisonType", "EXACT")
         return (
@@ -424,7 +504,11 @@ class Backend:
 
     def _search_email_addresses(self, tx: Transaction, p: Params) -> Result:
         self._instance(tx, p["InstanceId"])
-        found = [r for _, r in tx.find("email", p["InstanceId"]) if self._matches(r, p.get("SearchCriteria"))]
+        found = [
+            r
+            for _, r in tx.find("email", p["InstanceId"])
+            if self._matches(r, p.get("SearchCriteria")) and self._tagged(r, p.get("SearchFilter"))
+        ]
         items = [
             dict(
                 self._public(r, "EmailAddressId", "EmailAddressArn", "EmailAddress", "Description", "DisplayName"),
@@ -476,10 +560,12 @@ class Backend:
         extra = p.get("AdditionalRecipients") or {}
         to = extra.get("ToAddresses", [])
         cc = extra.get("CcAddresses", extra.get("CcEmailAddresses", []))
-        if len(to) + len(cc) > self.config.max_recipients:
+        most = self.config.max_recipients - 1  # the destination is the first of them
+        if len(to) + len(cc) > most:
             raise ServiceError(
                 "InvalidRequestException",
-                f"at most {self.config.max_recipients} recipients across To and Cc, got {len(to) + len(cc)}",
+                f"AdditionalRecipients: at most {most} additional recipients (1 destination plus {most}, "
+                f"{self.config.max_recipients} in total), got {len(to) + len(cc)}",
             )
 
         def listed(items: list[Mapping[str, str]]) -> list[dict[str, str]]:
@@ -567,32 +653,122 @@ class Backend:
         record = self._contact(tx, p["InstanceId"], p["InitialContactId"])
         return {"Attributes": record.get("Attributes") or {}}
 
+    #: CreateContact's supported initiation methods per channel (the model's documentation).
+    _CREATE_METHODS: ClassVar[dict[str, tuple[str, ...]]] = {
+        "EMAIL": ("OUTBOUND", "AGENT_REPLY", "FLOW"),
+        "VOICE": ("TRANSFER",),
+        "TASK": ("API",),
+    }
+
+    def _create_contact(self, tx: Transaction, p: Params) -> Result:
+        instance_id, channel, method = p["InstanceId"], p["Channel"], p["InitiationMethod"]
+        self._instance(tx, instance_id)
+        supported = self._CREATE_METHODS.get(channel)
+        if supported is None:
+            raise ServiceError(
+                "InvalidRequestException",
+                f"Channel {channel} is not supported by CreateContact; use one of {', '.join(self._CREATE_METHODS)}",
+            )
+        if method not in supported:
+            raise ServiceError(
+                "InvalidRequestException",
+                f"InitiationMethod {method} is not supported for the {channel} channel; use one of "
+                + ", ".join(supported),
+            )
+        if channel == "EMAIL" and method in self._OUTBOUND_METHODS and not (p.get("UserInfo") or {}).get("UserId"):
+            raise ServiceError(
+                "InvalidRequestException",
+                f"UserInfo.UserId is required for an EMAIL contact with the {method} initiation method",
+            )
+        if p.get("InitiateAs") == "COMPLETED" and channel != "TASK":
+            raise ServiceError("InvalidRequestException", "only TASK contacts can be initiated with COMPLETED state")
+        if p.get("RelatedContactId"):
+            self._contact(tx, instance_id, p["RelatedContactId"])
+        ident = str(uuid.uuid4())
+        record = {
+            "InstanceId": instance_id,
+            "Id": ident,
+            "Arn": self._arn("instance", instance_id, "contact", ident),
+            "InitialContactId": ident,
+            "InitiationMethod": method,
+            "Channel": channel,
+            "Name": p.get("Name"),
+            "Description": p.get("Description"),
+            "InitiationTimestamp": _now(),
+            "LastUpdateTimestamp": _now(),
+            "RelatedContactId": p.get("RelatedContactId"),
+            "Attributes": dict(p.get("Attributes") or {}),
+            "SegmentAttributes": p.get("SegmentAttributes"),
+            "References": p.get("References"),
+            "UserId": (p.get("UserInfo") or {}).get("UserId"),
+        }
+        tx.put("contact", ident, record, parent=instance_id)
+        return {"ContactId": ident, "ContactArn": record["Arn"]}
+
     def _sender(self, tx: Transaction, instance_id: str, p: Params) -> dict[str, Any]:
         sender = self._address_by_value(tx, instance_id, p["FromEmailAddress"]["EmailAddress"])
         if sender is None:
             raise ServiceError("ResourceNotFoundException", "FromEmailAddress is not an email address of this instance")
         return sender
 
+    @staticmethod
+    def _message_members(message: Mapping[str, Any]) -> None:
+        wanted = {"RAW": "RawMessage", "TEMPLATE": "TemplatedMessageConfig"}[message["MessageSourceType"]]
+        if wanted not in message:
+            raise ServiceError(
+                "InvalidRequestException",
+                f"EmailMessage: MessageSourceType {message['MessageSourceType']} needs EmailMessage.{wanted}",
+            )
+
     def _send_outbound_email(self, tx: Transaction, p: Params) -> Result:
         self._instance(tx, p["InstanceId"])
+        if p["TrafficType"] != "CAMPAIGN":
+            raise ServiceError(
+                "InvalidRequestException", f"TrafficType {p['TrafficType']} is not supported: only CAMPAIGN is"
+            )
+        if not p.get("SourceCampaign"):
+            raise ServiceError("InvalidRequestException", "SourceCampaign is required for the CAMPAIGN traffic type")
+        self._message_members(p["EmailMessage"])
         self._sender(tx, p["InstanceId"], p)
         self._recipients(p)
         ident = str(uuid.uuid4())
         tx.put("outbound", ident, {"InstanceId": p["InstanceId"], "Request": p, "Sent": _now()}, parent=p["InstanceId"])
         return {}
 
-    def _start_outbound_email_contact(self, tx: Transaction, p: Params) -> Result:
+    _OUTBOUND_METHODS = ("OUTBOUND", "AGENT_REPLY")
+
+    def _outbound_contact(self, tx: Transaction, p: Params, operation: str) -> dict[str, Any]:
         contact = self._contact(tx, p["InstanceId"], p["ContactId"])
+        if contact.get("Channel") != "EMAIL" or contact.get("InitiationMethod") not in self._OUTBOUND_METHODS:
+            raise ServiceError(
+                "InvalidRequestException",
+                f"{operation} applies only to EMAIL contacts created by CreateContact with the OUTBOUND or "
+                f"AGENT_REPLY initiation method; contact {contact['Id']!r} is a {contact.get('Channel')} contact "
+                f"initiated {contact.get('InitiationMethod')}",
+            )
+        return contact
+
+    def _start_outbound_email_contact(self, tx: Transaction, p: Params) -> Result:
+        contact = self._outbound_contact(tx, p, "StartOutboundEmailContact")
+        if contact.get("Sent"):
+            raise ServiceError("InvalidRequestException", f"contact {contact['Id']!r} was already sent")
+        self._message_members(p["EmailMessage"])
         if "FromEmailAddress" in p:
             self._sender(tx, p["InstanceId"], p)
         self._recipients(p)
         contact["OutboundMessage"] = p["EmailMessage"]
+        contact["Sent"] = _now()
         contact["LastUpdateTimestamp"] = _now()
         tx.put("contact", contact["Id"], contact, parent=p["InstanceId"])
         return {"ContactId": contact["Id"]}
 
     def _update_outbound_email_contact_message(self, tx: Transaction, p: Params) -> Result:
-        contact = self._contact(tx, p["InstanceId"], p["ContactId"])
+        contact = self._outbound_contact(tx, p, "UpdateOutboundEmailContactMessage")
+        if contact.get("Sent"):
+            raise ServiceError(
+                "ResourceConflictException",
+                f"contact {contact['Id']!r} was already sent by StartOutboundEmailContact; its draft cannot change",
+            )
         contact["OutboundMessage"] = p["EmailMessage"]
         contact["LastUpdateTimestamp"] = _now()
         tx.put("contact", contact["Id"], contact, parent=p["InstanceId"])
@@ -605,12 +781,23 @@ class Backend:
         key = f"{p['InstanceId']}/{p['QueueId']}"
         return key, tx.get("queue", key) or {"EmailAddressIds": [], "OutboundEmailAddressId": None, "Modified": _now()}
 
+    def _queue_size(self, queue: Mapping[str, Any]) -> int:
+        default = queue.get("OutboundEmailAddressId")
+        return len(set(queue["EmailAddressIds"]) | ({default} if default else set()))
+
     def _associate_queue_email_addresses(self, tx: Transaction, p: Params) -> Result:
         key, queue = self._queue(tx, p)
         for item in p["EmailAddressesConfig"]:
             self._address(tx, p["InstanceId"], item["EmailAddressId"])
+        for item in p["EmailAddressesConfig"]:
             if item["EmailAddressId"] not in queue["EmailAddressIds"]:
                 queue["EmailAddressIds"].append(item["EmailAddressId"])
+        if self._queue_size(queue) > self.config.max_queue_addresses:
+            raise ServiceError(
+                "LimitExceededException",
+                f"a queue has at most {self.config.max_queue_addresses} email addresses (49 associated plus its "
+                f"default outbound address); this association would make {self._queue_size(queue)}",
+            )
         queue["Modified"] = _now()
         tx.put("queue", key, queue, parent=p["InstanceId"])
         return {}
@@ -620,9 +807,9 @@ class Backend:
         for address_id in p["EmailAddressesId"]:
             if address_id not in queue["EmailAddressIds"]:
                 raise not_found("queue email address association", address_id)
-            queue["EmailAddressIds"].remove(address_id)
-            if queue.get("OutboundEmailAddressId") == address_id:
-                queue["OutboundEmailAddressId"] = None
+        for address_id in p["EmailAddressesId"]:
+            if address_id in queue["EmailAddressIds"]:
+                queue["EmailAddressIds"].remove(address_id)
         queue["Modified"] = _now()
         tx.put("queue", key, queue, parent=p["InstanceId"])
         return {}
@@ -630,7 +817,11 @@ class Backend:
     def _list_queue_email_addresses(self, tx: Transaction, p: Params) -> Result:
         _, queue = self._queue(tx, p)
         items = []
-        for ident in queue["EmailAddressIds"]:
+        default = queue.get("OutboundEmailAddressId")
+        listed = list(queue["EmailAddressIds"]) + (
+            [default] if default and default not in queue["EmailAddressIds"] else []
+        )
+        for ident in listed:
             record = tx.get("email", ident)
             if record is not None:
                 items.append(
@@ -653,7 +844,15 @@ class Backend:
         address_id = p["OutboundEmailConfig"].get("OutboundEmailAddressId")
         if address_id:
             self._address(tx, p["InstanceId"], address_id)
+        before = queue.get("OutboundEmailAddressId")
         queue["OutboundEmailAddressId"] = address_id
+        if self._queue_size(queue) > self.config.max_queue_addresses:
+            queue["OutboundEmailAddressId"] = before
+            raise ServiceError(
+                "InvalidRequestException",
+                f"the queue already has {self.config.max_queue_addresses} email addresses; associate the default "
+                "outbound address with it first, or disassociate another",
+            )
         queue["Modified"] = _now()
         tx.put("queue", key, queue, parent=p["InstanceId"])
         return {}

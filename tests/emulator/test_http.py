@@ -241,7 +241,8 @@ def test_every_operation_through_the_aws_cli_v1(server: RunningServer) -> None:
                 "FromEmailAddress": {"EmailAddress": "cli@example.com"},
                 "DestinationEmailAddress": {"EmailAddress": "k@example.net"},
                 "EmailMessage": outbound,
-                "TrafficType": "GENERAL",
+                "TrafficType": "CAMPAIGN",
+                "SourceCampaign": {"CampaignId": "c", "OutboundRequestId": "8c1f4c4e-5b7a-4f53-9d3c-2f0e8a6b1d2c"},
             },
         ),
     ]
@@ -261,16 +262,17 @@ def test_every_operation_through_the_aws_cli_v1(server: RunningServer) -> None:
     assert _aws(url, "GetContactAttributes", {"InstanceId": iid, "InitialContactId": contact})["Attributes"] == {
         "k": "v"
     }
-    _aws(
+    reply = _aws(
         url,
-        "StartOutboundEmailContact",
+        "CreateContact",
         {
             "InstanceId": iid,
-            "ContactId": contact,
-            "DestinationEmailAddress": {"EmailAddress": "k@example.net"},
-            "EmailMessage": outbound,
+            "Channel": "EMAIL",
+            "InitiationMethod": "OUTBOUND",
+            "UserInfo": {"UserId": "agent-1"},
+            "RelatedContactId": contact,
         },
-    )
+    )["ContactId"]
     # awscli 1.46 carries its own copy of botocore (1.43.62), whose model predates this operation.
     if (
         _aws(
@@ -278,7 +280,7 @@ def test_every_operation_through_the_aws_cli_v1(server: RunningServer) -> None:
             "UpdateOutboundEmailContactMessage",
             {
                 "InstanceId": iid,
-                "ContactId": contact,
+                "ContactId": reply,
                 "EmailMessage": {"MessageSourceType": "RAW", "RawMessage": {"Body": "x", "ContentType": "text/plain"}},
             },
             unknown_ok=True,
@@ -286,6 +288,16 @@ def test_every_operation_through_the_aws_cli_v1(server: RunningServer) -> None:
         is None
     ):
         assert "UpdateOutboundEmailContactMessage" in spec.OPERATIONS
+    _aws(
+        url,
+        "StartOutboundEmailContact",
+        {
+            "InstanceId": iid,
+            "ContactId": reply,
+            "DestinationEmailAddress": {"EmailAddress": "k@example.net"},
+            "EmailMessage": outbound,
+        },
+    )
     _aws(url, "DeleteEmailAddress", {"InstanceId": iid, "EmailAddressId": b})
     _aws(url, "DeleteInstance", {"InstanceId": iid})
 

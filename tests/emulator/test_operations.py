@@ -87,6 +87,9 @@ def test_every_operation_works(client: Any, instance_id: str, new_address: NewAd
     listed = run("ListQueueEmailAddresses", InstanceId=iid, QueueId="q1")["EmailAddressMetadataList"]
     assert listed == [{"Id": primary, "Arn": created["EmailAddressArn"], "IsDefaultOutboundEmail": True}]
     run("DisassociateQueueEmailAddresses", InstanceId=iid, QueueId="q1", EmailAddressesId=[primary])
+    # The default outbound address stays listed until the queue's outbound config changes.
+    assert run("ListQueueEmailAddresses", InstanceId=iid, QueueId="q1")["EmailAddressMetadataList"] == listed
+    run("UpdateQueueOutboundEmailConfig", InstanceId=iid, QueueId="q1", OutboundEmailConfig={})
     assert run("ListQueueEmailAddresses", InstanceId=iid, QueueId="q1")["EmailAddressMetadataList"] == []
 
     contact = run(
@@ -114,20 +117,29 @@ def test_every_operation_works(client: Any, instance_id: str, new_address: NewAd
         FromEmailAddress=sender,
         DestinationEmailAddress={"EmailAddress": "kunde@example.net"},
         EmailMessage=outbound,
-        TrafficType="GENERAL",
+        TrafficType="CAMPAIGN",
+        SourceCampaign={"CampaignId": "spring", "OutboundRequestId": "8c1f4c4e-5b7a-4f53-9d3c-2f0e8a6b1d2c"},
     )
+    reply = run(
+        "CreateContact",
+        InstanceId=iid,
+        Channel="EMAIL",
+        InitiationMethod="AGENT_REPLY",
+        UserInfo={"UserId": "agent-1"},
+        RelatedContactId=contact,
+    )["ContactId"]
+    update = {"MessageSourceType": "RAW", "RawMessage": {"Body": "Danke!", "ContentType": "text/plain"}}
+    run("UpdateOutboundEmailContactMessage", InstanceId=iid, ContactId=reply, EmailMessage=update)
     assert (
         run(
             "StartOutboundEmailContact",
             InstanceId=iid,
-            ContactId=contact,
+            ContactId=reply,
             DestinationEmailAddress={"EmailAddress": "kunde@example.net"},
             EmailMessage=outbound,
         )["ContactId"]
-        == contact
+        == reply
     )
-    update = {"MessageSourceType": "RAW", "RawMessage": {"Body": "Danke!", "ContentType": "text/plain"}}
-    run("UpdateOutboundEmailContactMessage", InstanceId=iid, ContactId=contact, EmailMessage=update)
 
     run("DeleteEmailAddress", InstanceId=iid, EmailAddressId=alias)
     run("DeleteInstance", InstanceId=iid)
