@@ -267,20 +267,18 @@ def cassettes_lint(paths: list[Path]) -> int:
     return 1 if findings else 0
 
 
-#: The shipped suite as a module name, for ``--pyargs``.
-SUITE_MODULE = "pytest_connect_email.conformance.conformance_checks"
-
-
 def conformance(pytest_args: list[str]) -> int:
     """Only the shipped suite is collected, in the user's project: the suite is named as a module
     (``--pyargs``), not a path, so pytest takes the rootdir and ini file from the directory the
     command runs in (and cassettes live under that rootdir)."""
     import pytest
 
+    from pytest_connect_email.conformance import SUITE_MODULES
+
     # This package is imported already (this command lives in it), so pytest cannot assertion-rewrite it;
     # the checks themselves are collected from their file and rewritten as usual.
     quiet = ["-W", "ignore::pytest.PytestAssertRewriteWarning"]
-    args = ["-p", "connect_email", "--connect-conformance", "--pyargs", *quiet, *pytest_args, SUITE_MODULE]
+    args = ["-p", "connect_email", "--connect-conformance", "--pyargs", *quiet, *pytest_args, *SUITE_MODULES]
     return int(pytest.main(args))
 
 

@@ -152,10 +152,13 @@ def pytest_configure(config: pytest.Config) -> None:
     if settings.enabled and settings.intercept:
         runtime.intercept_session()  # from now on: collection (module-level clients) and every test
     if settings.conformance:
-        from pytest_connect_email.conformance import SUITE
+        from pytest_connect_email.conformance import SUITE_MODULES, SUITES, support
 
-        named = "pytest_connect_email.conformance.conformance_checks" in config.args  # connect-email conformance
-        extra = [] if named else [str(SUITE)]
+        if not config.pluginmanager.is_registered(support):  # the suite's shared fixtures
+            config.pluginmanager.register(support, "connect_email_conformance")
+
+        named = SUITE_MODULES[0] in config.args  # connect-email conformance
+        extra = [] if named else [str(path) for path in SUITES]
         for paths in config.pluginmanager.hook.pytest_connect_email_checks(config=config):
             extra.extend(paths or [])
         config.args.extend(p for p in extra if p not in config.args)

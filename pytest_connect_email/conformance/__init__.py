@@ -2,9 +2,10 @@
 
 Every check has an id (``DISASSOC-003``), the operation it exercises, and its source: the sentence of
 a reference page or the model constraint it verifies. Ids never change meaning once published; a
-changed check gets a new id. Checks are ordinary pytest tests in ``conformance_checks.py`` marked with
-:func:`check`; the plugin collects them with ``--connect-conformance``, reports each by id and gates
-the run against a baseline.
+changed check gets a new id. Checks are ordinary pytest tests in the ``conformance_*.py`` modules of
+this package, marked with :func:`check` (their shared helpers and fixtures are in :mod:`.support`);
+the plugin collects them with ``--connect-conformance``, reports each by id and gates the run
+against a baseline.
 """
 
 from __future__ import annotations
@@ -16,7 +17,10 @@ from typing import Any, TypeVar
 
 import pytest
 
-SUITE = Path(__file__).with_name("conformance_checks.py")
+#: The suite's modules, by file and by module name (for ``--pyargs``).
+SUITES: tuple[Path, ...] = tuple(sorted(Path(__file__).parent.glob("conformance_*.py")))
+SUITE_MODULES: tuple[str, ...] = tuple(f"{__name__}.{path.stem}" for path in SUITES)
+SUITE = SUITES[0]
 MARKER = "connect_check"
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -27,10 +31,11 @@ def all_checks() -> dict[str, Check]:
     import importlib.util
 
     if not CHECKS:
-        spec = importlib.util.spec_from_file_location("pytest_connect_email_conformance_checks", SUITE)
-        if spec is None or spec.loader is None:  # pragma: no cover - the file ships with the package
-            raise ImportError(f"cannot load the conformance suite from {SUITE}")
-        spec.loader.exec_module(importlib.util.module_from_spec(spec))
+        for path in SUITES:
+            spec = importlib.util.spec_from_file_location(f"pytest_connect_email_{path.stem}", path)
+            if spec is None or spec.loader is None:  # pragma: no cover - the files ship with the package
+                raise ImportError(f"cannot load the conformance suite from {path}")
+            spec.loader.exec_module(importlib.util.module_from_spec(spec))
     return CHECKS
 
 

@@ -19,83 +19,16 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from pytest_connect_email import spec
-from pytest_connect_email.client import EndpointNotImplemented
 from pytest_connect_email.conformance import check
-
-Address = Any  # pytest_connect_email.plugin.EmailAddress
-
-VALIDATION_ERRORS = {"InvalidRequestException", "InvalidParameterException"}
-MESSAGE: dict[str, Any] = {
-    "MessageSourceType": "RAW",
-    "RawMessage": {"Subject": "Conformance", "Body": "Hallo", "ContentType": "text/plain"},
-}
-
-
-class NotInModel(EndpointNotImplemented):
-    """A check whose operation the model in use lacks (an older botocore): reported "not implemented"
-    with that reason, as an endpoint that lacks the operation is."""
-
-    def __init__(self, error: spec.OperationNotInModelError) -> None:
-        self.operation, self.status, self.code, self.message = error.operation, 0, "", str(error)
-        Exception.__init__(self, str(error))
-
-
-def require_operation(operation: str) -> None:
-    """Raise :class:`NotInModel` when the model in use lacks ``operation``."""
-    if not spec.available(operation):
-        raise NotInModel(spec.OperationNotInModelError(spec.resolve_operation(operation), spec.model().label))
-
-
-@pytest.fixture(autouse=True)
-def _operation_in_model(request: pytest.FixtureRequest) -> None:
-    """A check of an operation the installed botocore's model lacks is "not implemented", with that reason."""
-    marker = request.node.get_closest_marker("connect_check")
-    if marker is not None:
-        require_operation(str(marker.args[1]))
-
-
-@pytest.fixture(scope="module")
-def unchecked_client(connect_client_factory: Callable[..., Any]) -> Any:
-    """Sends invalid requests on purpose; answers are still held to their contracts."""
-    return connect_client_factory(validate_requests=False)
-
-
-def answer_code(call: Callable[[], Any]) -> tuple[int, str]:
-    """Call, expecting an error answer; return its HTTP status and code."""
-    with pytest.raises(ClientError) as info:
-        call()
-    response = info.value.response
-    return int(response["ResponseMetadata"]["HTTPStatusCode"]), str(response["Error"]["Code"])
-
-
-def start(client: Any, instance_id: str, destination: str, **extra: Any) -> str:
-    params: dict[str, Any] = {
-        "InstanceId": instance_id,
-        "FromEmailAddress": {"EmailAddress": "customer@example.net", "DisplayName": "Zoë Kunde"},
-        "DestinationEmailAddress": destination,
-        "EmailMessage": MESSAGE,
-    }
-    params.update(extra)
-    return str(client.start_email_contact(**params)["ContactId"])
-
-
-def aliases(client: Any, instance_id: str, address: Address) -> list[str]:
-    found = client.describe_email_address(InstanceId=instance_id, EmailAddressId=address.id)
-    return [a["EmailAddressId"] for a in found.get("AliasConfigurations", [])]
-
-
-def associate(client: Any, instance_id: str, primary: Address, alias: Address, **extra: Any) -> Any:
-    return client.associate_email_address_alias(
-        InstanceId=instance_id, EmailAddressId=primary.id, AliasConfiguration={"EmailAddressId": alias.id}, **extra
-    )
-
-
-def disassociate(client: Any, instance_id: str, primary: Address, alias: Address, **extra: Any) -> Any:
-    return client.disassociate_email_address_alias(
-        InstanceId=instance_id, EmailAddressId=primary.id, AliasConfiguration={"EmailAddressId": alias.id}, **extra
-    )
-
+from pytest_connect_email.conformance.support import (
+    MESSAGE,
+    VALIDATION_ERRORS,
+    aliases,
+    answer_code,
+    associate,
+    disassociate,
+    start,
+)
 
 # -- contracts and missing resources ---------------------------------------------------------------
 
