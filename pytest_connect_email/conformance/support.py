@@ -8,8 +8,9 @@ implemented" (with the endpoint's answer); the rest still run.
 
 from __future__ import annotations
 
+import contextlib
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -36,9 +37,13 @@ class NotInModel(EndpointNotImplemented):
         Exception.__init__(self, str(error))
 
 
+#: The pseudo-operation of checks that hold every operation the suite calls to the protocol.
+PROTOCOL = "(protocol)"
+
+
 def require_operation(operation: str) -> None:
     """Raise :class:`NotInModel` when the model in use lacks ``operation``."""
-    if not spec.available(operation):
+    if operation != PROTOCOL and not spec.available(operation):
         raise NotInModel(spec.OperationNotInModelError(spec.resolve_operation(operation), spec.model().label))
 
 
@@ -104,3 +109,31 @@ def unique(request: pytest.FixtureRequest) -> Callable[[], str]:
 def new_token() -> str:
     """A ClientToken (cassettes ignore tokens when they match requests)."""
     return f"ce-{uuid.uuid4()}"
+
+
+@pytest.fixture
+def make_instance(
+    connect_client: Any, connect_settings: Any, unique: Callable[[], str]
+) -> Iterator[Callable[[], dict[str, Any]]]:
+    """Factory of fresh instances (``{"Id", "Arn", "InstanceAlias"}``), deleted at teardown."""
+    from pytest_connect_email.fixtures import guard_account
+
+    made: list[str] = []
+
+    def create() -> dict[str, Any]:
+        if connect_settings.mode == "live":
+            guard_account(connect_settings, "create an instance")
+        alias = f"ce-{unique()[:12]}"
+        answer = connect_client.create_instance(
+            IdentityManagementType="CONNECT_MANAGED",
+            InstanceAlias=alias,
+            InboundCallsEnabled=True,
+            OutboundCallsEnabled=False,
+        )
+        made.append(str(answer["Id"]))
+        return {"Id": str(answer["Id"]), "Arn": str(answer["Arn"]), "InstanceAlias": alias}
+
+    yield create
+    for instance_id in reversed(made):
+        with contextlib.suppress(Exception):  # deleted by the check already, or the endpoint refuses
+            connect_client.delete_instance(InstanceId=instance_id)
