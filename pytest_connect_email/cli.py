@@ -144,6 +144,14 @@ def build_parser() -> argparse.ArgumentParser:
         "e.g. --connect-mode live --connect-endpoint-url URL --connect-report report.json -n 2.",
     )
     run.add_argument("pytest_args", nargs=argparse.REMAINDER, help="arguments for pytest")
+    listing = sub.add_parser(
+        "checks",
+        help="list the shipped conformance checks: id, operation, source",
+        description="List the shipped conformance checks by operation: each check's id, title and source "
+        "(the sentence of the model's documentation or reference page it verifies, or the AWS API convention).",
+    )
+    listing.add_argument("--markdown", action="store_true", help="a Markdown table instead of plain lines")
+    listing.add_argument("--operation", action="append", default=[], help="only this operation's checks (repeatable)")
     tapes = sub.add_parser("cassettes", help="work with recorded cassettes").add_subparsers(
         dest="action", required=True
     )
@@ -267,6 +275,33 @@ def cassettes_lint(paths: list[Path]) -> int:
     return 1 if findings else 0
 
 
+def list_checks(operations: list[str], *, markdown: bool) -> int:
+    """Print the shipped checks grouped by operation, in the order of the covered operations."""
+    from pytest_connect_email.conformance import all_checks
+
+    checks = all_checks()
+    known = {c.operation for c in checks.values()}
+    unknown = sorted(set(operations) - known)
+    if unknown:
+        print(f"connect-email checks: no checks for {', '.join(unknown)}; operations: {', '.join(sorted(known))}")
+        return 2
+    order = {op: i for i, op in enumerate(spec.OPERATIONS)}
+    chosen = sorted(
+        (c for c in checks.values() if not operations or c.operation in operations),
+        key=lambda c: (order.get(c.operation, len(order)), c.id),
+    )
+    if markdown:
+        print("| operation | check | title | source |\n|---|---|---|---|")
+    for entry in chosen:
+        if markdown:
+            cells = [entry.operation, entry.id, entry.title, entry.source]
+            print("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
+        else:
+            print(f"{entry.id:<14} {entry.operation:<34} {entry.title}\n{'':<15}source: {entry.source}")
+    print(f"{len(chosen)} check(s) of {len({c.operation for c in chosen})} operation(s)")
+    return 0
+
+
 def conformance(pytest_args: list[str]) -> int:
     """Only the shipped suite is collected, in the user's project: the suite is named as a module
     (``--pyargs``), not a path, so pytest takes the rootdir and ini file from the directory the
@@ -307,6 +342,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return conformance(args.pytest_args)
     if args.command == "cassettes":
         return cassettes_lint(args.paths)
+    if args.command == "checks":
+        return list_checks(args.operation, markdown=args.markdown)
     return 2  # pragma: no cover - argparse refuses unknown commands
 
 

@@ -189,3 +189,30 @@ def test_conformance_runs_in_the_users_project(tmp_path: Path) -> None:
     assert "(mode record)" in result.stdout
     recorded = sorted(p.name for p in (tmp_path / "tapes" / "conformance_checks").glob("*.connect.yaml"))
     assert "test_disassociate_answers_200_with_an_empty_object.connect.yaml" in recorded
+
+
+def test_checks_lists_every_check_with_its_source(capsys: pytest.CaptureFixture[str]) -> None:
+    from pytest_connect_email import cli
+    from pytest_connect_email.conformance import all_checks
+
+    assert cli.main(["checks", "--markdown"]) == 0
+    out = capsys.readouterr().out
+    checks = all_checks()
+    for entry in checks.values():
+        assert f"| {entry.id} |" in out
+        assert entry.source.strip(), f"{entry.id} has no source"
+    assert out.rstrip().endswith(
+        f"{len(checks)} check(s) of {len({c.operation for c in checks.values()})} operation(s)"
+    )
+    assert cli.main(["checks", "--operation", "NoSuchOperation"]) == 2
+
+
+def test_every_covered_operation_has_behavioural_checks() -> None:
+    """The suite checks the behaviour of every covered operation, not only its contract."""
+    from pytest_connect_email.conformance import all_checks
+    from pytest_connect_email.spec import OPERATIONS
+
+    by_operation: dict[str, list[str]] = {}
+    for entry in all_checks().values():
+        by_operation.setdefault(entry.operation, []).append(entry.id)
+    assert [op for op in OPERATIONS if not by_operation.get(op)] == []

@@ -28,14 +28,11 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def all_checks() -> dict[str, Check]:
     """Every shipped check by id (imports the suite module, which registers them)."""
-    import importlib.util
+    import importlib
 
     if not CHECKS:
-        for path in SUITES:
-            spec = importlib.util.spec_from_file_location(f"pytest_connect_email_{path.stem}", path)
-            if spec is None or spec.loader is None:  # pragma: no cover - the files ship with the package
-                raise ImportError(f"cannot load the conformance suite from {path}")
-            spec.loader.exec_module(importlib.util.module_from_spec(spec))
+        for name in SUITE_MODULES:
+            importlib.import_module(name)
     return CHECKS
 
 
