@@ -70,8 +70,8 @@ class Exchange:
 class ErrorLog:
     """The error answers checked clients of this process received, as ``(operation, code)`` pairs.
 
-    Process-wide on purpose: the pytest plugin clears it before each conformance check and hands what
-    the check saw to the check's report, which carries it to the controller under pytest-xdist.
+    Process-wide on purpose: the pytest plugin clears it before each test and hands what a conformance
+    check saw to the check's report, which carries it to the controller under pytest-xdist.
     Thread-safe (checks may call from several threads at once).
     """
 

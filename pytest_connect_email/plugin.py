@@ -193,8 +193,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.extra_keyword_matches.update({str(marker.args[0]), str(marker.args[1])})
 
 
-def pytest_runtest_setup(item: pytest.Item) -> None:
-    report.begin_check(item)
+def pytest_runtest_setup() -> None:
+    report.forget_errors()  # a check's report carries the error answers of its own calls only
 
 
 @pytest.hookimpl(wrapper=True)

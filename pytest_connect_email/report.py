@@ -135,12 +135,14 @@ def failure_summary(report: pytest.TestReport, limit: int = 300) -> str:
     return (lines[0] if lines else "failed")[:limit]
 
 
-def begin_check(item: pytest.Item) -> None:
-    """Before a conformance check's setup: forget error answers noted before it."""
-    if item.get_closest_marker("connect_check") is not None:
-        from pytest_connect_email.client import ERRORS
+def forget_errors() -> None:
+    """Before every test's setup: forget the error answers noted before it (so that a conformance check's
+    report carries only its own, and a long suite's log stays empty between tests)."""
+    import sys
 
-        ERRORS.clear()
+    client = sys.modules.get("pytest_connect_email.client")  # not loaded yet: nothing noted, nothing to import
+    if client is not None:
+        client.ERRORS.clear()
 
 
 def check_outcome(item: pytest.Item, call: pytest.CallInfo[None], report: pytest.TestReport) -> pytest.TestReport:
