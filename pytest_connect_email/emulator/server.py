@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import email.utils
+import http.client
 import io
 import select
 import selectors
@@ -232,6 +233,8 @@ _BAD_FRAMING = "connect_email.bad_framing"
 _LINGER = 0.25
 #: Requests one thread serves on a connection in a row; the last of them is answered ``Connection: close``.
 _MAX_REQUESTS = 1000
+#: Most header lines of a request (as the stdlib's ``http.client``).
+_MAX_HEADERS = 100
 #: Longest chunk-size line and most trailer lines of a chunked body.
 _CHUNK_LINE = 1024
 _MAX_TRAILERS = 100
@@ -337,6 +340,41 @@ class _Connection(BaseHTTPRequestHandler):
             self._answer()
         except TimeoutError:  # a request that stalls mid-way: the connection is dropped unanswered
             self.close_connection = True
+
+    def parse_request(self) -> bool:
+        """The request line and headers of a plain HTTP/1.1 or 1.0 request, read without the ``email``
+        package (the stdlib's parser is most of the HTTP layer's cost); any other request line goes to
+        :meth:`BaseHTTPRequestHandler.parse_request`. The same limits: 100 headers, 64 KiB a line."""
+        words = self.raw_requestline.split()
+        if len(words) != 3 or words[2] not in (b"HTTP/1.1", b"HTTP/1.0"):
+            return super().parse_request()
+        self.requestline = self.raw_requestline.decode("iso-8859-1").rstrip("\r\n")
+        self.command, self.path, self.request_version = (word.decode("iso-8859-1") for word in words)
+        if self.path.startswith("//"):  # as the stdlib does: one leading slash
+            self.path = "/" + self.path.lstrip("/")
+        self.close_connection = self.request_version == "HTTP/1.0"
+        headers = http.client.HTTPMessage()
+        for _ in range(_MAX_HEADERS + 1):
+            line = self.rfile.readline(65537)
+            if len(line) > 65536:
+                self.send_error(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "Line too long")
+                return False
+            if line in (b"\r\n", b"\n", b""):
+                break
+            name, colon, value = line.decode("iso-8859-1").partition(":")
+            if not colon or not name or name != name.strip():  # also an obsolete folded line (RFC 9112, 5.2)
+                self.send_error(HTTPStatus.BAD_REQUEST, f"Bad header line {line[:40]!r}")
+                return False
+            headers[name] = value.strip()
+        else:
+            self.send_error(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "Too many headers")
+            return False
+        self.headers = headers
+        if "close" in (token.strip().lower() for token in (headers.get("Connection") or "").split(",")):
+            self.close_connection = True
+        if (headers.get("Expect") or "").lower() == "100-continue" and self.request_version == "HTTP/1.1":
+            return self.handle_expect_100()
+        return True
 
     def _answer(self) -> None:
         if self.request_version != "HTTP/1.1" or self.last_call:
