@@ -410,7 +410,10 @@ class _Connection(BaseHTTPRequestHandler):
         client sends ``Transfer-Encoding: chunked``; refused before reading when declared too large."""
         limit = self.emulator.config.max_body_bytes
         lengths = {value.strip() for value in self.headers.get_all("Content-Length") or ()}
-        chunked = "chunked" in (self.headers.get("Transfer-Encoding") or "").lower()
+        coding = ",".join(self.headers.get_all("Transfer-Encoding") or ()).lower()
+        chunked = "chunked" in coding
+        if coding and not coding.rstrip().endswith("chunked"):  # the body's end is unknown (RFC 9112, 6.3)
+            raise ProtocolError(f"Transfer-Encoding {coding[:40]!r} does not end in chunked; the body cannot be read")
         if len(lengths) > 1:
             raise ProtocolError("the request carries conflicting Content-Length headers")
         if lengths and chunked:

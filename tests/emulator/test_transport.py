@@ -238,8 +238,9 @@ def test_a_pipelined_request_is_answered_too(open_server: RunningServer) -> None
         b"PUT /instance HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n{}",
         b"PUT /instance HTTP/1.1\r\nHost: x\r\nContent-Length: -4\r\n\r\n{}",
         b"PUT /instance HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+        b"PUT /instance HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n{}",
     ],
-    ids=["connection-close", "http-1.0", "too-large", "bad-length", "bad-chunk"],
+    ids=["connection-close", "http-1.0", "too-large", "bad-length", "bad-chunk", "not-chunked"],
 )
 def test_the_server_closes_when_asked_or_when_the_stream_is_lost(open_server: RunningServer, data: bytes) -> None:
     """``raw`` reads until the server closes: a connection left open would run into its 5 s timeout."""
