@@ -281,13 +281,23 @@ def _read_chunked(stream: io.BufferedIOBase, limit: int) -> bytes:
     raise _too_large(f"over {limit} bytes", limit)
 
 
+def _readable(sock: socket.socket, timeout: float) -> bool:
+    """Whether ``sock`` has bytes (or its end) to read within ``timeout`` seconds; poll where there is
+    one, as ``select`` refuses descriptors past 1023."""
+    if hasattr(select, "poll"):
+        poller = select.poll()
+        poller.register(sock, select.POLLIN)
+        return bool(poller.poll(timeout * 1000))
+    return bool(select.select([sock], [], [], timeout)[0])
+
+
 class _Connection(BaseHTTPRequestHandler):
     """One client connection, for as long as it keeps sending requests without a pause.
 
     ``handle`` answers requests in a row (at most ``_MAX_REQUESTS``); when the connection goes quiet
     for ``_LINGER`` seconds it sets ``parked`` and returns, and the server hands the socket back to its
-    selector. Request parsing (request line, headers, ``Expect: 100-continue``, HTTP/1.0 or
-    ``Connection: close``) is :class:`BaseHTTPRequestHandler`'s; its errors are answered in JSON.
+    selector. A plain HTTP/1.1 or 1.0 request line and its headers are read by :meth:`parse_request`
+    here, anything else by :class:`BaseHTTPRequestHandler`'s; errors of either are answered in JSON.
     """
 
     protocol_version = "HTTP/1.1"
@@ -314,7 +324,7 @@ class _Connection(BaseHTTPRequestHandler):
                 waiting = bool(self.rfile.peek(1))  # type: ignore[attr-defined]
             finally:
                 sock.settimeout(self.timeout)
-            if waiting or select.select([sock], [], [], linger)[0]:
+            if waiting or _readable(sock, linger):
                 return True
         except (OSError, ValueError):
             self.close_connection = True
