@@ -287,3 +287,24 @@ def test_stop_closes_open_keep_alive_connections(open_emulator: Emulator) -> Non
         assert time.monotonic() - started < 3
         with contextlib.suppress(ConnectionResetError):
             assert sock.recv(65536) == b""
+
+
+def test_request_ids_through_the_plugins_client(pytester: pytest.Pytester) -> None:
+    """The plugin's ``connect_client`` (the emulator, in-process, by default) shows them like botocore does."""
+    pytester.makepyfile(
+        """
+        import uuid
+
+        import pytest
+        from botocore.exceptions import ClientError
+
+        def test_ids(connect_client):
+            ids = [connect_client.list_instances()["ResponseMetadata"]["RequestId"] for _ in range(3)]
+            with pytest.raises(ClientError) as info:
+                connect_client.describe_instance(InstanceId="missing")
+            ids.append(info.value.response["ResponseMetadata"]["RequestId"])
+            assert len({str(uuid.UUID(value)) for value in ids}) == 4
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
