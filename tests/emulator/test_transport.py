@@ -191,6 +191,24 @@ def test_raw_request_ids_are_unique_on_one_connection(open_server: RunningServer
     assert len(set(ids)) == 10
 
 
+def test_the_wsgi_application_sends_request_ids_too(open_emulator: Emulator) -> None:
+    import io
+
+    answers: list[tuple[str, dict[str, str]]] = []
+
+    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        answers.append((status, dict(headers)))
+        return lambda _: None
+
+    for length in ("", "nope"):  # an answer, and a body refused before the emulator's handling
+        environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/instance", "CONTENT_LENGTH": length}
+        b"".join(open_emulator.wsgi({**environ, "wsgi.input": io.BytesIO(b"")}, start_response))
+    assert [status for status, _ in answers] == ["200 OK", "400 Bad Request"]
+    ids = [headers["x-amzn-RequestId"] for _, headers in answers]
+    assert all(is_uuid(value) for value in ids)
+    assert ids[0] != ids[1]
+
+
 # -- keep-alive ------------------------------------------------------------------------------------
 
 
