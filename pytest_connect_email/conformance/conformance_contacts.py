@@ -75,8 +75,7 @@ def _refused(status: int, code: str) -> None:
 def test_name_description_and_sender_read_back(
     connect_client: Any, connect_instance_id: str, email_address: Callable[..., Address]
 ) -> None:
-    """DescribeContact shows the Name, the Description and the sender (as CustomerEndpoint) the contact was
-    started with."""
+    """DescribeContact shows the Name, Description and sender (CustomerEndpoint) the contact was started with."""
     destination = email_address()
     contact_id = start(
         connect_client, connect_instance_id, destination.address, Name="Anfrage", Description="Über die Rechnung"
@@ -201,8 +200,7 @@ def test_no_attributes_is_an_empty_map(
     "For EMAIL: The supported initiation methods are OUTBOUND, AGENT_REPLY, and FLOW.",
 )
 def test_create_email_contacts(connect_client: Any, connect_instance_id: str) -> None:
-    """EMAIL contacts are created with OUTBOUND, AGENT_REPLY (with UserInfo) and FLOW; DescribeContact shows
-    their channel and initiation method."""
+    """EMAIL contacts are created with OUTBOUND, AGENT_REPLY and FLOW; DescribeContact shows their method."""
     for method in ("OUTBOUND", "AGENT_REPLY", "FLOW"):
         made = _create(connect_client, connect_instance_id, method)
         assert made["ContactId"], made
@@ -324,8 +322,7 @@ def test_send_a_draft_from_an_address_of_no_instance(
     email_address: Callable[..., Address],
     unique: Callable[[], str],
 ) -> None:
-    """A sender that is no address of the instance is refused with a client error, and the draft can still be
-    sent from one that is."""
+    """A sender that is no address of the instance is refused; the draft is still sent from one that is."""
     contact_id = _create(connect_client, connect_instance_id)["ContactId"]
     stranger = {"EmailAddress": f"not-here-{unique()}@{connect_settings.email_domain}"}
     status, code = answer_code(

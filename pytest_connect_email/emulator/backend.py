@@ -779,7 +779,8 @@ class Backend:
     def _queue(self, tx: Transaction, p: Params) -> tuple[str, dict[str, Any]]:
         self._instance(tx, p["InstanceId"])
         key = f"{p['InstanceId']}/{p['QueueId']}"
-        return key, tx.get("queue", key) or {"EmailAddressIds": [], "OutboundEmailAddressId": None, "Modified": _now()}
+        # A queue never changed has no modification time (None): its listing omits LastModifiedTime.
+        return key, tx.get("queue", key) or {"EmailAddressIds": [], "OutboundEmailAddressId": None, "Modified": None}
 
     def _queue_size(self, queue: Mapping[str, Any]) -> int:
         default = queue.get("OutboundEmailAddressId")
@@ -835,7 +836,7 @@ class Backend:
         return {
             "EmailAddressMetadataList": page,
             "NextToken": following,
-            "LastModifiedTime": queue["Modified"],
+            "LastModifiedTime": queue["Modified"],  # dropped when None, as every absent member
             "LastModifiedRegion": self.config.region,
         }
 
