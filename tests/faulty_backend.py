@@ -9,6 +9,7 @@ runs the conformance suite in, so it imports nothing but the package.
 from __future__ import annotations
 
 import base64
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -191,6 +192,46 @@ class DeleteAddressKeepsIt(Backend):
 class UpdateAddressDropsDisplayName(Backend):
     def _update_email_address_metadata(self, tx: Transaction, p: Params) -> Result:
         return super()._update_email_address_metadata(tx, _without(p, "DisplayName"))
+
+
+@fault(
+    "update-address-drops-description",
+    "UpdateEmailAddressMetadata",
+    "a new Description is not persisted",
+    "conformance_addresses",
+)
+class UpdateAddressDropsDescription(Backend):
+    def _update_email_address_metadata(self, tx: Transaction, p: Params) -> Result:
+        return super()._update_email_address_metadata(tx, _without(p, "Description"))
+
+
+@fault(
+    "create-address-ignores-quota",
+    "CreateEmailAddress",
+    "an instance takes more than 100 email addresses",
+    "conformance_addresses",
+)
+class CreateAddressIgnoresQuota(Backend):
+    def _create_email_address(self, tx: Transaction, p: Params) -> Result:
+        quota = self.config.max_email_addresses
+        self.config.max_email_addresses = 10**6
+        try:
+            return super()._create_email_address(tx, p)
+        finally:
+            self.config.max_email_addresses = quota
+
+
+@fault(
+    "create-address-ignores-token",
+    "CreateEmailAddress",
+    "a retry with the same ClientToken creates the address again (answers DuplicateResourceException)",
+    "conformance_addresses",
+)
+class CreateAddressIgnoresToken(Backend):
+    def invoke(self, operation: str, params: Params) -> Result:
+        if operation == "CreateEmailAddress":
+            params = _without(params, "ClientToken")
+        return super().invoke(operation, params)
 
 
 @fault(
@@ -494,6 +535,6 @@ class QueueOutboundUnknownAddress(Backend):
             if error.code != "ResourceNotFoundException" or not address_id or tx.get("email", address_id):
                 raise
         key, queue = self._queue(tx, p)
-        queue["OutboundEmailAddressId"] = address_id
+        queue["OutboundEmailAddressId"], queue["Modified"] = address_id, time.time()
         tx.put("queue", key, queue, parent=p["InstanceId"])
         return {}

@@ -55,8 +55,12 @@ SUITE = (
     "--connect-report",
     "r.json",
 )
-#: Faults that no check catches yet: each is a documented behaviour without a check (kept visible, strict).
-UNCAUGHT_YET: set[str] = set()
+#: Faults that no check catches yet: each is a documented behaviour without a check. Strict xfails: the day a
+#: check catches one, its test fails until the fault leaves this list.
+UNCAUGHT_YET: set[str] = {
+    "create-address-ignores-quota",  # the quota of 100 addresses per instance
+    "create-address-ignores-token",  # CreateEmailAddress's ClientToken idempotency
+}
 
 
 def _project(pytester: pytest.Pytester, fault: str) -> None:
