@@ -6,7 +6,8 @@
   (unless the client is meant to send invalid requests on purpose);
 - ``after-call``: a successful answer must meet the response contract, an error answer the error
   contract of the operation — on both transports, since the in-process emulator answers through the
-  same event chain.
+  same event chain. Every error answer that meets its contract is noted in :data:`ERRORS` (operation
+  and code), from which the conformance report tells which modelled errors a run exercised.
 
 An answer that shows the endpoint does not implement the operation at all (an unknown route's 404 or
 501, ``UnknownOperationException``, a 404 whose code the operation does not model) raises
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import html
 import re
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -65,6 +67,37 @@ class Exchange:
     body: bytes = b""
 
 
+class ErrorLog:
+    """The error answers checked clients of this process received, as ``(operation, code)`` pairs.
+
+    Process-wide on purpose: the pytest plugin clears it before each test and hands what a conformance
+    check saw to the check's report, which carries it to the controller under pytest-xdist.
+    Thread-safe (checks may call from several threads at once).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._seen: list[tuple[str, str]] = []
+
+    def add(self, operation: str, code: str) -> None:
+        with self._lock:
+            self._seen.append((operation, code))
+
+    def take(self) -> list[tuple[str, str]]:
+        """What was noted since the last :meth:`take` or :meth:`clear`, in order; the log is emptied."""
+        with self._lock:
+            seen, self._seen = self._seen, []
+        return seen
+
+    def clear(self) -> None:
+        with self._lock:
+            self._seen.clear()
+
+
+#: The error answers of every checked client in this process (see :func:`checked`).
+ERRORS = ErrorLog()
+
+
 def not_implemented(operation: str, status: int, code: str) -> bool:
     """Whether an error answer means the endpoint lacks the operation (rather than refusing the call)."""
     if code in NOT_IMPLEMENTED_CODES or status in (405, 501):
@@ -79,18 +112,20 @@ def answer_body(http_response: Any) -> bytes | None:
     return bytes(http_response.content or b"")
 
 
-def check_answer(operation: str, http_response: Any, parsed: Any) -> None:
+def check_answer(operation: str, http_response: Any, parsed: Any) -> str:
     """Hold one answer to its contract: the response contract below 300, else the error contract.
 
-    Raises :class:`EndpointNotImplemented` when the answer shows the endpoint lacks the operation.
+    Returns the error code of an error answer that meets its contract (``""`` for a success, or for a
+    stub's error, which no target sent). Raises :class:`EndpointNotImplemented` when the answer shows
+    the endpoint lacks the operation.
     """
     status = int(http_response.status_code)
     body = answer_body(http_response)
     if status < 300:
         contracts.validate_response(operation, parsed)
-        return
+        return ""
     if body is None:  # a stubbed error (botocore's Stubber) has only the code it was given: nothing to judge
-        return
+        return ""
     code = contracts.error_code(http_response.headers, body)
     if not code and isinstance(parsed, dict):  # e.g. an HTML 404 page: botocore names it by its status
         code = str(parsed.get("Error", {}).get("Code", ""))
@@ -98,12 +133,14 @@ def check_answer(operation: str, http_response: Any, parsed: Any) -> None:
         message = parsed.get("Error", {}).get("Message", "") if isinstance(parsed, dict) else ""
         raise EndpointNotImplemented(operation, status, code, message or body.decode("utf-8", "replace"))
     contracts.validate_error(operation, status, dict(http_response.headers), body)
+    return code
 
 
 def checked(client: Any, *, validate_requests: bool = True) -> Any:
     """Hold a boto3 ``connect`` client to the contracts; returns the same client.
 
-    The last answer is kept on ``client.connect_email_last`` (an :class:`Exchange`).
+    The last answer is kept on ``client.connect_email_last`` (an :class:`Exchange`); error answers
+    that meet their contracts are noted in :data:`ERRORS`.
     """
     last = Exchange()
 
@@ -114,7 +151,9 @@ def checked(client: Any, *, validate_requests: bool = True) -> Any:
     def after(http_response: Any, parsed: dict[str, Any], model: Any, **_: Any) -> None:
         last.operation, last.status = model.name, int(http_response.status_code)
         last.body = answer_body(http_response) or b""
-        check_answer(model.name, http_response, parsed)
+        code = check_answer(model.name, http_response, parsed)
+        if code:
+            ERRORS.add(model.name, code)
 
     client.meta.events.register("provide-client-params.connect", before)
     client.meta.events.register("after-call.connect", after)

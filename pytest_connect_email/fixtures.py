@@ -101,6 +101,15 @@ class Runtime:
         base = settings.endpoint_url or f"https://connect.{settings.region}.amazonaws.com"
         return CassetteTarget(self.config.stash[CASSETTE], inner if settings.mode == "record" else None, base)
 
+    def require_credentials(self) -> None:
+        """Raise one :class:`pytest.UsageError` when the target needs AWS credentials (live mode, record
+        mode against an endpoint) and boto3 finds none, rather than failing every check on its own."""
+        if self.offline:
+            return
+        problem = credentials_problem(self.settings)
+        if problem:
+            raise pytest.UsageError(problem)
+
     def answer(self, operation: str, request: HttpRequest, signer: Any) -> HttpResponse | None:
         target = self.target()
         return None if target is None else target.answer(operation, request, signer)
@@ -142,6 +151,40 @@ def failures_of(item: pytest.Item) -> list[str]:
     """The contract violations and target errors of the test's Connect calls so far."""
     found = item.stash.get(TEST_SCOPE, None)
     return [] if found is None else found[0].failures[found[1] :]
+
+
+def credentials_problem(settings: Settings) -> str:
+    """Why boto3 cannot sign this run's requests (``""``: it found credentials), naming what was looked
+    for and the fix."""
+    import os
+
+    import botocore.exceptions
+    import botocore.session
+
+    session = botocore.session.Session()
+    session.set_config_variable("region", settings.region)
+    profile = os.environ.get("AWS_PROFILE") or os.environ.get("AWS_DEFAULT_PROFILE")
+    target = settings.endpoint_url or f"AWS ({settings.region})"
+    try:
+        found = session.get_credentials()
+    except botocore.exceptions.ProfileNotFound:
+        found, reason = None, f"AWS_PROFILE names profile {profile!r}, which is in no AWS config or credentials file"
+    except botocore.exceptions.BotoCoreError as exc:
+        found, reason = None, f"loading them failed: {exc}"
+    else:
+        reason = (
+            "looked for AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, "
+            + (f"profile {profile!r}" if profile else "the default profile")
+            + " in the shared credentials and config files, SSO, container and instance metadata"
+        )
+    if found is not None:
+        return ""
+    return (
+        f"--connect-mode {settings.mode} against {target} needs AWS credentials to sign its requests, and boto3 "
+        f"found none ({reason}). Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (any values for an emulator "
+        "or your own service), or AWS_PROFILE; or use --connect-mode=emulator or --connect-mode=replay, which "
+        "need none."
+    )
 
 
 def guard_account(settings: Settings, action: str) -> None:

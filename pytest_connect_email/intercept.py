@@ -306,6 +306,7 @@ def answer_call(
 ) -> tuple[Any, Any] | None:
     """Ask ``target`` for the answer to one call; botocore's ``(http_response, parsed)`` or ``None``."""
     from botocore.awsrequest import AWSResponse
+    from botocore.compat import HTTPHeaders
     from botocore.parsers import create_parser
 
     try:
@@ -316,8 +317,15 @@ def answer_call(
         raise
     if response is None:
         return None
+    from pytest_connect_email.emulator.codec import HttpResponse, with_request_id
+
+    # Every answer names its request, as AWS's do (ResponseMetadata.RequestId); the target's own is kept.
+    response = with_request_id(HttpResponse(response.status, dict(response.headers), response.body))
+    headers = HTTPHeaders()  # case-insensitive, as the headers botocore parses over HTTP are
+    for name, value in response.headers.items():
+        headers[name] = value
     parsed = create_parser("rest-json").parse(
-        {"status_code": response.status, "headers": response.headers, "body": response.body}, model.output_shape
+        {"status_code": response.status, "headers": headers, "body": response.body}, model.output_shape
     )
     if isinstance(parsed.get("ResponseMetadata"), dict):
         parsed["ResponseMetadata"].setdefault("RetryAttempts", 0)  # as botocore reports a call sent once
@@ -339,10 +347,14 @@ class RawBody:
 
 
 def unknown_operation(operation: str, reason: str) -> HttpResponse:
-    from pytest_connect_email.emulator.codec import HttpResponse
+    from pytest_connect_email.emulator.codec import REQUEST_ID, HttpResponse, new_request_id
 
     body = json.dumps({"__type": "UnknownOperationException", "message": f"{operation}: {reason}"}).encode()
-    headers = {"Content-Type": "application/json", "x-amzn-ErrorType": "UnknownOperationException"}
+    headers = {
+        "Content-Type": "application/json",
+        "x-amzn-ErrorType": "UnknownOperationException",
+        REQUEST_ID: new_request_id(),
+    }
     return HttpResponse(400, headers, body)
 
 

@@ -187,6 +187,26 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     return [f"connect-email: pytest-connect-email {__version__}{target}", *lines]
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    config = session.config
+    settings, runtime = config.stash[SETTINGS], config.stash[RUNTIME]
+    if settings.enabled and not runtime.offline and not config.option.collectonly:
+        runtime.require_credentials()  # one usage error up front, not one per check
+
+
+@pytest.hookimpl(tryfirst=True)  # before -k deselects by keyword
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # `-k StartEmailContact` or `-k DISASSOC-002` selects checks by their operation or id.
+    for item in items:
+        marker = item.get_closest_marker("connect_check")
+        if marker is not None and len(marker.args) >= 2:
+            item.extra_keyword_matches.update({str(marker.args[0]), str(marker.args[1])})
+
+
+def pytest_runtest_setup() -> None:
+    report.forget_errors()  # a check's report carries the error answers of its own calls only
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]

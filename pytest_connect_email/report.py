@@ -6,6 +6,14 @@ controller sees every worker's reports and alone writes the files and decides th
 The gates (``--connect-fail-on-not-implemented``, ``--connect-require-operations``) turn a run that
 pytest would call green into a failed one: "not implemented" checks are reported as skips, so a
 target that implements nothing would otherwise pass.
+
+A "not implemented" check names the operation the endpoint lacked, which need not be the one it
+checks: a check of DisassociateEmailAddressAlias cannot run when CreateEmailAddress, which its setup
+calls, is missing. The report counts such a check against the missing operation.
+
+Coverage has two figures: the operations with a passing check, and the error codes the model lists
+for them that the target answered during a passing check (noted by the checked clients, see
+:data:`.client.ERRORS`).
 """
 
 from __future__ import annotations
@@ -23,6 +31,10 @@ from pytest_connect_email import __version__
 from pytest_connect_email.settings import SETTINGS, Settings
 
 CHECK_PROPERTY = "connect_check"
+#: The operation whose absence made a check "not implemented".
+MISSING_PROPERTY = "connect_missing_operation"
+#: The error answers (``[operation, code]`` pairs) a passing check's calls received.
+ERRORS_PROPERTY = "connect_errors"
 
 
 @dataclass
@@ -36,6 +48,16 @@ class Result:
     baseline: str = ""
     #: One line saying why a failed check failed, as pytest's short summary does (``AssertionError: ...``).
     summary: str = ""
+    #: For a "not implemented" check: the operation the endpoint lacked (its own, or one its setup calls).
+    missing: str = ""
+    #: The error answers ``(operation, code)`` its calls received (kept for passing checks).
+    errors: list[tuple[str, str]] = field(default_factory=list)
+
+    def not_implemented_line(self) -> str:
+        """Why it is "not implemented", naming the setup call when the missing operation is not its own."""
+        if self.missing and self.missing != self.operation:
+            return f"setup call {self.detail}"
+        return self.detail
 
 
 @dataclass
@@ -113,20 +135,40 @@ def failure_summary(report: pytest.TestReport, limit: int = 300) -> str:
     return (lines[0] if lines else "failed")[:limit]
 
 
+def forget_errors() -> None:
+    """Before every test's setup: forget the error answers noted before it (so that a conformance check's
+    report carries only its own, and a long suite's log stays empty between tests)."""
+    import sys
+
+    client = sys.modules.get("pytest_connect_email.client")  # not loaded yet: nothing noted, nothing to import
+    if client is not None:
+        client.ERRORS.clear()
+
+
 def check_outcome(item: pytest.Item, call: pytest.CallInfo[None], report: pytest.TestReport) -> pytest.TestReport:
-    """A conformance check's report: "not implemented" as a skip that says so, a baselined failure as xfail."""
+    """A conformance check's report: "not implemented" as a skip that says so (in any phase: a fixture's
+    setup call may be the one the endpoint lacks), a baselined failure as xfail. The call phase's report
+    of a passing check carries the error answers its calls received (setup included)."""
     marker = item.get_closest_marker("connect_check")
     if marker is None:
         return report
-    from pytest_connect_email.client import EndpointNotImplemented
+    from pytest_connect_email.client import ERRORS, EndpointNotImplemented
 
     check_id, operation = str(marker.args[0]), str(marker.args[1])
     if (CHECK_PROPERTY, check_id) not in report.user_properties:
         report.user_properties += [(CHECK_PROPERTY, check_id), ("connect_operation", operation)]
+    if call.when == "call":
+        seen = ERRORS.take()
+        if report.passed and seen:
+            report.user_properties.append((ERRORS_PROPERTY, [list(pair) for pair in seen]))
     if call.excinfo is not None and call.excinfo.errisinstance(EndpointNotImplemented):
+        error = call.excinfo.value
+        missing = str(getattr(error, "operation", "") or operation)
+        where = f"setup call {error}" if missing != operation else str(error)
         report.outcome = "skipped"
-        report.longrepr = (str(item.path), item.location[1] or 0, f"not implemented: {call.excinfo.value}")
-        report.user_properties.append(("connect_not_implemented", str(call.excinfo.value)))
+        report.longrepr = (str(item.path), item.location[1] or 0, f"not implemented: {where}")
+        report.user_properties.append(("connect_not_implemented", str(error)))
+        report.user_properties.append((MISSING_PROPERTY, missing))
         return report
     run = item.config.stash[RUN]
     entry = run.baseline.get(check_id)
@@ -156,8 +198,11 @@ class Recorder:
             str(check_id), Result(str(check_id), str(props.get("connect_operation", "")), report.nodeid)
         )
         result.duration += report.duration
+        seen: Any = props.get(ERRORS_PROPERTY, ())  # [[operation, code], ...] (lists: it crossed from a worker)
+        result.errors.extend((str(op), str(code)) for op, code in seen)
         if "connect_not_implemented" in props:
             result.outcome, result.detail = "not implemented", str(props["connect_not_implemented"])
+            result.missing = str(props.get(MISSING_PROPERTY) or result.operation)
         elif "connect_baseline" in props:
             result.outcome, result.baseline = "failed", str(props["connect_baseline"])
             result.detail = str(props.get("connect_detail", ""))
@@ -173,6 +218,8 @@ class Recorder:
         if hasattr(self.config, "workerinput"):  # an xdist worker: the controller writes the report
             return
         settings, run = self.config.stash[SETTINGS], self.config.stash[RUN]
+        if session.exitstatus == pytest.ExitCode.USAGE_ERROR:  # the run never started (e.g. no credentials)
+            return
         run.gate_failures = gate_failures(settings, run)
         if run.gate_failures and session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
@@ -204,7 +251,7 @@ class Recorder:
         terminalreporter.write_line(f"{summary} (mode {settings.mode})")
         for result in sorted(run.results.values(), key=lambda r: r.id):
             if result.outcome == "not implemented":
-                terminalreporter.write_line(f"{result.id} not implemented: {result.detail[:160]}")
+                terminalreporter.write_line(f"{result.id} not implemented: {result.not_implemented_line()[:200]}")
         if run.baseline_now_passing:
             terminalreporter.write_line(
                 "baseline entries that now pass: " + ", ".join(sorted(run.baseline_now_passing))
@@ -232,28 +279,55 @@ def gate_failures(settings: Settings, run: Run) -> list[str]:
             )
     for operation in settings.require_operations:
         mine = [r for r in results if r.operation == operation]
-        gaps = [r.id for r in mine if r.outcome == "not implemented"]
+        # Its own checks, or checks of other operations whose setup calls it, found it missing.
+        gaps = [r.id for r in results if r.outcome == "not implemented" and _missing(r) == operation]
         if gaps:
             problems.append(f"--connect-require-operations: {operation} is not implemented ({', '.join(gaps)})")
         elif not any(r.outcome == "passed" for r in mine):
-            ran = ", ".join(f"{r.id} {r.outcome}" for r in mine) or "no checks ran"
+            ran = ", ".join(f"{r.id} {_outcome_text(r)}" for r in mine) or "no checks ran"
             problems.append(f"--connect-require-operations: {operation} has no passing check ({ran})")
     return problems
+
+
+def _missing(result: Result) -> str:
+    return result.missing or result.operation
+
+
+def _outcome_text(result: Result) -> str:
+    if result.outcome == "not implemented" and _missing(result) != result.operation:
+        return f"not implemented: {_missing(result)} is missing"
+    return result.outcome
 
 
 _OUTCOMES = ("passed", "failed", "not implemented", "skipped")
 
 
+def modelled_errors(operation: str) -> list[str]:
+    """The error codes the model lists for ``operation`` (none for an operation the model lacks)."""
+    from pytest_connect_email import contracts
+
+    try:
+        return sorted(contracts.error_codes(operation))
+    except Exception:  # an operation of a user's check that the model in use does not have
+        return []
+
+
 def operation_rows(results: list[Result]) -> list[dict[str, Any]]:
     """One row per covered operation (all of ``spec.OPERATIONS``, checked or not), then any other operation
-    a check names. An operation is covered when at least one of its behavioural checks passed."""
+    a check names or found missing. An operation is covered when at least one of its behavioural checks
+    passed; ``missing_for`` lists the checks (of any operation) that were not implemented because the
+    endpoint lacks this one; ``errors_exercised`` are the modelled error codes of this operation that the
+    target answered during passing checks."""
     from pytest_connect_email.spec import OPERATIONS
 
-    extra = sorted({r.operation for r in results} - set(OPERATIONS))
+    named = {r.operation for r in results} | {_missing(r) for r in results if r.outcome == "not implemented"}
+    extra = sorted(named - set(OPERATIONS))
     rows = []
     for operation in (*OPERATIONS, *extra):
         mine = sorted((r for r in results if r.operation == operation), key=lambda r: r.id)
         counts = {o: sum(r.outcome == o for r in mine) for o in _OUTCOMES}
+        modelled = modelled_errors(operation)
+        answered = {code for r in results if r.outcome == "passed" for op, code in r.errors if op == operation}
         rows.append(
             {
                 "operation": operation,
@@ -262,6 +336,11 @@ def operation_rows(results: list[Result]) -> list[dict[str, Any]]:
                 "covered": counts["passed"] > 0,
                 "listed": operation in OPERATIONS,
                 "results": [(r.id, r.outcome) for r in mine],
+                "missing_for": sorted(
+                    r.id for r in results if r.outcome == "not implemented" and _missing(r) == operation
+                ),
+                "errors_exercised": [code for code in modelled if code in answered],
+                "errors_modelled": modelled,
             }
         )
     return rows
@@ -270,7 +349,12 @@ def operation_rows(results: list[Result]) -> list[dict[str, Any]]:
 def coverage_line(rows: list[dict[str, Any]]) -> str:
     listed = [row for row in rows if row["listed"]]
     covered = sum(row["covered"] for row in listed)
-    return f"{covered} of {len(listed)} operations have at least one passing check"
+    exercised = sum(len(row["errors_exercised"]) for row in listed)
+    modelled = sum(len(row["errors_modelled"]) for row in listed)
+    return (
+        f"{covered} of {len(listed)} operations have at least one passing check; "
+        f"{exercised} of {modelled} modelled errors exercised by a passing check"
+    )
 
 
 def write_report(path: Path, settings: Settings, run: Run) -> None:
@@ -292,6 +376,10 @@ def write_report(path: Path, settings: Settings, run: Run) -> None:
             "covered": sum(row["covered"] for row in listed),
             "operations": len(listed),
             "uncovered": [row["operation"] for row in listed if not row["covered"]],
+            "errors": {
+                "exercised": sum(len(row["errors_exercised"]) for row in listed),
+                "modelled": sum(len(row["errors_modelled"]) for row in listed),
+            },
         },
         "operations": [
             {
@@ -300,6 +388,9 @@ def write_report(path: Path, settings: Settings, run: Run) -> None:
                 **{o: row[o] for o in _OUTCOMES},
                 "covered": row["covered"],
                 "status": _status(row),
+                "missing_for": row["missing_for"],
+                "errors_exercised": row["errors_exercised"],
+                "errors_modelled": row["errors_modelled"],
             }
             for row in rows
         ],
@@ -313,6 +404,7 @@ def write_report(path: Path, settings: Settings, run: Run) -> None:
                 "source": known[r.id].source if r.id in known else "",
                 "title": known[r.id].title if r.id in known else "",
                 "detail": r.detail,
+                **({"missing_operation": _missing(r)} if r.outcome == "not implemented" else {}),
                 **({"summary": r.summary} if r.summary else {}),
                 **({"baseline": r.baseline} if r.baseline else {}),
                 "nodeid": r.nodeid,
@@ -331,12 +423,12 @@ def write_report(path: Path, settings: Settings, run: Run) -> None:
 
 
 def _status(row: dict[str, Any]) -> str:
-    if not row["checks"]:
-        return "no checks"
     if row["covered"]:
         return "covered"
-    if row["not implemented"]:
+    if row["missing_for"]:  # the endpoint said so, in one of its own checks or in another's setup call
         return "not implemented"
+    if not row["checks"]:
+        return "no checks"
     return "not covered"
 
 
@@ -357,19 +449,28 @@ def markdown(document: dict[str, Any]) -> str:
         "",
         f"Coverage: **{coverage['covered']} of {coverage['operations']}** operations have at least one passing check.",
         "",
-        "| operation | status | passed | failed | not implemented | skipped | checks |",
-        "|---|---|---|---|---|---|---|",
+        f"Modelled errors exercised: {coverage['errors']['exercised']} of {coverage['errors']['modelled']}"
+        " (error codes the model lists for the operations, answered by the target during a passing check).",
+        "",
+        "| operation | status | passed | failed | not implemented | skipped | errors exercised | checks |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for row in document["operations"]:
         mine = [c for c in checks if c["operation"] == row["operation"]]
         cells = [str(row[o]) for o in _OUTCOMES]
+        errors = f"{len(row['errors_exercised'])}/{len(row['errors_modelled'])}"
         listed = " ".join(f"{c['id']}:{_MARK[c['outcome']]}" for c in mine) or "0 checks"
-        lines.append(f"| {row['operation']} | {row['status']} | {' | '.join(cells)} | {listed} |")
+        others = [i for i in row["missing_for"] if i not in {c["id"] for c in mine}]
+        if others:
+            listed += "; missing for " + " ".join(others)
+        lines.append(f"| {row['operation']} | {row['status']} | {' | '.join(cells)} | {errors} | {listed} |")
     problems = [c for c in checks if c["outcome"] in ("failed", "not implemented")]
     if problems:
         lines += ["", "## Failures and gaps", ""]
         for c in problems:
             first = c.get("summary") or " ".join(c["detail"].split())[:300]
+            if c.get("missing_operation", c["operation"]) != c["operation"]:
+                first = f"setup call {first}"
             note = f" (baseline: {c['baseline']})" if c.get("baseline") else ""
             lines.append(f"- **{c['id']}** {c['operation']}: {c['outcome']}{note} — {first}")
     if document["baseline"]["now_passing"]:

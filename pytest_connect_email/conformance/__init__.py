@@ -30,9 +30,8 @@ def all_checks() -> dict[str, Check]:
     """Every shipped check by id (imports the suite module, which registers them)."""
     import importlib
 
-    if not CHECKS:
-        for name in SUITE_MODULES:
-            importlib.import_module(name)
+    for name in SUITE_MODULES:  # imported once; checks a user's suite registered stay beside them
+        importlib.import_module(name)
     return CHECKS
 
 

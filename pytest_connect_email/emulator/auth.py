@@ -1,6 +1,7 @@
 """SigV4 verification with botocore's own signer.
 
-The expected signature is computed by ``botocore.auth.SigV4Auth`` over the request as received:
+The expected signature is computed by ``botocore.auth.SigV4Auth`` over the request as received (handed
+to it as the few attributes it reads, without building and preparing a botocore ``AWSRequest``):
 only the headers the client says it signed (``SignedHeaders``), the raw path and query string, the
 client's ``X-Amz-Date``, and the body's SHA-256 — hashed here when the client sends no
 ``x-amz-content-sha256`` header (the AWS CLI v1 sends none), and checked against the header when it
@@ -23,9 +24,11 @@ import hmac
 import os
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
+from botocore.compat import HTTPHeaders
 from botocore.credentials import Credentials
 
 from pytest_connect_email import limits
@@ -50,6 +53,19 @@ def default_credentials(
     pairs = dict([(key, secret)] if key and secret else [DEFAULT_CREDENTIALS])
     pairs.update(extra)
     return pairs
+
+
+@dataclass
+class _Received:
+    """What ``SigV4Auth`` reads of a request (``method``, ``url``, ``headers``, ``params``, ``body``,
+    ``context``), as received: the signer needs no prepared ``AWSRequest``."""
+
+    method: str
+    url: str
+    headers: Any
+    body: bytes
+    context: dict[str, Any]
+    params: dict[str, str] = field(default_factory=dict)
 
 
 def _denied(message: str) -> ServiceError:
@@ -84,23 +100,23 @@ def verify(request: HttpRequest, credentials: Mapping[str, str], *, strict: bool
         raise _denied("the request body does not match its x-amz-content-sha256 header")
 
     signed = found.group("signed").split(";")
-    headers = {}
+    headers = HTTPHeaders()  # case-insensitive, as an AWSRequest's
     for name in signed:
         value = request.host if name == "host" and request.header("host") is None else request.header(name)
         if value is None:
             raise _denied(f"signed header {name!r} is missing from the request")
         headers[name] = value
     query = f"?{request.raw_query}" if request.raw_query else ""
-    aws_request = AWSRequest(
+    received = _Received(
         method=request.method,
         url=f"http://{headers.get('host', request.host)}{request.raw_path}{query}",
         headers=headers,
-        data=request.body,
+        body=request.body,
+        context={"timestamp": stamp},
     )
-    aws_request.context["timestamp"] = stamp
     signer = SigV4Auth(Credentials(key, credentials[key]), SERVICE, found.group("region"))
-    canonical = signer.canonical_request(aws_request)
-    expected = signer.signature(signer.string_to_sign(aws_request, canonical), aws_request)
+    canonical = signer.canonical_request(received)
+    expected = signer.signature(signer.string_to_sign(received, canonical), received)
     if not hmac.compare_digest(expected, found.group("signature")):
         raise _denied(
             "The request signature we calculated does not match the signature you provided. "
@@ -128,8 +144,12 @@ def check_scope(
     if max_skew is None:
         return
     stamp = request.header("X-Amz-Date") or ""
+    parts = _STAMP_FIELDS.fullmatch(stamp)
     try:
-        signed = dt.datetime.strptime(stamp, _STAMP).replace(tzinfo=dt.timezone.utc).timestamp()
+        if parts is None:
+            raise ValueError(stamp)
+        year, month, day, hour, minute, second = (int(part) for part in parts.groups())
+        signed = dt.datetime(year, month, day, hour, minute, second, tzinfo=dt.timezone.utc).timestamp()
     except ValueError:
         raise _denied(f"X-Amz-Date {stamp[:40]!r} is not a timestamp of the form YYYYMMDDTHHMMSSZ") from None
     minutes = f"{max_skew / 60:g} min."
@@ -145,6 +165,8 @@ def check_scope(
 
 
 _STAMP = "%Y%m%dT%H%M%SZ"
+#: ``_STAMP``'s fields (strptime is slow, and lenient about their widths).
+_STAMP_FIELDS = re.compile(r"(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z", re.ASCII)
 
 
 def _format(epoch: float) -> str:

@@ -6,7 +6,9 @@ labels, the query string, headers and the JSON body — converting by shape type
 ``statusCode`` member to the status, the rest to a JSON body, timestamps as epoch seconds) and
 ``serialize_error`` writes errors as botocore's rest-json parser reads them: the code in the
 ``x-amzn-ErrorType`` header and in the body's ``__type``, the message in ``Message`` (or the error
-shape's own ``message`` member), the status from the error shape.
+shape's own ``message`` member), the status from the error shape. :func:`with_request_id` gives an
+answer the ``x-amzn-RequestId`` header AWS puts on every answer (botocore reads it into
+``ResponseMetadata.RequestId``).
 
 No operation is parsed by hand: everything here dispatches on shape types and location traits.
 Values the model cannot read (malformed JSON, invalid UTF-8, a non-number in an integer query
@@ -19,6 +21,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -55,6 +58,22 @@ class HttpResponse:
     status: int
     headers: dict[str, str]
     body: bytes
+
+
+#: The header AWS answers every request with: a UUID naming the request (botocore: ``ResponseMetadata.RequestId``).
+REQUEST_ID = "x-amzn-RequestId"
+
+
+def new_request_id() -> str:
+    return str(uuid.uuid4())
+
+
+def with_request_id(response: HttpResponse) -> HttpResponse:
+    """``response`` with an ``x-amzn-RequestId`` header: its own (any case) if it has one, else a new UUID."""
+    headers = response.headers
+    if REQUEST_ID not in headers and not any(key.lower() == "x-amzn-requestid" for key in headers):
+        headers[REQUEST_ID] = new_request_id()
+    return response
 
 
 # -- reading ---------------------------------------------------------------------------------------
