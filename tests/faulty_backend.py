@@ -27,21 +27,23 @@ class Fault:
     operation: str
     #: The documented behaviour the fault breaks.
     breaks: str
-    #: The conformance module whose checks catch it (test_faults.py runs that module alone, with -k).
-    module: str
+    #: The ids of checks that catch it (test_faults.py runs them alone, with -k); none for UNCAUGHT_YET ones.
+    caught_by: tuple[str, ...]
     backend: type[Backend]
 
 
 FAULTS: dict[str, Fault] = {}
 
 
-def fault(name: str, operation: str, breaks: str, module: str) -> Callable[[type[Backend]], type[Backend]]:
-    """Register a Backend subclass as the fault ``name`` of ``operation``, caught by the checks of ``module``."""
+def fault(
+    name: str, operation: str, breaks: str, caught_by: tuple[str, ...]
+) -> Callable[[type[Backend]], type[Backend]]:
+    """Register a Backend subclass as the fault ``name`` of ``operation``, caught by the checks ``caught_by``."""
 
     def register(cls: type[Backend]) -> type[Backend]:
         if name in FAULTS:
             raise ValueError(f"fault {name!r} is registered twice")
-        FAULTS[name] = Fault(name, operation, breaks, module, cls)
+        FAULTS[name] = Fault(name, operation, breaks, caught_by, cls)
         return cls
 
     return register
@@ -77,7 +79,7 @@ def _without(p: Params, *names: str) -> Params:
     "create-instance-drops-alias",
     "CreateInstance",
     "the instance is created without its InstanceAlias",
-    "conformance_instances",
+    ("INST-001",),
 )
 class CreateInstanceDropsAlias(Backend):
     def _create_instance(self, tx: Transaction, p: Params) -> Result:
@@ -88,7 +90,7 @@ class CreateInstanceDropsAlias(Backend):
     "describe-instance-wrong-status",
     "DescribeInstance",
     "an active instance is described as CREATION_FAILED",
-    "conformance_instances",
+    ("INST-001",),
 )
 class DescribeInstanceWrongStatus(Backend):
     def _describe_instance(self, tx: Transaction, p: Params) -> Result:
@@ -101,7 +103,7 @@ class DescribeInstanceWrongStatus(Backend):
     "list-instances-repeats",
     "ListInstances",
     "every page after the first repeats the last item of the page before",
-    "conformance_instances",
+    ("INST-002",),
 )
 class ListInstancesRepeats(Backend):
     def _list_instances(self, tx: Transaction, p: Params) -> Result:
@@ -115,7 +117,7 @@ class ListInstancesRepeats(Backend):
     "delete-instance-keeps-it",
     "DeleteInstance",
     "answers 200 and keeps the instance (listed, describable)",
-    "conformance_instances",
+    ("INST-003",),
 )
 class DeleteInstanceKeepsIt(Backend):
     def _delete_instance(self, tx: Transaction, p: Params) -> Result:
@@ -130,7 +132,7 @@ class DeleteInstanceKeepsIt(Backend):
     "create-address-duplicates",
     "CreateEmailAddress",
     "an address that exists in the instance is created again",
-    "conformance_addresses",
+    ("ADDR-002",),
 )
 class CreateAddressDuplicates(Backend):
     def _create_email_address(self, tx: Transaction, p: Params) -> Result:
@@ -141,9 +143,7 @@ class CreateAddressDuplicates(Backend):
             return super()._create_email_address(tx, p)
 
 
-@fault(
-    "describe-address-no-alias", "DescribeEmailAddress", "AliasConfigurations is always empty", "conformance_addresses"
-)
+@fault("describe-address-no-alias", "DescribeEmailAddress", "AliasConfigurations is always empty", ("ASSOC-001",))
 class DescribeAddressNoAlias(Backend):
     def _describe_email_address(self, tx: Transaction, p: Params) -> Result:
         return {**super()._describe_email_address(tx, p), "AliasConfigurations": []}
@@ -153,7 +153,7 @@ class DescribeAddressNoAlias(Backend):
     "describe-address-wrong-name",
     "DescribeEmailAddress",
     "DisplayName is answered in upper case",
-    "conformance_addresses",
+    ("ADDR-001",),
 )
 class DescribeAddressWrongName(Backend):
     def _describe_email_address(self, tx: Transaction, p: Params) -> Result:
@@ -167,7 +167,7 @@ class DescribeAddressWrongName(Backend):
     "delete-address-keeps-relationship",
     "DeleteEmailAddress",
     "deleting one address of an alias pair leaves the relationship on its partner",
-    "conformance_addresses",
+    ("DELETE-003", "DELETE-004"),
 )
 class DeleteAddressKeepsRelationship(Backend):
     def _delete_email_address(self, tx: Transaction, p: Params) -> Result:
@@ -176,7 +176,7 @@ class DeleteAddressKeepsRelationship(Backend):
         return {}
 
 
-@fault("delete-address-keeps-it", "DeleteEmailAddress", "answers 200 and keeps the address", "conformance_addresses")
+@fault("delete-address-keeps-it", "DeleteEmailAddress", "answers 200 and keeps the address", ("DELETE-001",))
 class DeleteAddressKeepsIt(Backend):
     def _delete_email_address(self, tx: Transaction, p: Params) -> Result:
         self._address(tx, p["InstanceId"], p["EmailAddressId"])
@@ -187,7 +187,7 @@ class DeleteAddressKeepsIt(Backend):
     "update-address-drops-display-name",
     "UpdateEmailAddressMetadata",
     "a new DisplayName is not persisted",
-    "conformance_addresses",
+    ("UPDATE-001",),
 )
 class UpdateAddressDropsDisplayName(Backend):
     def _update_email_address_metadata(self, tx: Transaction, p: Params) -> Result:
@@ -198,7 +198,7 @@ class UpdateAddressDropsDisplayName(Backend):
     "update-address-drops-description",
     "UpdateEmailAddressMetadata",
     "a new Description is not persisted",
-    "conformance_addresses",
+    ("UPDATE-001",),
 )
 class UpdateAddressDropsDescription(Backend):
     def _update_email_address_metadata(self, tx: Transaction, p: Params) -> Result:
@@ -209,7 +209,7 @@ class UpdateAddressDropsDescription(Backend):
     "create-address-ignores-quota",
     "CreateEmailAddress",
     "an instance takes more than 100 email addresses",
-    "conformance_addresses",
+    (),
 )
 class CreateAddressIgnoresQuota(Backend):
     def _create_email_address(self, tx: Transaction, p: Params) -> Result:
@@ -225,7 +225,7 @@ class CreateAddressIgnoresQuota(Backend):
     "create-address-ignores-token",
     "CreateEmailAddress",
     "a retry with the same ClientToken creates the address again (answers DuplicateResourceException)",
-    "conformance_addresses",
+    (),
 )
 class CreateAddressIgnoresToken(Backend):
     def invoke(self, operation: str, params: Params) -> Result:
@@ -238,16 +238,14 @@ class CreateAddressIgnoresToken(Backend):
     "search-ignores-criteria",
     "SearchEmailAddresses",
     "SearchCriteria (StringCondition) is ignored",
-    "conformance_addresses",
+    ("SEARCH-001",),
 )
 class SearchIgnoresCriteria(Backend):
     def _search_email_addresses(self, tx: Transaction, p: Params) -> Result:
         return super()._search_email_addresses(tx, _without(p, "SearchCriteria"))
 
 
-@fault(
-    "search-ignores-tag-filter", "SearchEmailAddresses", "SearchFilter.TagFilter is ignored", "conformance_addresses"
-)
+@fault("search-ignores-tag-filter", "SearchEmailAddresses", "SearchFilter.TagFilter is ignored", ("SEARCH-004",))
 class SearchIgnoresTagFilter(Backend):
     def _search_email_addresses(self, tx: Transaction, p: Params) -> Result:
         return super()._search_email_addresses(tx, _without(p, "SearchFilter"))
@@ -257,7 +255,7 @@ class SearchIgnoresTagFilter(Backend):
     "search-drops-last-of-page",
     "SearchEmailAddresses",
     "a page that has a next page loses its last item",
-    "conformance_addresses",
+    ("SEARCH-005",),
 )
 class SearchDropsLastOfPage(Backend):
     def _search_email_addresses(self, tx: Transaction, p: Params) -> Result:
@@ -271,7 +269,7 @@ class SearchDropsLastOfPage(Backend):
     "search-counts-the-page",
     "SearchEmailAddresses",
     "ApproximateTotalCount counts the page, not all matches",
-    "conformance_addresses",
+    ("SEARCH-005",),
 )
 class SearchCountsThePage(Backend):
     def _search_email_addresses(self, tx: Transaction, p: Params) -> Result:
@@ -287,7 +285,7 @@ class SearchCountsThePage(Backend):
     "associate-replaces-alias",
     "AssociateEmailAddressAlias",
     "a second alias replaces the first (no conflict)",
-    "conformance_checks",
+    ("ASSOC-003",),
 )
 class AssociateReplacesAlias(Backend):
     def _associate_email_address_alias(self, tx: Transaction, p: Params) -> Result:
@@ -304,7 +302,7 @@ class AssociateReplacesAlias(Backend):
     "associate-chains",
     "AssociateEmailAddressAlias",
     "an alias may be the primary of another alias (chaining)",
-    "conformance_addresses",
+    ("ALIAS-002", "ALIAS-003"),
 )
 class AssociateChains(Backend):
     def _associate_email_address_alias(self, tx: Transaction, p: Params) -> Result:
@@ -325,7 +323,7 @@ class AssociateChains(Backend):
     "disassociate-keeps-alias",
     "DisassociateEmailAddressAlias",
     "answers 200 and keeps the alias",
-    "conformance_addresses",
+    ("DISASSOC-002",),
 )
 class DisassociateKeepsAlias(Backend):
     def _disassociate_email_address_alias(self, tx: Transaction, p: Params) -> Result:
@@ -337,7 +335,7 @@ class DisassociateKeepsAlias(Backend):
     "disassociate-either-direction",
     "DisassociateEmailAddressAlias",
     "the pair is also disassociated when named the other way round (alias as primary)",
-    "conformance_addresses",
+    ("ALIAS-004",),
 )
 class DisassociateEitherDirection(Backend):
     def _disassociate_email_address_alias(self, tx: Transaction, p: Params) -> Result:
@@ -355,7 +353,7 @@ class DisassociateEitherDirection(Backend):
     "start-ignores-related-attributes",
     "StartEmailContact",
     "a RelatedContactId copies no attributes",
-    "conformance_checks",
+    ("START-003",),
 )
 class StartIgnoresRelatedAttributes(Backend):
     def _start_email_contact(self, tx: Transaction, p: Params) -> Result:
@@ -371,7 +369,7 @@ class StartIgnoresRelatedAttributes(Backend):
     "start-any-destination",
     "StartEmailContact",
     "a destination that is no address of the instance is accepted",
-    "conformance_checks",
+    ("START-008",),
 )
 class StartAnyDestination(Backend):
     def _start_email_contact(self, tx: Transaction, p: Params) -> Result:
@@ -385,7 +383,7 @@ class StartAnyDestination(Backend):
             tx.delete("email", ghost)
 
 
-@fault("describe-contact-drops-name", "DescribeContact", "the contact's Name is not shown", "conformance_contacts")
+@fault("describe-contact-drops-name", "DescribeContact", "the contact's Name is not shown", ("CONTACT-001",))
 class DescribeContactDropsName(Backend):
     def _describe_contact(self, tx: Transaction, p: Params) -> Result:
         out = super()._describe_contact(tx, p)
@@ -397,7 +395,7 @@ class DescribeContactDropsName(Backend):
     "contact-attributes-empty",
     "GetContactAttributes",
     "answers {} whatever the contact's attributes",
-    "conformance_checks",
+    ("START-002",),
 )
 class ContactAttributesEmpty(Backend):
     def _get_contact_attributes(self, tx: Transaction, p: Params) -> Result:
@@ -409,7 +407,7 @@ class ContactAttributesEmpty(Backend):
     "create-contact-without-user",
     "CreateContact",
     "an EMAIL contact with the OUTBOUND or AGENT_REPLY method is created without UserInfo",
-    "conformance_contacts",
+    ("CREATE-002",),
 )
 class CreateContactWithoutUser(Backend):
     def _create_contact(self, tx: Transaction, p: Params) -> Result:
@@ -422,7 +420,7 @@ class CreateContactWithoutUser(Backend):
     "start-outbound-any-contact",
     "StartOutboundEmailContact",
     "an inbound (StartEmailContact) contact is sent",
-    "conformance_contacts",
+    ("OUTBOUND-002",),
 )
 class StartOutboundAnyContact(Backend):
     def _start_outbound_email_contact(self, tx: Transaction, p: Params) -> Result:
@@ -442,7 +440,7 @@ class StartOutboundAnyContact(Backend):
     "update-outbound-after-sending",
     "UpdateOutboundEmailContactMessage",
     "the draft of a contact that StartOutboundEmailContact already sent is changed",
-    "conformance_contacts",
+    ("OUTBOUND-007",),
 )
 class UpdateOutboundAfterSending(Backend):
     def _update_outbound_email_contact_message(self, tx: Transaction, p: Params) -> Result:
@@ -462,7 +460,7 @@ class UpdateOutboundAfterSending(Backend):
     "send-accepts-general",
     "SendOutboundEmail",
     "the GENERAL traffic type is accepted (only CAMPAIGN is supported)",
-    "conformance_contacts",
+    ("SEND-002",),
 )
 class SendAcceptsGeneral(Backend):
     def _send_outbound_email(self, tx: Transaction, p: Params) -> Result:
@@ -479,7 +477,7 @@ class SendAcceptsGeneral(Backend):
     "queue-ignores-limit",
     "AssociateQueueEmailAddresses",
     "a queue takes more than 50 email addresses",
-    "conformance_queues",
+    ("QUEUE-003",),
 )
 class QueueIgnoresLimit(Backend):
     def _associate_queue_email_addresses(self, tx: Transaction, p: Params) -> Result:
@@ -495,7 +493,7 @@ class QueueIgnoresLimit(Backend):
     "queue-disassociation-deletes",
     "DisassociateQueueEmailAddresses",
     "disassociated addresses are deleted from the instance too",
-    "conformance_queues",
+    ("QUEUE-008",),
 )
 class QueueDisassociationDeletes(Backend):
     def _disassociate_queue_email_addresses(self, tx: Transaction, p: Params) -> Result:
@@ -509,7 +507,7 @@ class QueueDisassociationDeletes(Backend):
     "queue-list-omits-default",
     "ListQueueEmailAddresses",
     "the queue's default outbound address is not listed",
-    "conformance_queues",
+    ("QUEUE-004",),
 )
 class QueueListOmitsDefault(Backend):
     def _list_queue_email_addresses(self, tx: Transaction, p: Params) -> Result:
@@ -524,7 +522,7 @@ class QueueListOmitsDefault(Backend):
     "queue-outbound-unknown-address",
     "UpdateQueueOutboundEmailConfig",
     "an OutboundEmailAddressId that is no address of the instance is accepted",
-    "conformance_queues",
+    ("QUEUE-006",),
 )
 class QueueOutboundUnknownAddress(Backend):
     def _update_queue_outbound_email_config(self, tx: Transaction, p: Params) -> Result:
