@@ -80,11 +80,33 @@ def _routes_of(source: spec.Model) -> tuple[Route, ...]:
     return tuple(sorted(found, key=lambda r: (-r.literal_segments, r.operation)))
 
 
+@functools.cache
+def _by_head_of(model: spec.Model) -> dict[tuple[str, int, str], tuple[Route, ...]]:
+    """:func:`_by_shape_of` narrowed by the path's first segment: the routes whose template starts with
+    that literal, or with a label (they fit any first segment), in the same order."""
+    out: dict[tuple[str, int, str], tuple[Route, ...]] = {}
+    for (method, count), found in _by_shape_of(model).items():
+        heads = {_head(route) for route in found} - {""}
+        for head in heads:
+            out[(method, count, head)] = tuple(r for r in found if _head(r) in (head, ""))
+        out[(method, count, "")] = tuple(r for r in found if _head(r) == "")
+    return out
+
+
+def _head(route: Route) -> str:
+    """The literal first segment of a route's template ("" when it starts with a label)."""
+    first = route.pattern.pattern.lstrip("/").split("/", 1)[0]
+    return "" if first.startswith("(") else re.sub(r"\\(.)", r"\1", first)
+
+
 def match(method: str, raw_path: str) -> tuple[str, dict[str, str]] | None:
     """The operation and its decoded URI labels, or ``None`` when no route fits."""
     path = raw_path.strip("/")
     segments = len(path.split("/")) if path else 0
-    for route in _by_shape().get((method.upper(), segments), ()):
+    index = _by_head_of(spec.model())
+    head = path.split("/", 1)[0]
+    key = (method.upper(), segments, head)
+    for route in index.get(key) or index.get((key[0], segments, ""), ()):
         found = route.pattern.fullmatch(raw_path)
         if found:
             return route.operation, {k: unquote(v) for k, v in found.groupdict().items()}

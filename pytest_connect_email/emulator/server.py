@@ -155,7 +155,7 @@ class Emulator:
         if problem:
             raise ProtocolError(problem)
         stream = environ["wsgi.input"]
-        if environ.get("wsgi.input_terminated"):  # chunked: werkzeug de-chunks, we bound
+        if environ.get("wsgi.input_terminated"):  # chunked: the WSGI server de-chunks, we bound
             chunks: list[bytes] = []
             size = 0
             while size <= limit:
