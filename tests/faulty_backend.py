@@ -1,0 +1,538 @@
+"""Faulty targets for tests/test_faults.py: the reference backend with one documented behaviour broken.
+
+Each fault is a small :class:`Backend` subclass that overrides the handler of one operation, registered
+under a name with the operation and the behaviour it breaks. :func:`make_backend` builds the backend of
+one fault (or the reference backend for ``""``). test_faults.py copies this file into the project it
+runs the conformance suite in, so it imports nothing but the package.
+"""
+
+from __future__ import annotations
+
+import base64
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from pytest_connect_email.emulator.backend import Backend, Params, Result
+from pytest_connect_email.emulator.errors import ServiceError
+from pytest_connect_email.emulator.store import Transaction
+
+
+@dataclass(frozen=True)
+class Fault:
+    name: str
+    operation: str
+    #: The documented behaviour the fault breaks.
+    breaks: str
+    #: The ids of checks that catch it (test_faults.py runs them alone, with -k); none for UNCAUGHT_YET ones.
+    caught_by: tuple[str, ...]
+    backend: type[Backend]
+
+
+FAULTS: dict[str, Fault] = {}
+
+
+def fault(
+    name: str, operation: str, breaks: str, caught_by: tuple[str, ...]
+) -> Callable[[type[Backend]], type[Backend]]:
+    """Register a Backend subclass as the fault ``name`` of ``operation``, caught by the checks ``caught_by``."""
+
+    def register(cls: type[Backend]) -> type[Backend]:
+        if name in FAULTS:
+            raise ValueError(f"fault {name!r} is registered twice")
+        FAULTS[name] = Fault(name, operation, breaks, caught_by, cls)
+        return cls
+
+    return register
+
+
+def make_backend(name: str) -> Backend:
+    """The backend with the fault ``name``; the reference backend for ``""``."""
+    return FAULTS[name].backend() if name else Backend()
+
+
+@contextmanager
+def hidden(tx: Transaction, kind: str, ident: str, parent: str) -> Iterator[dict[str, Any] | None]:
+    """Take a record out of the store for the duration of the block (a check the handler would make
+    against it is skipped), then put it back."""
+    record = tx.get(kind, ident)
+    if record is not None:
+        tx.delete(kind, ident)
+    try:
+        yield record
+    finally:
+        if record is not None:
+            tx.put(kind, ident, record, parent=parent)
+
+
+def _without(p: Params, *names: str) -> Params:
+    return {k: v for k, v in p.items() if k not in names}
+
+
+# -- instances -------------------------------------------------------------------------------------
+
+
+@fault(
+    "create-instance-drops-alias",
+    "CreateInstance",
+    "the instance is created without its InstanceAlias",
+    ("INST-001",),
+)
+class CreateInstanceDropsAlias(Backend):
+    def _create_instance(self, tx: Transaction, p: Params) -> Result:
+        return super()._create_instance(tx, _without(p, "InstanceAlias"))
+
+
+@fault(
+    "describe-instance-wrong-status",
+    "DescribeInstance",
+    "an active instance is described as CREATION_FAILED",
+    ("INST-001",),
+)
+class DescribeInstanceWrongStatus(Backend):
+    def _describe_instance(self, tx: Transaction, p: Params) -> Result:
+        out = super()._describe_instance(tx, p)
+        out["Instance"]["InstanceStatus"] = "CREATION_FAILED"
+        return out
+
+
+@fault(
+    "list-instances-repeats",
+    "ListInstances",
+    "every page after the first repeats the last item of the page before",
+    ("INST-002",),
+)
+class ListInstancesRepeats(Backend):
+    def _list_instances(self, tx: Transaction, p: Params) -> Result:
+        if p.get("NextToken"):
+            start = int(base64.urlsafe_b64decode(p["NextToken"].encode()).decode())
+            p = {**p, "NextToken": base64.urlsafe_b64encode(str(start - 1).encode()).decode()}
+        return super()._list_instances(tx, p)
+
+
+@fault(
+    "delete-instance-keeps-it",
+    "DeleteInstance",
+    "answers 200 and keeps the instance (listed, describable)",
+    ("INST-003",),
+)
+class DeleteInstanceKeepsIt(Backend):
+    def _delete_instance(self, tx: Transaction, p: Params) -> Result:
+        self._instance(tx, p["InstanceId"])
+        return {}
+
+
+# -- email addresses -------------------------------------------------------------------------------
+
+
+@fault(
+    "create-address-duplicates",
+    "CreateEmailAddress",
+    "an address that exists in the instance is created again",
+    ("ADDR-002",),
+)
+class CreateAddressDuplicates(Backend):
+    def _create_email_address(self, tx: Transaction, p: Params) -> Result:
+        existing = self._address_by_value(tx, p["InstanceId"], p["EmailAddress"])
+        if existing is None:
+            return super()._create_email_address(tx, p)
+        with hidden(tx, "email", existing["EmailAddressId"], p["InstanceId"]):
+            return super()._create_email_address(tx, p)
+
+
+@fault("describe-address-no-alias", "DescribeEmailAddress", "AliasConfigurations is always empty", ("ASSOC-001",))
+class DescribeAddressNoAlias(Backend):
+    def _describe_email_address(self, tx: Transaction, p: Params) -> Result:
+        return {**super()._describe_email_address(tx, p), "AliasConfigurations": []}
+
+
+@fault(
+    "describe-address-wrong-name",
+    "DescribeEmailAddress",
+    "DisplayName is answered in upper case",
+    ("ADDR-001",),
+)
+class DescribeAddressWrongName(Backend):
+    def _describe_email_address(self, tx: Transaction, p: Params) -> Result:
+        out = super()._describe_email_address(tx, p)
+        if out.get("DisplayName"):
+            out["DisplayName"] = out["DisplayName"].upper()
+        return out
+
+
+@fault(
+    "delete-address-keeps-relationship",
+    "DeleteEmailAddress",
+    "deleting one address of an alias pair leaves the relationship on its partner",
+    ("DELETE-003", "DELETE-004"),
+)
+class DeleteAddressKeepsRelationship(Backend):
+    def _delete_email_address(self, tx: Transaction, p: Params) -> Result:
+        record = self._address(tx, p["InstanceId"], p["EmailAddressId"])
+        tx.delete("email", record["EmailAddressId"])
+        return {}
+
+
+@fault("delete-address-keeps-it", "DeleteEmailAddress", "answers 200 and keeps the address", ("DELETE-001",))
+class DeleteAddressKeepsIt(Backend):
+    def _delete_email_address(self, tx: Transaction, p: Params) -> Result:
+        self._address(tx, p["InstanceId"], p["EmailAddressId"])
+        return {}
+
+
+@fault(
+    "update-address-drops-display-name",
+    "UpdateEmailAddressMetadata",
+    "a new DisplayName is not persisted",
+    ("UPDATE-001",),
+)
+class UpdateAddressDropsDisplayName(Backend):
+    def _update_email_address_metadata(self, tx: Transaction, p: Params) -> Result:
+        return super()._update_email_address_metadata(tx, _without(p, "DisplayName"))
+
+
+@fault(
+    "update-address-drops-description",
+    "UpdateEmailAddressMetadata",
+    "a new Description is not persisted",
+    ("UPDATE-001",),
+)
+class UpdateAddressDropsDescription(Backend):
+    def _update_email_address_metadata(self, tx: Transaction, p: Params) -> Result:
+        return super()._update_email_address_metadata(tx, _without(p, "Description"))
+
+
+@fault(
+    "create-address-ignores-quota",
+    "CreateEmailAddress",
+    "an instance takes more than 100 email addresses",
+    (),
+)
+class CreateAddressIgnoresQuota(Backend):
+    def _create_email_address(self, tx: Transaction, p: Params) -> Result:
+        quota = self.config.max_email_addresses
+        self.config.max_email_addresses = 10**6
+        try:
+            return super()._create_email_address(tx, p)
+        finally:
+            self.config.max_email_addresses = quota
+
+
+@fault(
+    "create-address-ignores-token",
+    "CreateEmailAddress",
+    "a retry with the same ClientToken creates the address again (answers DuplicateResourceException)",
+    (),
+)
+class CreateAddressIgnoresToken(Backend):
+    def invoke(self, operation: str, params: Params) -> Result:
+        if operation == "CreateEmailAddress":
+            params = _without(params, "ClientToken")
+        return super().invoke(operation, params)
+
+
+@fault(
+    "search-ignores-criteria",
+    "SearchEmailAddresses",
+    "SearchCriteria (StringCondition) is ignored",
+    ("SEARCH-001",),
+)
+class SearchIgnoresCriteria(Backend):
+    def _search_email_addresses(self, tx: Transaction, p: Params) -> Result:
+        return super()._search_email_addresses(tx, _without(p, "SearchCriteria"))
+
+
+@fault("search-ignores-tag-filter", "SearchEmailAddresses", "SearchFilter.TagFilter is ignored", ("SEARCH-004",))
+class SearchIgnoresTagFilter(Backend):
+    def _search_email_addresses(self, tx: Transaction, p: Params) -> Result:
+        return super()._search_email_addresses(tx, _without(p, "SearchFilter"))
+
+
+@fault(
+    "search-drops-last-of-page",
+    "SearchEmailAddresses",
+    "a page that has a next page loses its last item",
+    ("SEARCH-005",),
+)
+class SearchDropsLastOfPage(Backend):
+    def _search_email_addresses(self, tx: Transaction, p: Params) -> Result:
+        out = super()._search_email_addresses(tx, p)
+        if out.get("NextToken"):
+            out["EmailAddresses"] = out["EmailAddresses"][:-1]
+        return out
+
+
+@fault(
+    "search-counts-the-page",
+    "SearchEmailAddresses",
+    "ApproximateTotalCount counts the page, not all matches",
+    ("SEARCH-005",),
+)
+class SearchCountsThePage(Backend):
+    def _search_email_addresses(self, tx: Transaction, p: Params) -> Result:
+        out = super()._search_email_addresses(tx, p)
+        out["ApproximateTotalCount"] = len(out["EmailAddresses"])
+        return out
+
+
+# -- aliases ---------------------------------------------------------------------------------------
+
+
+@fault(
+    "associate-replaces-alias",
+    "AssociateEmailAddressAlias",
+    "a second alias replaces the first (no conflict)",
+    ("ASSOC-003",),
+)
+class AssociateReplacesAlias(Backend):
+    def _associate_email_address_alias(self, tx: Transaction, p: Params) -> Result:
+        primary = self._address(tx, p["InstanceId"], p["EmailAddressId"])
+        first = tx.get("email", primary["Alias"]) if primary.get("Alias") else None
+        if first is not None:
+            primary["Alias"], first["AliasOf"] = None, None
+            tx.put("email", primary["EmailAddressId"], primary, parent=p["InstanceId"])
+            tx.put("email", first["EmailAddressId"], first, parent=p["InstanceId"])
+        return super()._associate_email_address_alias(tx, p)
+
+
+@fault(
+    "associate-chains",
+    "AssociateEmailAddressAlias",
+    "an alias may be the primary of another alias (chaining)",
+    ("ALIAS-002", "ALIAS-003"),
+)
+class AssociateChains(Backend):
+    def _associate_email_address_alias(self, tx: Transaction, p: Params) -> Result:
+        primary, alias = self._alias_pair(tx, p)
+        links = primary.get("AliasOf"), alias.get("Alias")
+        primary["AliasOf"], alias["Alias"] = None, None
+        tx.put("email", primary["EmailAddressId"], primary, parent=p["InstanceId"])
+        tx.put("email", alias["EmailAddressId"], alias, parent=p["InstanceId"])
+        result = super()._associate_email_address_alias(tx, p)
+        primary, alias = self._alias_pair(tx, p)
+        primary["AliasOf"], alias["Alias"] = links
+        tx.put("email", primary["EmailAddressId"], primary, parent=p["InstanceId"])
+        tx.put("email", alias["EmailAddressId"], alias, parent=p["InstanceId"])
+        return result
+
+
+@fault(
+    "disassociate-keeps-alias",
+    "DisassociateEmailAddressAlias",
+    "answers 200 and keeps the alias",
+    ("DISASSOC-002",),
+)
+class DisassociateKeepsAlias(Backend):
+    def _disassociate_email_address_alias(self, tx: Transaction, p: Params) -> Result:
+        self._alias_pair(tx, p)
+        return {}
+
+
+@fault(
+    "disassociate-either-direction",
+    "DisassociateEmailAddressAlias",
+    "the pair is also disassociated when named the other way round (alias as primary)",
+    ("ALIAS-004",),
+)
+class DisassociateEitherDirection(Backend):
+    def _disassociate_email_address_alias(self, tx: Transaction, p: Params) -> Result:
+        primary, alias = self._alias_pair(tx, p)
+        if primary.get("AliasOf") == alias["EmailAddressId"]:
+            p = {**p, "EmailAddressId": alias["EmailAddressId"]}
+            p["AliasConfiguration"] = {**p["AliasConfiguration"], "EmailAddressId": primary["EmailAddressId"]}
+        return super()._disassociate_email_address_alias(tx, p)
+
+
+# -- contacts --------------------------------------------------------------------------------------
+
+
+@fault(
+    "start-ignores-related-attributes",
+    "StartEmailContact",
+    "a RelatedContactId copies no attributes",
+    ("START-003",),
+)
+class StartIgnoresRelatedAttributes(Backend):
+    def _start_email_contact(self, tx: Transaction, p: Params) -> Result:
+        out = super()._start_email_contact(tx, p)
+        contact = tx.get("contact", out["ContactId"])
+        if contact is not None:
+            contact["Attributes"] = dict(p.get("Attributes") or {})
+            tx.put("contact", out["ContactId"], contact, parent=p["InstanceId"])
+        return out
+
+
+@fault(
+    "start-any-destination",
+    "StartEmailContact",
+    "a destination that is no address of the instance is accepted",
+    ("START-008",),
+)
+class StartAnyDestination(Backend):
+    def _start_email_contact(self, tx: Transaction, p: Params) -> Result:
+        if self._address_by_value(tx, p["InstanceId"], p["DestinationEmailAddress"]) is not None:
+            return super()._start_email_contact(tx, p)
+        ghost = f"ghost-{uuid.uuid4()}"
+        tx.put("email", ghost, {"EmailAddress": p["DestinationEmailAddress"]}, parent=p["InstanceId"])
+        try:
+            return super()._start_email_contact(tx, p)
+        finally:
+            tx.delete("email", ghost)
+
+
+@fault("describe-contact-drops-name", "DescribeContact", "the contact's Name is not shown", ("CONTACT-001",))
+class DescribeContactDropsName(Backend):
+    def _describe_contact(self, tx: Transaction, p: Params) -> Result:
+        out = super()._describe_contact(tx, p)
+        out["Contact"].pop("Name", None)
+        return out
+
+
+@fault(
+    "contact-attributes-empty",
+    "GetContactAttributes",
+    "answers {} whatever the contact's attributes",
+    ("START-002",),
+)
+class ContactAttributesEmpty(Backend):
+    def _get_contact_attributes(self, tx: Transaction, p: Params) -> Result:
+        super()._get_contact_attributes(tx, p)
+        return {"Attributes": {}}
+
+
+@fault(
+    "create-contact-without-user",
+    "CreateContact",
+    "an EMAIL contact with the OUTBOUND or AGENT_REPLY method is created without UserInfo",
+    ("CREATE-002",),
+)
+class CreateContactWithoutUser(Backend):
+    def _create_contact(self, tx: Transaction, p: Params) -> Result:
+        if not (p.get("UserInfo") or {}).get("UserId"):
+            p = {**p, "UserInfo": {"UserId": "00000000-0000-4000-8000-00000000feed"}}
+        return super()._create_contact(tx, p)
+
+
+@fault(
+    "start-outbound-any-contact",
+    "StartOutboundEmailContact",
+    "an inbound (StartEmailContact) contact is sent",
+    ("OUTBOUND-002",),
+)
+class StartOutboundAnyContact(Backend):
+    def _start_outbound_email_contact(self, tx: Transaction, p: Params) -> Result:
+        contact = self._contact(tx, p["InstanceId"], p["ContactId"])
+        kind = contact.get("Channel"), contact.get("InitiationMethod")
+        contact["Channel"], contact["InitiationMethod"] = "EMAIL", "OUTBOUND"
+        tx.put("contact", contact["Id"], contact, parent=p["InstanceId"])
+        try:
+            return super()._start_outbound_email_contact(tx, p)
+        finally:
+            contact = self._contact(tx, p["InstanceId"], p["ContactId"])
+            contact["Channel"], contact["InitiationMethod"] = kind
+            tx.put("contact", contact["Id"], contact, parent=p["InstanceId"])
+
+
+@fault(
+    "update-outbound-after-sending",
+    "UpdateOutboundEmailContactMessage",
+    "the draft of a contact that StartOutboundEmailContact already sent is changed",
+    ("OUTBOUND-007",),
+)
+class UpdateOutboundAfterSending(Backend):
+    def _update_outbound_email_contact_message(self, tx: Transaction, p: Params) -> Result:
+        contact = self._contact(tx, p["InstanceId"], p["ContactId"])
+        sent = contact.pop("Sent", None)
+        tx.put("contact", contact["Id"], contact, parent=p["InstanceId"])
+        try:
+            return super()._update_outbound_email_contact_message(tx, p)
+        finally:
+            if sent is not None:
+                contact = self._contact(tx, p["InstanceId"], p["ContactId"])
+                contact["Sent"] = sent
+                tx.put("contact", contact["Id"], contact, parent=p["InstanceId"])
+
+
+@fault(
+    "send-accepts-general",
+    "SendOutboundEmail",
+    "the GENERAL traffic type is accepted (only CAMPAIGN is supported)",
+    ("SEND-002",),
+)
+class SendAcceptsGeneral(Backend):
+    def _send_outbound_email(self, tx: Transaction, p: Params) -> Result:
+        if p.get("TrafficType") == "GENERAL":
+            campaign = p.get("SourceCampaign") or {"CampaignId": "general", "OutboundRequestId": "general"}
+            p = {**p, "TrafficType": "CAMPAIGN", "SourceCampaign": campaign}
+        return super()._send_outbound_email(tx, p)
+
+
+# -- queues ----------------------------------------------------------------------------------------
+
+
+@fault(
+    "queue-ignores-limit",
+    "AssociateQueueEmailAddresses",
+    "a queue takes more than 50 email addresses",
+    ("QUEUE-003",),
+)
+class QueueIgnoresLimit(Backend):
+    def _associate_queue_email_addresses(self, tx: Transaction, p: Params) -> Result:
+        limit = self.config.max_queue_addresses
+        self.config.max_queue_addresses = 10**6
+        try:
+            return super()._associate_queue_email_addresses(tx, p)
+        finally:
+            self.config.max_queue_addresses = limit
+
+
+@fault(
+    "queue-disassociation-deletes",
+    "DisassociateQueueEmailAddresses",
+    "disassociated addresses are deleted from the instance too",
+    ("QUEUE-008",),
+)
+class QueueDisassociationDeletes(Backend):
+    def _disassociate_queue_email_addresses(self, tx: Transaction, p: Params) -> Result:
+        out = super()._disassociate_queue_email_addresses(tx, p)
+        for address_id in p["EmailAddressesId"]:
+            self._delete_email_address(tx, {"InstanceId": p["InstanceId"], "EmailAddressId": address_id})
+        return out
+
+
+@fault(
+    "queue-list-omits-default",
+    "ListQueueEmailAddresses",
+    "the queue's default outbound address is not listed",
+    ("QUEUE-004",),
+)
+class QueueListOmitsDefault(Backend):
+    def _list_queue_email_addresses(self, tx: Transaction, p: Params) -> Result:
+        out = super()._list_queue_email_addresses(tx, p)
+        out["EmailAddressMetadataList"] = [
+            i for i in out["EmailAddressMetadataList"] if not i["IsDefaultOutboundEmail"]
+        ]
+        return out
+
+
+@fault(
+    "queue-outbound-unknown-address",
+    "UpdateQueueOutboundEmailConfig",
+    "an OutboundEmailAddressId that is no address of the instance is accepted",
+    ("QUEUE-006",),
+)
+class QueueOutboundUnknownAddress(Backend):
+    def _update_queue_outbound_email_config(self, tx: Transaction, p: Params) -> Result:
+        address_id = p["OutboundEmailConfig"].get("OutboundEmailAddressId")
+        try:
+            return super()._update_queue_outbound_email_config(tx, p)
+        except ServiceError as error:
+            if error.code != "ResourceNotFoundException" or not address_id or tx.get("email", address_id):
+                raise
+        key, queue = self._queue(tx, p)
+        queue["OutboundEmailAddressId"], queue["Modified"] = address_id, time.time()
+        tx.put("queue", key, queue, parent=p["InstanceId"])
+        return {}
