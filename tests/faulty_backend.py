@@ -209,7 +209,7 @@ class UpdateAddressDropsDescription(Backend):
     "create-address-ignores-quota",
     "CreateEmailAddress",
     "an instance takes more than 100 email addresses",
-    (),
+    ("ADDR-006",),
 )
 class CreateAddressIgnoresQuota(Backend):
     def _create_email_address(self, tx: Transaction, p: Params) -> Result:
@@ -225,7 +225,7 @@ class CreateAddressIgnoresQuota(Backend):
     "create-address-ignores-token",
     "CreateEmailAddress",
     "a retry with the same ClientToken creates the address again (answers DuplicateResourceException)",
-    (),
+    ("ADDR-005",),
 )
 class CreateAddressIgnoresToken(Backend):
     def invoke(self, operation: str, params: Params) -> Result:

@@ -43,10 +43,7 @@ SUITE += ("--connect-report", "r.json")
 SUITE += ("-p", "no:hypothesispytest", "-p", "no:faker", "-p", "no:recording", "-p", "no:xdist")
 #: Faults that no check catches yet: each is a documented behaviour without a check. Strict xfails: the day a
 #: check catches one, its test fails until the fault leaves this list.
-UNCAUGHT_YET: set[str] = {
-    "create-address-ignores-quota",  # the quota of 100 addresses per instance
-    "create-address-ignores-token",  # CreateEmailAddress's ClientToken idempotency
-}
+UNCAUGHT_YET: set[str] = set()
 
 
 def _project(pytester: pytest.Pytester, fault: str) -> None:

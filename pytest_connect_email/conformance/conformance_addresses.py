@@ -19,6 +19,7 @@ from pytest_connect_email.conformance.support import (
     answer_code,
     associate,
     disassociate,
+    new_token,
 )
 
 MISSING_ID = "00000000-0000-4000-8000-00000000dead"
@@ -124,6 +125,60 @@ def test_timestamps_are_iso_8601(connect_client: Any, connect_instance_id: str, 
         except ValueError:
             raise AssertionError(f"{name} {text!r} is not an ISO 8601 date-time") from None
     assert stamps[1] >= stamps[0]
+
+
+@check(
+    "ADDR-005",
+    "CreateEmailAddress",
+    "ClientToken: A unique, case-sensitive identifier that you provide to ensure the idempotency of the request.",
+)
+def test_create_retried_with_its_token(
+    connect_client: Any, connect_instance_id: str, connect_settings: Any, unique: Callable[[], str]
+) -> None:
+    """A CreateEmailAddress retried with its ClientToken answers the first address again, not a duplicate."""
+    token = new_token()
+    params = {
+        "InstanceId": connect_instance_id,
+        "EmailAddress": f"ce-{unique()}@{connect_settings.email_domain}",
+        "ClientToken": token,
+    }
+    first = connect_client.create_email_address(**params)
+    try:
+        again = connect_client.create_email_address(**params)
+        assert (again["EmailAddressId"], again["EmailAddressArn"]) == (
+            first["EmailAddressId"],
+            first["EmailAddressArn"],
+        )
+    finally:
+        connect_client.delete_email_address(InstanceId=connect_instance_id, EmailAddressId=first["EmailAddressId"])
+
+
+#: Email addresses an instance may have (the Amazon Connect service quota's default).
+ADDRESS_QUOTA = 100
+
+
+@check(
+    "ADDR-006",
+    "CreateEmailAddress",
+    "model: ServiceQuotaExceededException (402) — The service quota has been exceeded. Amazon Connect service "
+    "quotas: 100 email addresses per instance (default).",
+)
+def test_address_quota(
+    connect_client: Any, connect_settings: Any, make_instance: Callable[[], dict[str, Any]], unique: Callable[[], str]
+) -> None:
+    """A fresh instance takes 100 email addresses; the 101st answers 402 ServiceQuotaExceededException."""
+    instance_id = make_instance()["Id"]
+    token = unique()[:10]
+    for number in range(ADDRESS_QUOTA):
+        connect_client.create_email_address(
+            InstanceId=instance_id, EmailAddress=f"q{number}-{token}@{connect_settings.email_domain}"
+        )
+    status, code = answer_code(
+        lambda: connect_client.create_email_address(
+            InstanceId=instance_id, EmailAddress=f"over-{token}@{connect_settings.email_domain}"
+        )
+    )
+    assert (status, code) == (402, "ServiceQuotaExceededException")
 
 
 # -- update ----------------------------------------------------------------------------------------
