@@ -77,14 +77,13 @@ class Emulator:
     def handle(self, request: codec.HttpRequest, *, signed: bool = True) -> codec.HttpResponse:
         """Answer one request. ``signed=False`` skips the signature check (in-process calls are
         handed over before botocore signs them)."""
-        model = spec.service_model()
         try:
             response = self._handle(request, signed)
         except ServiceError as error:
-            response = codec.serialize_error(model, error)
+            response = codec.serialize_error(spec.service_model(), error)
         except Exception as exc:  # a bug: answer like the service does, never a traceback nor the data at hand
             internal = ServiceError("InternalServiceException", f"internal error ({type(exc).__name__})")
-            response = codec.serialize_error(model, internal)
+            response = codec.serialize_error(spec.service_model(), internal)
         return codec.with_request_id(response)
 
     def _handle(self, request: codec.HttpRequest, signed: bool) -> codec.HttpResponse:
