@@ -7,6 +7,12 @@ client's ``X-Amz-Date``, and the body's SHA-256 — hashed here when the client 
 ``x-amz-content-sha256`` header (the AWS CLI v1 sends none), and checked against the header when it
 does. A missing or wrong signature answers 403 ``InvalidSignatureException``.
 
+Verification is a pure function of the access key, its secret, the ``Authorization`` header, the
+method, the raw path and query, the values of the signed headers and the body's SHA-256. An SDK repeats
+one signature for as long as its ``X-Amz-Date`` second lasts, so the last ``_VERIFIED_SIZE`` accepted
+requests are remembered by exactly those inputs (never fewer): an identical request is accepted without
+recomputing the canonical request. Anything that differs in one of them is verified afresh.
+
 An access key the emulator does not know is accepted unless ``strict`` is asked for (then it answers
 403 ``UnrecognizedClientException``, as AWS JSON services do): the code under test signs with
 whatever its environment holds (moto's ``FOOBARKEY``, a CI's real-looking keys, a subprocess's
@@ -24,6 +30,8 @@ import hashlib
 import hmac
 import os
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -85,6 +93,40 @@ def _signing_key(secret: str, date: str, region: str) -> bytes:
     return derived
 
 
+#: How many accepted signatures :class:`_Verified` remembers.
+_VERIFIED_SIZE = 256
+
+
+class _Verified:
+    """The inputs of the last ``size`` accepted signatures, least recently used dropped first."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._seen: OrderedDict[tuple[object, ...], None] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __contains__(self, inputs: tuple[object, ...]) -> bool:
+        with self._lock:
+            if inputs not in self._seen:
+                return False
+            self._seen.move_to_end(inputs)
+            return True
+
+    def add(self, inputs: tuple[object, ...]) -> None:
+        with self._lock:
+            self._seen[inputs] = None
+            self._seen.move_to_end(inputs)
+            while len(self._seen) > self._size:
+                self._seen.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._seen.clear()
+
+
+_verified = _Verified(_VERIFIED_SIZE)
+
+
 def _denied(message: str) -> ServiceError:
     return ServiceError("InvalidSignatureException", message)
 
@@ -124,24 +166,26 @@ def verify(request: HttpRequest, credentials: Mapping[str, str], *, strict: bool
             raise _denied(f"signed header {name!r} is missing from the request")
         headers[name] = value
     query = f"?{request.raw_query}" if request.raw_query else ""
+    url = f"http://{headers.get('host', request.host)}{request.raw_path}{query}"
+    secret = credentials[key]
+    inputs = (key, secret, header, stamp, request.method, url, digest, *headers.items())
+    if inputs in _verified:
+        return key
     received = _Received(
-        method=request.method,
-        url=f"http://{headers.get('host', request.host)}{request.raw_path}{query}",
-        headers=headers,
-        body=request.body,
-        context={"timestamp": stamp},
+        method=request.method, url=url, headers=headers, body=request.body, context={"timestamp": stamp}
     )
-    signer = _signer(key, credentials[key], found.group("region"))
+    signer = _signer(key, secret, found.group("region"))
     canonical = signer.canonical_request(received)
     to_sign = signer.string_to_sign(received, canonical)
     expected = hmac.new(
-        _signing_key(credentials[key], found.group("date"), found.group("region")), to_sign.encode(), hashlib.sha256
+        _signing_key(secret, found.group("date"), found.group("region")), to_sign.encode(), hashlib.sha256
     ).hexdigest()
     if not hmac.compare_digest(expected, found.group("signature")):
         raise _denied(
             "The request signature we calculated does not match the signature you provided. "
             "Check your AWS Secret Access Key and signing method."
         )
+    _verified.add(inputs)
     return key
 
 

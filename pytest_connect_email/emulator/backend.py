@@ -302,7 +302,8 @@ class Backend:
 
     def _child(self, tx: Transaction, kind: str, label: str, instance_id: str, ident: str) -> dict[str, Any]:
         """A record that belongs to an instance; not found when it belongs to another one."""
-        self._instance(tx, instance_id)
+        if not tx.exists("instance", instance_id):  # as _instance, without decoding the instance's record
+            raise not_found("instance", instance_id)
         found = tx.get(kind, ident)
         if found is None or found["InstanceId"] != instance_id:
             raise not_found(label, ident)

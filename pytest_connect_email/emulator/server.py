@@ -15,8 +15,8 @@ single selector thread once it goes quiet, and is closed after ``read_timeout`` 
 from __future__ import annotations
 
 import contextlib
+import email.message
 import email.utils
-import http.client
 import io
 import select
 import selectors
@@ -77,14 +77,13 @@ class Emulator:
     def handle(self, request: codec.HttpRequest, *, signed: bool = True) -> codec.HttpResponse:
         """Answer one request. ``signed=False`` skips the signature check (in-process calls are
         handed over before botocore signs them)."""
-        model = spec.service_model()
         try:
             response = self._handle(request, signed)
         except ServiceError as error:
-            response = codec.serialize_error(model, error)
+            response = codec.serialize_error(spec.service_model(), error)
         except Exception as exc:  # a bug: answer like the service does, never a traceback nor the data at hand
             internal = ServiceError("InternalServiceException", f"internal error ({type(exc).__name__})")
-            response = codec.serialize_error(model, internal)
+            response = codec.serialize_error(spec.service_model(), internal)
         return codec.with_request_id(response)
 
     def _handle(self, request: codec.HttpRequest, signed: bool) -> codec.HttpResponse:
@@ -281,6 +280,47 @@ def _read_chunked(stream: io.BufferedIOBase, limit: int) -> bytes:
     raise _too_large(f"over {limit} bytes", limit)
 
 
+class _Fields:
+    """A request's header lines in order, looked up case-insensitively: the part of
+    ``http.client.HTTPMessage`` the server reads (``items``, ``get``, ``get_all``), without the
+    ``email`` package behind it."""
+
+    __slots__ = ("_by_name", "_lines")
+
+    def __init__(self) -> None:
+        self._lines: list[tuple[str, str]] = []
+        self._by_name: dict[str, list[str]] = {}
+
+    def add(self, name: str, value: str) -> None:
+        self._lines.append((name, value))
+        self._by_name.setdefault(name.lower(), []).append(value)
+
+    def items(self) -> list[tuple[str, str]]:
+        return list(self._lines)
+
+    def get(self, name: str) -> str | None:
+        found = self._by_name.get(name.lower())
+        return found[0] if found else None
+
+    def get_all(self, name: str) -> list[str] | None:
+        found = self._by_name.get(name.lower())
+        return list(found) if found else None
+
+
+_date: tuple[int, str] = (0, "")
+
+
+def _http_date() -> str:
+    """The ``Date`` header's value, formatted once a second."""
+    global _date
+    now = int(time.time())
+    second, text = _date
+    if second != now:
+        text = email.utils.formatdate(now, usegmt=True)
+        _date = (now, text)
+    return text
+
+
 def _readable(sock: socket.socket, timeout: float) -> bool:
     """Whether ``sock`` has bytes (or its end) to read within ``timeout`` seconds; poll where there is
     one, as ``select`` refuses descriptors past 1023."""
@@ -304,6 +344,8 @@ class _Connection(BaseHTTPRequestHandler):
     emulator: Emulator
     server: _Server
     parked = False
+    #: The request's headers: read here into :class:`_Fields`, or by the stdlib's parser.
+    fields: _Fields | email.message.Message
 
     def handle(self) -> None:
         self.close_connection = True
@@ -357,13 +399,15 @@ class _Connection(BaseHTTPRequestHandler):
         :meth:`BaseHTTPRequestHandler.parse_request`. The same limits: 100 headers, 64 KiB a line."""
         words = self.raw_requestline.split()
         if len(words) != 3 or words[2] not in (b"HTTP/1.1", b"HTTP/1.0"):
-            return super().parse_request()
+            parsed = super().parse_request()
+            self.fields = self.headers if parsed else _Fields()
+            return parsed
         self.requestline = self.raw_requestline.decode("iso-8859-1").rstrip("\r\n")
         self.command, self.path, self.request_version = (word.decode("iso-8859-1") for word in words)
         if self.path.startswith("//"):  # as the stdlib does: one leading slash
             self.path = "/" + self.path.lstrip("/")
         self.close_connection = self.request_version == "HTTP/1.0"
-        headers = http.client.HTTPMessage()
+        headers = _Fields()
         for _ in range(_MAX_HEADERS + 1):
             line = self.rfile.readline(65537)
             if len(line) > 65536:
@@ -375,11 +419,11 @@ class _Connection(BaseHTTPRequestHandler):
             if not colon or not name or name != name.strip():  # also an obsolete folded line (RFC 9112, 5.2)
                 self.send_error(HTTPStatus.BAD_REQUEST, f"Bad header line {line[:40]!r}")
                 return False
-            headers[name] = value.strip()
+            headers.add(name, value.strip())
         else:
             self.send_error(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "Too many headers")
             return False
-        self.headers = headers
+        self.fields = headers
         if "close" in (token.strip().lower() for token in (headers.get("Connection") or "").split(",")):
             self.close_connection = True
         if (headers.get("Expect") or "").lower() == "100-continue" and self.request_version == "HTTP/1.1":
@@ -391,7 +435,7 @@ class _Connection(BaseHTTPRequestHandler):
             self.close_connection = True
         headers: dict[str, str] = {}
         names: dict[str, str] = {}
-        for key, value in self.headers.items():
+        for key, value in self.fields.items():
             value = value.replace("\r\n", "")
             name = names.setdefault(key.lower(), key)
             headers[name] = f"{headers[name]},{value}" if name in headers else value
@@ -401,17 +445,21 @@ class _Connection(BaseHTTPRequestHandler):
             self.close_connection = True
             self._send(codec.serialize_error(spec.service_model(), error))
             return
-        if body and "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+        if body and "chunked" in (self.fields.get("Transfer-Encoding") or "").lower():
             headers["Content-Length"] = str(len(body))
-        split = urlsplit(self.path)
+        if self.path.startswith("/") and "?" not in self.path and "#" not in self.path:
+            raw_path, raw_query = self.path, ""  # what urlsplit makes of it
+        else:
+            split = urlsplit(self.path)
+            raw_path, raw_query = split.path or "/", split.query
         request = codec.HttpRequest(
             method=self.command,
-            raw_path=split.path or "/",
-            query=parse_qsl(split.query, keep_blank_values=True),
+            raw_path=raw_path,
+            query=parse_qsl(raw_query, keep_blank_values=True) if raw_query else [],
             headers=headers,
             body=body,
-            raw_query=split.query,
-            host=self.headers.get("Host") or "localhost",
+            raw_query=raw_query,
+            host=self.fields.get("Host") or "localhost",
         )
         self._send(self.emulator.handle(request))
 
@@ -419,8 +467,8 @@ class _Connection(BaseHTTPRequestHandler):
         """The body, read within ``max_body_bytes``: by ``Content-Length``, or chunk by chunk when the
         client sends ``Transfer-Encoding: chunked``; refused before reading when declared too large."""
         limit = self.emulator.config.max_body_bytes
-        lengths = {value.strip() for value in self.headers.get_all("Content-Length") or ()}
-        coding = ",".join(self.headers.get_all("Transfer-Encoding") or ()).lower()
+        lengths = {value.strip() for value in self.fields.get_all("Content-Length") or ()}
+        coding = ",".join(self.fields.get_all("Transfer-Encoding") or ()).lower()
         chunked = "chunked" in coding
         if coding and not coding.rstrip().endswith("chunked"):  # the body's end is unknown (RFC 9112, 6.3)
             raise ProtocolError(f"Transfer-Encoding {coding[:40]!r} does not end in chunked; the body cannot be read")
@@ -451,7 +499,7 @@ class _Connection(BaseHTTPRequestHandler):
             if key.lower() not in ("content-length", "connection", "transfer-encoding"):
                 lines.append(f"{key}: {value}".replace("\r", " ").replace("\n", " "))
         lines.append(f"Content-Length: {len(response.body)}")
-        lines.append(f"Date: {email.utils.formatdate(usegmt=True)}")
+        lines.append(f"Date: {_http_date()}")
         if self.close_connection:
             lines.append("Connection: close")
         lines.append("\r\n")

@@ -43,6 +43,10 @@ class Transaction:
         row = self._db.execute("SELECT data FROM records WHERE kind = ? AND id = ?", (kind, ident)).fetchone()
         return None if row is None else dict(json.loads(row[0]))
 
+    def exists(self, kind: str, ident: str) -> bool:
+        """Whether there is a record of ``kind`` by ``ident`` (without reading it)."""
+        return self._db.execute("SELECT 1 FROM records WHERE kind = ? AND id = ?", (kind, ident)).fetchone() is not None
+
     def put(self, kind: str, ident: str, data: dict[str, Any], parent: str = "") -> None:
         text = json.dumps(data, sort_keys=True, ensure_ascii=False)
         updated = self._db.execute(

@@ -17,6 +17,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +27,9 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
 from pytest_connect_email import limits
-from pytest_connect_email.emulator import Config, Emulator, RunningServer
+from pytest_connect_email.emulator import Config, Emulator, RunningServer, auth
 from pytest_connect_email.emulator.codec import HttpRequest
+from pytest_connect_email.emulator.errors import ServiceError
 
 from .conftest import bounded, start_email_contact, value_map
 
@@ -274,6 +276,50 @@ def test_fresh_signatures_pass_and_skew_can_be_relaxed_for_old_traffic() -> None
     relaxed = Emulator.create(config=Config(max_clock_skew=None))
     assert relaxed.handle(signed(now() - dt.timedelta(days=400))).status == 200
     assert relaxed.handle(signed(now(), region="eu-west-2")).status == 403  # the region still counts
+
+
+def signed_put(path: str, body: bytes, extra: dict[str, str], secret: str = "testing") -> HttpRequest:
+    """A PUT with a body and an extra signed header, signed by botocore's SigV4 signer as an SDK would."""
+    request = AWSRequest(method="PUT", url=f"http://localhost{path}", data=body, headers={"host": "localhost", **extra})
+    SigV4Auth(Credentials("testing", secret), "connect", "us-east-1").add_auth(request)
+    return HttpRequest("PUT", path, headers=dict(request.headers.items()), body=body, host="localhost")
+
+
+def changed(request: HttpRequest, **changes: Any) -> HttpRequest:
+    """A copy of ``request`` (without its lowered-header cache) with ``changes``."""
+    return replace(request, _lowered=None, **changes)
+
+
+def test_a_remembered_signature_still_refuses_any_signed_element_changed() -> None:
+    """Accepted signatures are remembered (an SDK repeats one within a second), keyed on every input of
+    the verification: changing the body, the path, a signed header or the secret is verified afresh."""
+    credentials = {"testing": "testing"}
+    original = signed_put("/instance", b'{"a":1}', {"X-Custom": "one"})
+    assert auth.verify(original, credentials) == "testing"
+    assert auth.verify(changed(original), credentials) == "testing"  # the same inputs: remembered
+    tampered = [
+        changed(original, body=b'{"a":2}', headers={**original.headers, "X-Amz-Content-SHA256": ""}),
+        changed(original, raw_path="/instance/other"),
+        changed(original, headers={**original.headers, "X-Custom": "two"}),
+        changed(original, method="POST"),
+        changed(original, raw_query="x=1"),
+    ]
+    for request in tampered:
+        with pytest.raises(ServiceError) as info:
+            auth.verify(request, credentials)
+        assert info.value.code == "InvalidSignatureException"
+    with pytest.raises(ServiceError):  # the same request, but the emulator's secret for the key changed
+        auth.verify(changed(original), {"testing": "changed"})
+    assert auth.verify(changed(original), credentials) == "testing"
+
+
+def test_a_remembered_signature_still_passes_the_scope_and_clock_checks() -> None:
+    emulator = Emulator.create()
+    request = signed(now() - dt.timedelta(minutes=10))
+    assert emulator.handle(request).status == 200
+    emulator.config.region = "eu-west-2"
+    response = emulator.handle(changed(request))
+    assert (response.status, json.loads(response.body)["__type"]) == (403, "InvalidSignatureException")
 
 
 # -- HTTP framing (a served emulator on loopback) -----------------------------------------------------
