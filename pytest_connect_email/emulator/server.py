@@ -166,14 +166,7 @@ class Emulator:
             if size > limit:
                 raise _too_large(f"over {limit} bytes", limit)
             return b"".join(chunks)
-        declared = environ.get("CONTENT_LENGTH") or ""
-        if not declared:
-            return b""
-        if not declared.isdigit():
-            raise ProtocolError(f"Content-Length {declared[:40]!r} is not a number of bytes")
-        length = int(declared)
-        if length > limit:  # refuse before reading: the body may be huge
-            raise _too_large(f"{length} bytes", limit)
+        length = _declared_length(environ.get("CONTENT_LENGTH") or "", limit)
         body: bytes = stream.read(length) if length else b""
         return body
 
@@ -246,6 +239,19 @@ def _busy() -> bytes:
         b"x-amzn-ErrorType: ServiceUnavailableException\r\nx-amzn-RequestId: %s\r\nContent-Length: %d\r\n\r\n%s"
         % (codec.new_request_id().encode("ascii"), len(_BUSY_BODY), _BUSY_BODY)
     )
+
+
+def _declared_length(declared: str, limit: int) -> int:
+    """A request's ``Content-Length`` (0 when absent), refused before reading when it is no number of
+    bytes or over ``limit`` (the body may be huge)."""
+    if not declared:
+        return 0
+    if not declared.isdigit():
+        raise ProtocolError(f"Content-Length {declared[:40]!r} is not a number of bytes")
+    length = int(declared)
+    if length > limit:
+        raise _too_large(f"{length} bytes", limit)
+    return length
 
 
 def _too_large(size: str, limit: int) -> ProtocolError:
@@ -478,14 +484,7 @@ class _Connection(BaseHTTPRequestHandler):
             raise ProtocolError("the request carries both Content-Length and Transfer-Encoding: chunked")
         if chunked:
             return _read_chunked(self.rfile, limit)
-        declared = lengths.pop() if lengths else ""
-        if not declared:
-            return b""
-        if not declared.isdigit():
-            raise ProtocolError(f"Content-Length {declared[:40]!r} is not a number of bytes")
-        length = int(declared)
-        if length > limit:  # refuse before reading: the body may be huge
-            raise _too_large(f"{length} bytes", limit)
+        length = _declared_length(lengths.pop() if lengths else "", limit)
         body = self.rfile.read(length) if length else b""
         if len(body) < length:
             raise ProtocolError(f"the request body ended after {len(body)} of its {length} bytes")
