@@ -101,9 +101,11 @@ def snapshot_version() -> str | None:
 
 def _generator_fingerprint() -> str:
     """Changes whenever the generator does, so a cache never outlives the code that wrote it."""
-    from pytest_connect_email import __version__, schemagen
+    from pytest_connect_email import __version__, rules, schemagen
 
     digest = hashlib.sha256(Path(schemagen.__file__).read_bytes())
+    digest.update(Path(rules.__file__).read_bytes())  # the documented rules the generator adds
+    digest.update(" ".join(spec.OPERATIONS).encode())  # which operations get contracts
     digest.update(__version__.encode())
     return digest.hexdigest()[:12]
 

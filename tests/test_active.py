@@ -204,3 +204,12 @@ def test_the_emulator_follows_the_model_in_use(tmp_path: Path) -> None:
         with pytest.raises(ClientError) as info:  # the rest still answers
             client.describe_instance(InstanceId="0c5b5f8e-6a8e-4f7c-9d5e-2f4a1b3c4d5e")
         assert info.value.response["Error"]["Code"] == "ResourceNotFoundException"
+
+
+def test_cached_contracts_follow_the_covered_operations(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A cache written before an operation joined the covered ones is not reused: the key changes."""
+    from pytest_connect_email import active, spec
+
+    before = active._generator_fingerprint()
+    monkeypatch.setattr(spec, "OPERATIONS", (*spec.OPERATIONS, "CreateQueue"))
+    assert active._generator_fingerprint() != before

@@ -83,6 +83,25 @@ def _report(path: Any) -> dict[str, Any]:
     return {c["id"]: c for c in json.loads(path.read_text(encoding="utf-8"))["checks"]}
 
 
+def _every_check_passes(checks: dict[str, Any]) -> None:
+    """Every check passed; under an older botocore (CI's floor leg), those that need an operation its model
+    lacks are "not implemented" for that reason instead."""
+    from pytest_connect_email import spec
+
+    gaps = {i: c["detail"] for i, c in checks.items() if c["outcome"] == "not implemented"}
+    if not spec.model().missing:
+        assert not gaps
+    assert all("model" in detail for detail in gaps.values()), gaps
+    assert {c["outcome"] for c in checks.values()} <= {"passed", "not implemented"}
+    assert any(c["outcome"] == "passed" for c in checks.values())
+
+
+def _complete_model() -> bool:
+    from pytest_connect_email import spec
+
+    return not spec.model().missing
+
+
 def test_help_lists_the_options_in_their_group(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest("-p", "connect_email", "--help")
     result.stdout.fnmatch_lines(["*Amazon Connect email contracts and conformance*"])
@@ -160,14 +179,15 @@ def test_conformance_passes_against_the_emulator_and_writes_the_report(pytester:
     from pytest_connect_email.conformance import all_checks
 
     assert set(checks) == set(all_checks())
-    assert {c["outcome"] for c in checks.values()} == {"passed"}
+    _every_check_passes(checks)
     sample = checks["DISASSOC-001"]
     assert sample["operation"] == "DisassociateEmailAddressAlias"
     assert sample["source"].startswith("200 status means alias was successfully disassociated.")
     assert sample["duration"] >= 0
     markdown = report.with_suffix(".md").read_text(encoding="utf-8")
     assert "| DisassociateEmailAddressAlias |" in markdown
-    result.stdout.fnmatch_lines(["*connect-email conformance*", f"{len(all_checks())} passed (mode emulator)"])
+    if _complete_model():
+        result.stdout.fnmatch_lines(["*connect-email conformance*", f"{len(all_checks())} passed (mode emulator)"])
 
 
 def test_a_broken_target_fails_the_right_checks(pytester: pytest.Pytester) -> None:
@@ -179,8 +199,9 @@ def test_a_broken_target_fails_the_right_checks(pytester: pytest.Pytester) -> No
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     checks = _report(report)
     failed = {i for i, c in checks.items() if c["outcome"] == "failed"}
-    assert failed >= BROKEN_IDS
-    assert failed <= BROKEN_IDS | {"CONC-001"}  # concurrency may or may not trip over the kept alias
+    runnable = {i for i in BROKEN_IDS if checks[i]["outcome"] != "not implemented"}  # an older model lacks some
+    assert failed >= runnable
+    assert failed <= runnable | {"CONC-001"}  # concurrency may or may not trip over the kept alias
     assert checks["START-001"]["outcome"] == "passed"
     assert "Status" in checks["DISASSOC-001"]["detail"]
     assert "testcase" in (pytester.path / "junit.xml").read_text(encoding="utf-8")  # JUnit XML keeps working
@@ -194,7 +215,7 @@ def test_baseline_gate(pytester: pytest.Pytester) -> None:
     )
     assert first.ret == pytest.ExitCode.TESTS_FAILED
     baseline = json.loads(written.read_text(encoding="utf-8"))
-    assert set(baseline["checks"]) >= BROKEN_IDS
+    assert set(baseline["checks"]) >= (BROKEN_IDS if _complete_model() else BROKEN_IDS - {"PROTO-005"})
 
     # Every failure is known: the run passes. One extra entry for a passing check is listed as now passing.
     baseline["checks"]["START-001"] = {"reason": "was flaky"}
@@ -240,7 +261,7 @@ def test_conformance_under_xdist(pytester: pytest.Pytester) -> None:
         "-p", "connect_email", "--connect-conformance", "-n", "2", f"--connect-report={report}"
     )
     assert result.ret == 0, result.stdout.str()
-    assert {c["outcome"] for c in _report(report).values()} == {"passed"}
+    _every_check_passes(_report(report))
 
 
 def test_conformance_passes_against_the_emulator_over_http(
@@ -260,14 +281,14 @@ def test_conformance_passes_against_the_emulator_over_http(
             "--connect-conformance",
             "--connect-mode=live",
             f"--connect-endpoint-url={server.url}",
-            "--connect-fail-on-not-implemented",
+            *(["--connect-fail-on-not-implemented"] if _complete_model() else []),
             "--connect-require-operations=StartEmailContact,DisassociateEmailAddressAlias",
             f"--connect-report={report}",
         )
     assert result.ret == 0, result.stdout.str()
     checks = _report(report)
     assert set(checks) == set(all_checks())
-    assert {c["outcome"] for c in checks.values()} == {"passed"}
+    _every_check_passes(checks)
 
 
 def test_a_target_without_the_email_operations_is_reported_as_not_implemented(pytester: pytest.Pytester) -> None:
@@ -353,7 +374,7 @@ def test_checks_of_an_operation_missing_from_the_model_are_not_implemented_with_
     others = {i: c for i, c in checks.items() if i not in missing and c["outcome"] != "passed"}
     # Checks of other operations that call it (e.g. as a step) are "not implemented" for the same reason.
     assert {c["outcome"] for c in others.values()} <= {"not implemented"}, others
-    assert all("DisassociateEmailAddressAlias" in c["detail"] for c in others.values()), others
+    assert all("model" in c["detail"] for c in others.values()), others
     result.stdout.fnmatch_lines(
         [
             "*connect-email: contracts of botocore 1.0.1*",

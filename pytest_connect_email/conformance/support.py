@@ -47,6 +47,42 @@ def require_operation(operation: str) -> None:
         raise NotInModel(spec.OperationNotInModelError(spec.resolve_operation(operation), spec.model().label))
 
 
+def _missing_from_model(exc: AttributeError) -> str | None:
+    """The covered operation whose client method an older model lacks (``client.list_queue_email_addresses``
+    on botocore 1.40), or ``None`` for any other missing attribute."""
+    name = getattr(exc, "name", None)
+    if not isinstance(name, str) or type(getattr(exc, "obj", None)).__name__ != "Connect":
+        return None
+    try:
+        operation = spec.resolve_operation(name)
+    except spec.UnknownOperationError:
+        return None
+    return None if spec.available(operation) else operation
+
+
+def _not_in_model(exc: AttributeError) -> NotInModel | None:
+    missing = _missing_from_model(exc)
+    return None if missing is None else NotInModel(spec.OperationNotInModelError(missing, spec.model().label))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item) -> Any:
+    """A check whose fixtures call an operation the model in use lacks is "not implemented", with that reason."""
+    try:
+        return (yield)
+    except AttributeError as exc:
+        raise (_not_in_model(exc) or exc) from exc
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Any:
+    """A check that calls an operation the model in use lacks (as one of its steps) is "not implemented"."""
+    try:
+        return (yield)
+    except AttributeError as exc:
+        raise (_not_in_model(exc) or exc) from exc
+
+
 @pytest.fixture(autouse=True)
 def _operation_in_model(request: pytest.FixtureRequest) -> None:
     """A check of an operation the installed botocore's model lacks is "not implemented", with that reason."""
