@@ -1,0 +1,257 @@
+"""One call, made on the target and on the reference emulator in lockstep, and compared.
+
+A :class:`Step` is a call in symbolic form: its parameters name the resources the sequence created by
+symbol (``{"$ref": "address_2"}``), because each side generated its own ids. :class:`Lockstep` keeps
+the two sides' id maps, makes each step on both sides (target first), normalises both answers
+(:func:`.compare.normalise`) and raises :class:`Divergence` when they differ in a way no baseline entry
+excuses. The steps made so far are the sequence a divergence reports, replays and prints as a script.
+
+This module knows nothing of Hypothesis or pytest: :mod:`.machine` draws the steps, and a saved
+sequence replays through :meth:`Lockstep.replay`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from pytest_connect_email import spec
+from pytest_connect_email.stateful.compare import Difference, Excuses, as_answer, differences, normalise
+
+#: Pages a paged step follows at most (a target that keeps answering NextToken is a divergence, not a hang).
+MAX_PAGES = 50
+
+Answer = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Step:
+    """One call in symbolic form."""
+
+    operation: str
+    #: The request, with ``{"$ref": symbol}`` for ids the sequence created.
+    params: dict[str, Any]
+    #: ``(symbol, output member)``: the call creates the resource ``symbol``, whose id is that member.
+    creates: tuple[str, str] | None = None
+    #: Follow ``NextToken`` to the last page; the answer is ``{"Pages": [...]}``.
+    pages: bool = False
+    #: Keep only the listed items the sequence created (``ListInstances`` lists the whole account).
+    own_items: str | None = None
+    #: Made by an invariant rather than drawn (reported, replayed and scripted like any other step).
+    invariant: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "operation": self.operation,
+            "params": self.params,
+            **({"creates": list(self.creates)} if self.creates else {}),
+            **({"pages": True} if self.pages else {}),
+            **({"own_items": self.own_items} if self.own_items else {}),
+            **({"invariant": True} if self.invariant else {}),
+        }
+
+    @classmethod
+    def from_json(cls, data: Any, where: str) -> Step:
+        if not isinstance(data, dict) or not isinstance(data.get("operation"), str):
+            raise ValueError(f"{where}: expected an object with an 'operation' name")
+        if data["operation"] not in spec.OPERATIONS:
+            raise ValueError(f"{where}: operation {data['operation']!r} is not a covered operation")
+        params = data.get("params", {})
+        if not isinstance(params, dict):
+            raise ValueError(f"{where}: 'params' must be an object")
+        creates = data.get("creates")
+        if creates is not None and not (
+            isinstance(creates, list) and len(creates) == 2 and all(isinstance(c, str) for c in creates)
+        ):
+            raise ValueError(f"{where}: 'creates' must be [symbol, output member]")
+        own = data.get("own_items")
+        return cls(
+            data["operation"],
+            params,
+            (creates[0], creates[1]) if creates else None,
+            bool(data.get("pages", False)),
+            own if isinstance(own, str) else None,
+            bool(data.get("invariant", False)),
+        )
+
+
+def ref(symbol: str) -> dict[str, str]:
+    """The parameter value that stands for the id of ``symbol`` on each side."""
+    return {"$ref": symbol}
+
+
+def refs_in(value: Any) -> Iterator[str]:
+    if isinstance(value, dict):
+        if set(value) == {"$ref"}:
+            yield str(value["$ref"])
+            return
+        for item in value.values():
+            yield from refs_in(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from refs_in(item)
+
+
+@dataclass
+class Side:
+    """One side: a boto3 ``connect`` client and the ids it generated, by symbol."""
+
+    name: str
+    client: Any
+    ids: dict[str, str] = field(default_factory=dict)
+    symbols: dict[str, str] = field(default_factory=dict)
+
+    def resolve(self, value: Any) -> Any:
+        if isinstance(value, dict):
+            if set(value) == {"$ref"}:
+                return self.ids.get(str(value["$ref"]), f"unknown-{value['$ref']}")
+            return {k: self.resolve(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.resolve(v) for v in value]
+        return value
+
+    def learn(self, symbol: str, ident: str) -> None:
+        self.ids[symbol] = ident
+        self.symbols[ident] = symbol
+
+    def call(self, step: Step) -> tuple[Answer, Answer]:
+        """Make the step; return its raw answer (for ids) and its normalised answer."""
+        from botocore.exceptions import ClientError
+
+        method = getattr(self.client, spec.snake_name(step.operation))
+        params = self.resolve(step.params)
+        pages: list[Answer] = []
+        raw: Answer = {}
+        token: str | None = None
+        for _ in range(MAX_PAGES if step.pages or step.own_items else 1):
+            try:
+                answer = method(**params, **({"NextToken": token} if token else {}))
+            except (KeyError, TypeError, ValueError, AttributeError) as exc:  # botocore could not serialise it
+                raise Unsendable(f"{step.operation}: {type(exc).__name__}: {exc}") from exc
+            except ClientError as exc:
+                response = exc.response
+                code = str(response.get("Error", {}).get("Code", ""))
+                status = int(response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
+                raw = as_answer(None, (code, status))
+                pages = [raw]
+                break
+            raw = answer
+            pages.append(answer)
+            token = answer.get("NextToken")
+            if not token or not (step.pages or step.own_items):
+                break
+        if step.creates and "Error" not in raw and isinstance(raw.get(step.creates[1]), str):
+            self.learn(step.creates[0], raw[step.creates[1]])
+        if step.own_items:
+            return raw, self._own(step.own_items, pages)
+        if step.pages and "Error" not in raw:
+            raw = {"Pages": pages}
+        return raw, dict(normalise(raw, self.symbols))  # type: ignore[call-overload]
+
+    def _own(self, member: str, pages: list[Answer]) -> Answer:
+        if "Error" in pages[-1]:
+            return dict(normalise(pages[-1], self.symbols))  # type: ignore[call-overload]
+        items = [item for page in pages for item in page.get(member, []) if item.get("Id") in self.symbols]
+        return {member: normalise(items, self.symbols)}
+
+
+class Unsendable(Exception):
+    """botocore cannot put the request on the wire (an invalid request without a path member, or with a
+    member the operation does not have): the step is not made."""
+
+
+class Divergence(AssertionError):
+    """The target answered a step differently from the reference emulator."""
+
+    def __init__(
+        self, steps: list[Step], differences: list[Difference], target: Answer, reference: Answer, note: str = ""
+    ) -> None:
+        self.steps, self.differences = list(steps), differences
+        self.target, self.reference, self.note = target, reference, note
+        step = steps[-1]
+        kinds = ", ".join(sorted({d.kind or "(answer)" for d in differences}))
+        super().__init__(f"step {len(steps)} {step.operation}: the target differs from the reference in {kinds}")
+
+    @property
+    def kinds(self) -> list[tuple[str, str]]:
+        operation = self.steps[-1].operation
+        return sorted({(operation, d.kind) for d in self.differences})
+
+
+@dataclass
+class Stats:
+    """What a run did: steps made on both sides, time in calls, operations the target lacks."""
+
+    steps: int = 0
+    seconds: float = 0.0
+    sequences: int = 0
+    #: Compared steps by operation.
+    operations: dict[str, int] = field(default_factory=dict)
+    #: Operations the target answered "not implemented" (their steps were not compared).
+    missing: dict[str, str] = field(default_factory=dict)
+
+
+class Lockstep:
+    """The two sides of one sequence."""
+
+    def __init__(self, target: Any, reference: Any, excuses: Excuses, stats: Stats) -> None:
+        self.target, self.reference = Side("target", target), Side("reference", reference)
+        self.excuses, self.stats = excuses, stats
+        self.steps: list[Step] = []
+        self._counts: dict[str, int] = {}
+
+    def symbol(self, kind: str) -> str:
+        self._counts[kind] = self._counts.get(kind, 0) + 1
+        return f"{kind}_{self._counts[kind]}"
+
+    def known(self, symbol: str) -> bool:
+        return symbol in self.target.ids and symbol in self.reference.ids
+
+    def run(self, step: Step) -> tuple[Answer, Answer] | None:
+        """Make ``step`` on both sides; the two raw answers, or ``None`` when the target does not
+        implement the operation (nothing compared). Raises :class:`Divergence`."""
+        from pytest_connect_email.client import EndpointNotImplemented
+
+        if not spec.available(step.operation):
+            self.stats.missing.setdefault(step.operation, f"not in botocore {spec.botocore_version()}'s model")
+            return None
+        self.steps.append(step)
+        started = time.perf_counter()
+        try:
+            raw_target, target = self.target.call(step)
+        except Unsendable:
+            self.steps.pop()
+            return None
+        except EndpointNotImplemented as exc:
+            self.steps.pop()
+            self.stats.missing.setdefault(step.operation, str(exc))
+            return None
+        except Exception as exc:  # a contract violation, a transport failure: the target's answer is this
+            raw_target = target = {"Exception": f"{type(exc).__name__}: {exc}"}
+        raw_reference, reference = self.reference.call(step)
+        self.stats.seconds += time.perf_counter() - started
+        self.stats.steps += 1
+        self.stats.operations[step.operation] = self.stats.operations.get(step.operation, 0) + 1
+        found = self.excuses.remaining(step.operation, differences(target, reference))
+        if found:
+            raise Divergence(self.steps, found, target, reference)
+        return raw_target, raw_reference
+
+    def replay(self, steps: list[Step]) -> None:
+        """Make a saved sequence again (its symbols as saved); raises :class:`Divergence`."""
+        for step in steps:
+            for symbol in refs_in(step.params):
+                if not self.known(symbol) and symbol.startswith("queue_"):
+                    self.queue(symbol)
+            self.run(step)
+
+    def queue(self, symbol: str, ident: str | None = None) -> str:
+        """A queue id, the same on both sides (queues are not created through these operations)."""
+        import uuid
+
+        ident = ident or str(uuid.uuid4())
+        self.target.learn(symbol, ident)
+        self.reference.learn(symbol, ident)
+        return symbol
