@@ -174,6 +174,12 @@ class Divergence(AssertionError):
         kinds = ", ".join(sorted({d.kind or "(answer)" for d in differences}))
         super().__init__(f"step {len(steps)} {step.operation}: the target differs from the reference in {kinds}")
 
+    def same_as(self, other: Divergence) -> bool:
+        """Whether ``other`` is the same divergence: the same operation differs in a kind this one has."""
+        if self.steps[-1].operation != other.steps[-1].operation or not self.differences:
+            return False
+        return bool({d.kind for d in self.differences} & {d.kind for d in other.differences})
+
     @property
     def kinds(self) -> list[tuple[str, str]]:
         operation = self.steps[-1].operation
@@ -247,6 +253,16 @@ class Lockstep:
                     self.queue(symbol)
             self.run(step)
 
+    def cleanup(self) -> None:
+        """Delete the instances the sequence created, on both sides (not compared, errors ignored)."""
+        for side in (self.target, self.reference):
+            for symbol, ident in side.ids.items():
+                if symbol.startswith("instance_"):
+                    try:
+                        side.client.delete_instance(InstanceId=ident)
+                    except Exception:  # noqa: S112  # already deleted by the sequence, or refused: nothing to undo
+                        continue
+
     def queue(self, symbol: str, ident: str | None = None) -> str:
         """A queue id, the same on both sides (queues are not created through these operations)."""
         import uuid
@@ -255,3 +271,30 @@ class Lockstep:
         self.target.learn(symbol, ident)
         self.reference.learn(symbol, ident)
         return symbol
+
+
+def replay(target: Any, reference: Any, steps: list[Step], excuses: Excuses, stats: Stats) -> Divergence | None:
+    """Make ``steps`` on fresh sides of ``target`` and ``reference``; the divergence, or ``None``."""
+    lockstep = Lockstep(target, reference, excuses, stats)
+    try:
+        lockstep.replay(steps)
+    except Divergence as found:
+        return found
+    finally:
+        lockstep.cleanup()
+    return None
+
+
+def minimise(target: Any, reference: Any, found: Divergence, excuses: Excuses, stats: Stats) -> Divergence:
+    """Drop every step the divergence does not need (each one tried once, from the last to the first):
+    Hypothesis's shrinking is bounded in time, and this finishes the job in at most one replay per step."""
+    best = found
+    index = len(best.steps) - 2
+    while index >= 0:
+        candidate = best.steps[:index] + best.steps[index + 1 :]
+        again = replay(target, reference, candidate, excuses, stats)
+        if again is not None and best.same_as(again) and len(again.steps) < len(best.steps):
+            best = again
+            index = min(index, len(best.steps) - 1)
+        index -= 1
+    return best

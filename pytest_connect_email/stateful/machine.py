@@ -16,12 +16,14 @@ and every listed alias is a live address.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from hypothesis import HealthCheck, Phase, seed, settings
+from hypothesis import HealthCheck, Phase, Verbosity, seed, settings
 from hypothesis import strategies as st
 from hypothesis.database import DirectoryBasedExampleDatabase, ExampleDatabase
 from hypothesis.stateful import (
@@ -38,7 +40,7 @@ from hypothesis.stateful import (
 
 from pytest_connect_email import spec, strategies
 from pytest_connect_email.stateful.compare import Excuses
-from pytest_connect_email.stateful.lockstep import Divergence, Lockstep, Stats, Step, ref
+from pytest_connect_email.stateful.lockstep import Divergence, Lockstep, Stats, Step, minimise, ref
 
 #: Live instances and queues of one sequence at most (more only spread its addresses thinner).
 MAX_INSTANCES = 2
@@ -114,8 +116,10 @@ class Pair:
 
 @dataclass
 class Options:
-    examples: int = 40
+    examples: int = 100
     steps: int = 30
+    #: Hypothesis's shrinking stops after this long; :func:`.lockstep.minimise` then drops what is left over.
+    shrink_seconds: float = 10.0
     seed: int = 0
     #: Where Hypothesis keeps the failing examples it found (``None``: nowhere).
     database: str | None = None
@@ -488,13 +492,7 @@ def build_machine(target: Any, reference: Any, options: Options, stats: Stats) -
                 raise Divergence(self.lockstep.steps, [], {"Invariant": problems}, {}, note="; ".join(problems))
 
         def teardown(self) -> None:
-            for side in (self.lockstep.target, self.lockstep.reference):
-                for symbol, ident in side.ids.items():
-                    if symbol.startswith("instance_") and symbol in self.live:
-                        try:
-                            side.client.delete_instance(InstanceId=ident)
-                        except Exception:  # noqa: S112, BLE001  # cleanup: the sequence's answers are what count
-                            continue
+            self.lockstep.cleanup()
 
     return ConnectEmailSequences
 
@@ -520,13 +518,32 @@ def explore(target: Any, reference: Any, options: Options) -> Outcome:
             report_multiple_bugs=False,
             phases=(Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink),
             print_blob=False,
+            verbosity=Verbosity.quiet,  # the divergence is reported as a script, not as Hypothesis's steps
         ),
     )
     outcome = Outcome(stats, options.seed)
     try:
-        seed(options.seed)(test)()
+        with _shrinking_budget(options.shrink_seconds):
+            seed(options.seed)(test)()
     except Divergence as found:
-        outcome.divergence = found
+        outcome.divergence = minimise(target, reference, found, options.excuses, stats)
     except Flaky as exc:
         outcome.flaky = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     return outcome
+
+
+@contextlib.contextmanager
+def _shrinking_budget(seconds: float) -> Iterator[None]:
+    """Bound Hypothesis's shrinking in time: its engine allows five minutes (a module constant, the one
+    setting it has for this), far beyond a conformance run's budget."""
+    from hypothesis.internal.conjecture import engine
+
+    before = getattr(engine, "MAX_SHRINKING_SECONDS", None)
+    if before is None:  # a Hypothesis without the constant: its own bound applies
+        yield
+        return
+    engine.MAX_SHRINKING_SECONDS = seconds  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        engine.MAX_SHRINKING_SECONDS = before
