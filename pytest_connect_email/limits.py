@@ -58,6 +58,12 @@ MAX_CONNECTIONS = 256
 STATE_LOCK_TIMEOUT = 0.5
 #: Largest difference between a SigV4 ``X-Amz-Date`` and the emulator's clock (AWS: 15 minutes).
 MAX_CLOCK_SKEW = 15 * 60.0
+#: A saved stateful sequence (``--connect-stateful-replay FILE``): its size on disk and its steps.
+MAX_SEQUENCE_BYTES = 4 * 1024 * 1024
+MAX_SEQUENCE_STEPS = 1_000
+#: ``--connect-stateful-examples`` and ``--connect-stateful-steps`` at most (a run must end).
+MAX_STATEFUL_EXAMPLES = 100_000
+MAX_STATEFUL_STEPS = 1_000
 
 
 class LimitExceeded(ValueError):

@@ -129,10 +129,3 @@ class Excuses:
     def remaining(self, operation: str, found: list[Difference]) -> list[Difference]:
         """The differences no baseline entry excuses."""
         return [d for d in found if self.reason(operation, d.kind) is None]
-
-
-def as_answer(output: dict[str, Any] | None, error: tuple[str, int] | None) -> dict[str, Any]:
-    """An answer in the compared form: the output, or the error's code and status."""
-    if error is not None:
-        return {"Error": {"Code": error[0], "HTTPStatusCode": error[1]}}
-    return dict(output or {})

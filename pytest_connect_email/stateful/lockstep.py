@@ -18,10 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pytest_connect_email import spec
-from pytest_connect_email.stateful.compare import Difference, Excuses, as_answer, differences, normalise
-
-#: Pages a paged step follows at most (a target that keeps answering NextToken is a divergence, not a hang).
-MAX_PAGES = 50
+from pytest_connect_email.stateful.compare import Difference, Excuses, differences, normalise
 
 Answer = dict[str, Any]
 
@@ -118,43 +115,50 @@ class Side:
 
     def call(self, step: Step) -> tuple[Answer, Answer]:
         """Make the step; return its raw answer (for ids) and its normalised answer."""
-        from botocore.exceptions import ClientError
-
-        method = getattr(self.client, spec.snake_name(step.operation))
         params = self.resolve(step.params)
-        pages: list[Answer] = []
-        raw: Answer = {}
-        token: str | None = None
-        for _ in range(MAX_PAGES if step.pages or step.own_items else 1):
-            try:
-                answer = method(**params, **({"NextToken": token} if token else {}))
-            except (KeyError, TypeError, ValueError, AttributeError) as exc:  # botocore could not serialise it
-                raise Unsendable(f"{step.operation}: {type(exc).__name__}: {exc}") from exc
-            except ClientError as exc:
-                response = exc.response
-                code = str(response.get("Error", {}).get("Code", ""))
-                status = int(response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
-                raw = as_answer(None, (code, status))
-                pages = [raw]
-                break
-            raw = answer
-            pages.append(answer)
-            token = answer.get("NextToken")
-            if not token or not (step.pages or step.own_items):
-                break
+        try:
+            raw, shown = answer(
+                self.client, spec.snake_name(step.operation), params, step.pages, step.own_items, self.symbols
+            )
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:  # botocore could not serialise it
+            raise Unsendable(f"{step.operation}: {type(exc).__name__}: {exc}") from exc
         if step.creates and "Error" not in raw and isinstance(raw.get(step.creates[1]), str):
             self.learn(step.creates[0], raw[step.creates[1]])
-        if step.own_items:
-            return raw, self._own(step.own_items, pages)
-        if step.pages and "Error" not in raw:
-            raw = {"Pages": pages}
-        return raw, dict(normalise(raw, self.symbols))  # type: ignore[call-overload]
+            shown = normalise(raw, self.symbols)  # type: ignore[assignment]
+        return raw, shown
 
-    def _own(self, member: str, pages: list[Answer]) -> Answer:
-        if "Error" in pages[-1]:
-            return dict(normalise(pages[-1], self.symbols))  # type: ignore[call-overload]
-        items = [item for page in pages for item in page.get(member, []) if item.get("Id") in self.symbols]
-        return {member: normalise(items, self.symbols)}
+
+def answer(
+    client: Any, method: str, params: dict[str, Any], pages: bool, own_items: str | None, symbols: dict[str, str]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """One call's raw answer and its normalised form: the output, ``{"Pages": [...]}`` when following
+    ``NextToken`` (``pages``), only the items the sequence created (``own_items``: the listed member), or
+    ``{"Error": {"Code", "HTTPStatusCode"}}``. Self-contained but for :func:`normalise` (the reproduction
+    scripts embed it)."""
+    from botocore.exceptions import ClientError
+
+    call_method = getattr(client, method)
+    collected = []
+    token = None
+    for _ in range(50 if pages or own_items else 1):  # a target that never stops paging is a divergence, not a hang
+        try:
+            page = call_method(**params, **({"NextToken": token} if token else {}))
+        except ClientError as exc:
+            response = exc.response
+            code = str(response.get("Error", {}).get("Code", ""))
+            status = int(response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
+            error = {"Error": {"Code": code, "HTTPStatusCode": status}}
+            return error, error
+        collected.append(page)
+        token = page.get("NextToken")
+        if not token or not (pages or own_items):
+            break
+    if own_items:
+        items = [item for page in collected for item in page.get(own_items, []) if item.get("Id") in symbols]
+        return {own_items: items}, {own_items: normalise(items, symbols)}
+    raw = {"Pages": collected} if pages else collected[0]
+    shown = normalise(raw, symbols)
+    return raw, shown if isinstance(shown, dict) else {}
 
 
 class Unsendable(Exception):
@@ -173,6 +177,30 @@ class Divergence(AssertionError):
         step = steps[-1]
         kinds = ", ".join(sorted({d.kind or "(answer)" for d in differences}))
         super().__init__(f"step {len(steps)} {step.operation}: the target differs from the reference in {kinds}")
+
+    def renumbered(self) -> Divergence:
+        """The same divergence with its symbols numbered in order of creation (``address_1``, ``address_2``):
+        a shrunk sequence keeps the numbers of the longer run it came from."""
+        import json
+        import re
+
+        names: dict[str, str] = {}
+        counts: dict[str, int] = {}
+        for step in self.steps:
+            for symbol in [*refs_in(step.params), *([step.creates[0]] if step.creates else [])]:
+                if symbol not in names:
+                    kind = symbol.rsplit("_", 1)[0]
+                    counts[kind] = counts.get(kind, 0) + 1
+                    names[symbol] = f"{kind}_{counts[kind]}"
+        pattern = re.compile(r"\b(?:instance|address|contact|queue)_\d+\b")
+
+        def rename(value: Any) -> Any:
+            text = json.dumps(value, default=str)
+            return json.loads(pattern.sub(lambda m: names.get(m.group(0), m.group(0)), text))
+
+        steps = [Step.from_json(rename(step.to_json()), "renumbered") for step in self.steps]
+        found = [Difference(d.path, d.kind, rename(d.target), rename(d.reference)) for d in self.differences]
+        return Divergence(steps, found, rename(self.target), rename(self.reference), self.note)
 
     def same_as(self, other: Divergence) -> bool:
         """Whether ``other`` is the same divergence: the same operation differs in a kind this one has."""
@@ -246,8 +274,15 @@ class Lockstep:
         return raw_target, raw_reference
 
     def replay(self, steps: list[Step]) -> None:
-        """Make a saved sequence again (its symbols as saved); raises :class:`Divergence`."""
+        """Make a saved sequence again (its symbols as saved, instance aliases new); raises :class:`Divergence`."""
+        import uuid
+
+        run = uuid.uuid4().hex[:8]
         for step in steps:
+            alias = step.params.get("InstanceAlias")
+            if isinstance(alias, str):
+                params = {**step.params, "InstanceAlias": f"ce-st-{run}-{alias.rsplit('-', 1)[-1]}"}
+                step = Step(step.operation, params, step.creates, step.pages, step.own_items, step.invariant)
             for symbol in refs_in(step.params):
                 if not self.known(symbol) and symbol.startswith("queue_"):
                     self.queue(symbol)

@@ -526,7 +526,7 @@ def explore(target: Any, reference: Any, options: Options) -> Outcome:
         with _shrinking_budget(options.shrink_seconds):
             seed(options.seed)(test)()
     except Divergence as found:
-        outcome.divergence = minimise(target, reference, found, options.excuses, stats)
+        outcome.divergence = minimise(target, reference, found, options.excuses, stats).renumbered()
     except Flaky as exc:
         outcome.flaky = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     return outcome
