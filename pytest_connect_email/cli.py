@@ -141,7 +141,8 @@ def build_parser() -> argparse.ArgumentParser:
         "conformance",
         help="run the shipped conformance suite (default target: the embedded emulator)",
         description="Run the shipped conformance suite with pytest. Arguments after the command go to pytest, "
-        "e.g. --connect-mode live --connect-endpoint-url URL --connect-report report.json -n 2.",
+        "e.g. --connect-mode live --connect-endpoint-url URL --connect-report report.json -n 2; --stateful adds "
+        "the stateful differential check (random call sequences against the reference emulator).",
     )
     run.add_argument("pytest_args", nargs=argparse.REMAINDER, help="arguments for pytest")
     listing = sub.add_parser(
@@ -313,6 +314,8 @@ def conformance(pytest_args: list[str]) -> int:
     # This package is imported already (this command lives in it), so pytest cannot assertion-rewrite it;
     # the checks themselves are collected from their file and rewritten as usual.
     quiet = ["-W", "ignore::pytest.PytestAssertRewriteWarning"]
+    # --stateful: the stateful differential check too (the plugin's --connect-stateful).
+    pytest_args = ["--connect-stateful" if arg == "--stateful" else arg for arg in pytest_args]
     args = ["-p", "connect_email", "--connect-conformance", "--pyargs", *quiet, *pytest_args, *SUITE_MODULES]
     return int(pytest.main(args))
 

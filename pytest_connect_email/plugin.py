@@ -92,6 +92,22 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "comma-separated operations (e.g. StartEmailContact,DescribeEmailAddress) that must each have a passing "
         'check and none "not implemented", else the run fails',
     )
+    _flag(
+        group,
+        parser,
+        "--connect-stateful",
+        "run the stateful differential check STATEFUL-001 too: random call sequences on the target and the "
+        "reference emulator in lockstep, the shortest divergence reported (emulator and live modes)",
+    )
+    _option(group, parser, "--connect-stateful-examples", "sequences the stateful check draws (default 100)")
+    _option(group, parser, "--connect-stateful-steps", "steps per sequence at most (default 30)")
+    _option(group, parser, "--connect-stateful-seed", "seed of the stateful check (default: a new one, printed)")
+    _option(
+        group,
+        parser,
+        "--connect-stateful-replay",
+        "make exactly the sequence saved in this file (by a failed stateful run) instead of exploring",
+    )
     _option(group, parser, "--connect-cassette-dir", "where cassettes live (default: cassettes/ under the rootdir)")
     _option(
         group,
@@ -141,6 +157,7 @@ def pytest_configure(config: pytest.Config) -> None:
     run = report.Run()
     if settings.baseline is not None:
         run.baseline = report.load_baseline(settings.baseline)
+        run.divergences = report.load_divergences(settings.baseline)
     config.stash[report.RUN] = run
     config.pluginmanager.register(report.Recorder(config), "connect-email-recorder")
     if settings.mode in ("record", "replay"):
@@ -151,16 +168,25 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[RUNTIME] = runtime
     if settings.enabled and settings.intercept:
         runtime.intercept_session()  # from now on: collection (module-level clients) and every test
-    if settings.conformance:
-        from pytest_connect_email.conformance import SUITE_MODULES, SUITES, support
+    if settings.stateful and settings.mode in ("record", "replay"):
+        raise pytest.UsageError(
+            f"--connect-stateful needs a target that answers new calls, and mode {settings.mode} has cassettes, "
+            "which hold only the calls that were recorded: use --connect-mode emulator (the default) or "
+            "--connect-mode live --connect-endpoint-url URL"
+        )
+    if settings.conformance or settings.stateful:
+        from pytest_connect_email.conformance import SEQUENCES, SEQUENCES_MODULE, SUITE_MODULES, SUITES, support
 
         if not config.pluginmanager.is_registered(support):  # the suite's shared fixtures
             config.pluginmanager.register(support, "connect_email_conformance")
 
         named = SUITE_MODULES[0] in config.args  # connect-email conformance
-        extra = [] if named else [str(path) for path in SUITES]
-        for paths in config.pluginmanager.hook.pytest_connect_email_checks(config=config):
-            extra.extend(paths or [])
+        extra = [] if named or not settings.conformance else [str(path) for path in SUITES]
+        if settings.stateful:
+            extra.append(SEQUENCES_MODULE if named else str(SEQUENCES))
+        if settings.conformance:
+            for paths in config.pluginmanager.hook.pytest_connect_email_checks(config=config):
+                extra.extend(paths or [])
         config.args.extend(p for p in extra if p not in config.args)
 
 

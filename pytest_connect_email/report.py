@@ -35,6 +35,8 @@ CHECK_PROPERTY = "connect_check"
 MISSING_PROPERTY = "connect_missing_operation"
 #: The error answers (``[operation, code]`` pairs) a passing check's calls received.
 ERRORS_PROPERTY = "connect_errors"
+#: What the stateful check did: steps, sequences, seconds, seed, excused and found divergence kinds.
+STATEFUL_PROPERTY = "connect_stateful"
 
 
 @dataclass
@@ -52,6 +54,8 @@ class Result:
     missing: str = ""
     #: The error answers ``(operation, code)`` its calls received (kept for passing checks).
     errors: list[tuple[str, str]] = field(default_factory=list)
+    #: For the stateful check: what it did (steps, sequences, seed ...), and the divergence kinds it found.
+    stateful: dict[str, Any] = field(default_factory=dict)
 
     def not_implemented_line(self) -> str:
         """Why it is "not implemented", naming the setup call when the missing operation is not its own."""
@@ -68,6 +72,8 @@ class Run:
     baseline_expired: list[str] = field(default_factory=list)
     #: Why the run's gates fail it (empty: they pass).
     gate_failures: list[str] = field(default_factory=list)
+    #: Divergence kinds the baseline excuses in the stateful check: ``(operation, field) -> entry``.
+    divergences: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
 
 
 RUN = pytest.StashKey[Run]()
@@ -76,8 +82,7 @@ RUN = pytest.StashKey[Run]()
 # -- baseline --------------------------------------------------------------------------------------
 
 
-def load_baseline(path: Path) -> dict[str, dict[str, str]]:
-    """Read a baseline file (JSON, or YAML by extension): ``{"checks": {id: {reason, expires?}}}``."""
+def _read_baseline(path: Path) -> dict[str, Any]:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -95,24 +100,59 @@ def load_baseline(path: Path) -> dict[str, dict[str, str]]:
         raise pytest.UsageError(
             f"--connect-baseline {path}: not valid {'YAML' if path.suffix in ('.yml', '.yaml') else 'JSON'}: {exc}"
         ) from None
-    checks = data.get("checks") if isinstance(data, dict) else None
-    if not isinstance(checks, dict):
+    if not isinstance(data, dict) or not (isinstance(data.get("checks"), dict) or "divergences" in data):
         raise pytest.UsageError(
-            f'--connect-baseline {path}: expected an object {{"checks": {{"ID": {{"reason": ...}}}}}}'
+            f'--connect-baseline {path}: expected an object {{"checks": {{"ID": {{"reason": ...}}}}}} and/or '
+            '{"divergences": [{"operation": ..., "field": ..., "reason": ...}]}'
         )
-    out: dict[str, dict[str, str]] = {}
-    for check_id, entry in checks.items():
-        if not isinstance(entry, dict) or not isinstance(entry.get("reason"), str) or not entry["reason"].strip():
-            raise pytest.UsageError(f"--connect-baseline {path}: entry {check_id!r} needs a non-empty 'reason'")
-        expires = entry.get("expires")
-        if expires is not None:
-            try:
-                dt.date.fromisoformat(str(expires))
-            except ValueError:
-                raise pytest.UsageError(
-                    f"--connect-baseline {path}: entry {check_id!r} has expires={expires!r}; use a date like 2027-01-31"
-                ) from None
-        out[str(check_id)] = {"reason": entry["reason"], **({"expires": str(expires)} if expires else {})}
+    return data
+
+
+def _entry(path: Path, name: str, entry: Any) -> dict[str, str]:
+    if not isinstance(entry, dict) or not isinstance(entry.get("reason"), str) or not entry["reason"].strip():
+        raise pytest.UsageError(f"--connect-baseline {path}: entry {name} needs a non-empty 'reason'")
+    expires = entry.get("expires")
+    if expires is not None:
+        try:
+            dt.date.fromisoformat(str(expires))
+        except ValueError:
+            raise pytest.UsageError(
+                f"--connect-baseline {path}: entry {name} has expires={expires!r}; use a date like 2027-01-31"
+            ) from None
+    return {"reason": entry["reason"], **({"expires": str(expires)} if expires else {})}
+
+
+def load_baseline(path: Path) -> dict[str, dict[str, str]]:
+    """Read a baseline file (JSON, or YAML by extension): ``{"checks": {id: {reason, expires?}}}``."""
+    checks = _read_baseline(path).get("checks") or {}
+    return {str(check_id): _entry(path, repr(check_id), entry) for check_id, entry in checks.items()}
+
+
+def load_divergences(path: Path) -> dict[tuple[str, str], dict[str, str]]:
+    """The divergence kinds a baseline file excuses for the stateful check: ``{"divergences": [{"operation",
+    "field", "reason", "expires"?}]}``; ``field`` is a kind as a divergence names it (``(outcome)``,
+    ``Pages[].EmailAddresses``, ``*`` for any)."""
+    from pytest_connect_email.spec import OPERATIONS
+
+    entries = _read_baseline(path).get("divergences") or []
+    if not isinstance(entries, list):
+        raise pytest.UsageError(f"--connect-baseline {path}: 'divergences' must be a list of objects")
+    out: dict[tuple[str, str], dict[str, str]] = {}
+    for number, entry in enumerate(entries, start=1):
+        name = f"divergences[{number - 1}]"
+        operation = entry.get("operation") if isinstance(entry, dict) else None
+        field_name = entry.get("field") if isinstance(entry, dict) else None
+        if operation not in OPERATIONS:
+            raise pytest.UsageError(
+                f"--connect-baseline {path}: {name} needs 'operation', one of the covered operations "
+                f"(got {operation!r}), e.g. SearchEmailAddresses"
+            )
+        if not isinstance(field_name, str) or not field_name.strip():
+            raise pytest.UsageError(
+                f"--connect-baseline {path}: {name} needs 'field', the kind the divergence names "
+                "(e.g. (outcome), Pages[].EmailAddresses, or * for any)"
+            )
+        out[(str(operation), field_name.strip())] = _entry(path, name, entry)
     return out
 
 
@@ -198,6 +238,8 @@ class Recorder:
             str(check_id), Result(str(check_id), str(props.get("connect_operation", "")), report.nodeid)
         )
         result.duration += report.duration
+        if isinstance(props.get(STATEFUL_PROPERTY), dict):
+            result.stateful = dict(props[STATEFUL_PROPERTY])
         seen: Any = props.get(ERRORS_PROPERTY, ())  # [[operation, code], ...] (lists: it crossed from a worker)
         result.errors.extend((str(op), str(code)) for op, code in seen)
         if "connect_not_implemented" in props:
@@ -234,9 +276,18 @@ class Recorder:
         if settings.report is not None:
             write_report(settings.report, settings, run)
         if settings.write_baseline is not None:
-            failing = {r.id: {"reason": r.summary or "failed"} for r in run.results.values() if r.outcome == "failed"}
+            failed = [r for r in run.results.values() if r.outcome == "failed"]
+            # A stateful divergence is excused by its kind (operation and field), not by failing the whole check.
+            kinds = [kind for r in failed for kind in r.stateful.get("kinds", [])]
+            failing = {r.id: {"reason": r.summary or "failed"} for r in failed if not r.stateful.get("kinds")}
+            document: dict[str, Any] = {"checks": failing}
+            if kinds:
+                document["divergences"] = [
+                    {"operation": op, "field": kind, "reason": "known divergence (written by --connect-write-baseline)"}
+                    for op, kind in kinds
+                ]
             settings.write_baseline.parent.mkdir(parents=True, exist_ok=True)
-            text = json.dumps({"checks": failing}, indent=2, sort_keys=True) + "\n"
+            text = json.dumps(document, indent=2, sort_keys=True) + "\n"
             settings.write_baseline.write_text(text, encoding="utf-8")
 
     def pytest_terminal_summary(self, terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
@@ -259,12 +310,33 @@ class Recorder:
         if run.baseline_expired:
             expired = ", ".join(sorted(run.baseline_expired))
             terminalreporter.write_line(f"expired baseline entries (they no longer excuse failures): {expired}")
+        for result in run.results.values():
+            if result.stateful:
+                terminalreporter.write_line(stateful_line(result.stateful))
         if run.results:
             terminalreporter.write_line(f"coverage: {coverage_line(operation_rows(list(run.results.values())))}")
         if settings.report is not None and run.results:
             terminalreporter.write_line(f"report: {settings.report} and {settings.report.with_suffix('.md')}")
         for problem in run.gate_failures:
             terminalreporter.write_line(f"gate failed: {problem}", red=True)
+
+
+def stateful_line(stats: dict[str, Any]) -> str:
+    """One line on what the stateful check did."""
+    line = f"stateful: {stats.get('steps', 0)} steps in {stats.get('sequences', 0)} sequences"
+    if stats.get("seconds_per_100_steps") is not None:
+        line += f" ({stats['seconds_per_100_steps']:.2f} s per 100 steps"
+        if stats.get("call_seconds_per_100_steps") is not None:
+            line += f", {stats['call_seconds_per_100_steps']:.2f} s of it in calls"
+        line += ")"
+    line += f", seed {stats.get('seed')}" if stats.get("seed") is not None else ""
+    if stats.get("replayed"):
+        line += f", replayed {stats['replayed']}"
+    if stats.get("excused"):
+        line += "; excused by the baseline: " + ", ".join(f"{op} {kind} x{n}" for op, kind, n in stats["excused"])
+    if stats.get("missing"):
+        line += "; not implemented by the target (not compared): " + ", ".join(sorted(stats["missing"]))
+    return line
 
 
 def gate_failures(settings: Settings, run: Run) -> list[str]:

@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from pytest_connect_email import limits
+
 MODES = ("emulator", "live", "replay", "record")
 RECORD_MODES = ("once", "new_episodes", "all", "none")
 
@@ -38,6 +40,14 @@ class Settings:
     fail_on_not_implemented: bool = False
     #: Gate: these operations must have a passing check and none "not implemented".
     require_operations: tuple[str, ...] = ()
+    #: ``--connect-stateful``: run the stateful differential check (STATEFUL-001).
+    stateful: bool = False
+    stateful_examples: int = 100
+    stateful_steps: int = 30
+    #: ``None``: a fresh seed per run (printed, so that the run can be reproduced).
+    stateful_seed: int | None = None
+    #: ``--connect-stateful-replay FILE``: make this saved sequence instead of exploring.
+    stateful_replay: Path | None = None
 
 
 SETTINGS = pytest.StashKey[Settings]()
@@ -88,7 +98,37 @@ def resolve(config: pytest.Config) -> Settings:
         enabled=run_enabled(config),
         fail_on_not_implemented=bool(value(config, "connect_fail_on_not_implemented", False)),
         require_operations=_operations(str(value(config, "connect_require_operations", ""))),
+        stateful=bool(value(config, "connect_stateful", False)) or bool(value(config, "connect_stateful_replay")),
+        stateful_examples=_count(config, "connect_stateful_examples", 100, limits.MAX_STATEFUL_EXAMPLES),
+        stateful_steps=_count(config, "connect_stateful_steps", 30, limits.MAX_STATEFUL_STEPS),
+        stateful_seed=_seed(config),
+        stateful_replay=Path(str(replay)) if (replay := value(config, "connect_stateful_replay")) else None,
     )
+
+
+def _count(config: pytest.Config, name: str, default: int, limit: int) -> int:
+    """A positive whole number option within its budget (see :mod:`.limits`)."""
+    text = str(value(config, name, default))
+    option = "--" + name.replace("_", "-")
+    try:
+        number = int(text)
+    except ValueError:
+        raise pytest.UsageError(f"{option} {text!r}: expected a whole number, e.g. {option} {default}") from None
+    if not 1 <= number <= limit:
+        raise pytest.UsageError(f"{option} {number}: expected 1 to {limit} (the limit), e.g. {option} {default}")
+    return number
+
+
+def _seed(config: pytest.Config) -> int | None:
+    text = value(config, "connect_stateful_seed")
+    if text is None:
+        return None
+    try:
+        return int(str(text))
+    except ValueError:
+        raise pytest.UsageError(
+            f"--connect-stateful-seed {text!r}: expected a whole number, e.g. the seed a failed run printed"
+        ) from None
 
 
 def _operations(text: str) -> tuple[str, ...]:
@@ -134,6 +174,11 @@ OPTION_NAMES = (
     "connect_intercept",
     "connect_fail_on_not_implemented",
     "connect_require_operations",
+    "connect_stateful",
+    "connect_stateful_examples",
+    "connect_stateful_steps",
+    "connect_stateful_seed",
+    "connect_stateful_replay",
 )
 
 #: Fixtures that use the target: a test that asks for one turns the plugin's modes on for itself.

@@ -21,6 +21,9 @@ import pytest
 SUITES: tuple[Path, ...] = tuple(sorted(Path(__file__).parent.glob("conformance_*.py")))
 SUITE_MODULES: tuple[str, ...] = tuple(f"{__name__}.{path.stem}" for path in SUITES)
 SUITE = SUITES[0]
+#: The stateful differential check (``--connect-stateful``), collected only when asked for.
+SEQUENCES = Path(__file__).parent / "sequences.py"
+SEQUENCES_MODULE = f"{__name__}.sequences"
 MARKER = "connect_check"
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -30,7 +33,7 @@ def all_checks() -> dict[str, Check]:
     """Every shipped check by id (imports the suite module, which registers them)."""
     import importlib
 
-    for name in SUITE_MODULES:  # imported once; checks a user's suite registered stay beside them
+    for name in (*SUITE_MODULES, SEQUENCES_MODULE):  # imported once; checks a user's suite registered stay beside them
         importlib.import_module(name)
     return CHECKS
 

@@ -39,11 +39,13 @@ class NotInModel(EndpointNotImplemented):
 
 #: The pseudo-operation of checks that hold every operation the suite calls to the protocol.
 PROTOCOL = "(protocol)"
+#: The pseudo-operation of the stateful differential check (sequences over every covered operation).
+STATEFUL = "(stateful)"
 
 
 def require_operation(operation: str) -> None:
     """Raise :class:`NotInModel` when the model in use lacks ``operation``."""
-    if operation != PROTOCOL and not spec.available(operation):
+    if operation not in (PROTOCOL, STATEFUL) and not spec.available(operation):
         raise NotInModel(spec.OperationNotInModelError(spec.resolve_operation(operation), spec.model().label))
 
 
