@@ -87,7 +87,11 @@ class HttpTarget:
         )
         signer.sign(operation, aws_request)
         if self._session is None:
-            self._session = URLLib3Session()
+            import socket
+
+            # As botocore's own endpoints do: without TCP_NODELAY a request whose body is written after its
+            # headers waits for the peer's delayed ACK (about 40 ms per call).
+            self._session = URLLib3Session(socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)])
         response = self._session.send(aws_request.prepare())
         return HttpResponse(int(response.status_code), dict(response.headers.items()), bytes(response.content))
 
