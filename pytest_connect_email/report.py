@@ -238,8 +238,9 @@ class Recorder:
             str(check_id), Result(str(check_id), str(props.get("connect_operation", "")), report.nodeid)
         )
         result.duration += report.duration
-        if isinstance(props.get(STATEFUL_PROPERTY), dict):
-            result.stateful = dict(props[STATEFUL_PROPERTY])
+        stateful: Any = props.get(STATEFUL_PROPERTY)
+        if isinstance(stateful, dict):
+            result.stateful = dict(stateful)
         seen: Any = props.get(ERRORS_PROPERTY, ())  # [[operation, code], ...] (lists: it crossed from a worker)
         result.errors.extend((str(op), str(code)) for op, code in seen)
         if "connect_not_implemented" in props:
@@ -432,7 +433,7 @@ def coverage_line(rows: list[dict[str, Any]]) -> str:
 def write_report(path: Path, settings: Settings, run: Run) -> None:
     from pytest_connect_email.conformance import all_checks
 
-    known = all_checks()
+    known = all_checks(stateful=True)
     results = sorted(run.results.values(), key=lambda r: r.id)
     counts: dict[str, int] = {}
     for result in results:

@@ -197,7 +197,8 @@ def test_checks_lists_every_check_with_its_source(capsys: pytest.CaptureFixture[
 
     assert cli.main(["checks", "--markdown"]) == 0
     out = capsys.readouterr().out
-    checks = all_checks()
+    checks = all_checks(stateful=True)
+    assert "STATEFUL-001" in checks
     for entry in checks.values():
         assert f"| {entry.id} |" in out
         assert entry.source.strip(), f"{entry.id} has no source"

@@ -25,17 +25,20 @@ SUITE = SUITES[0]
 SEQUENCES = Path(__file__).parent / "sequences.py"
 SEQUENCES_MODULE = f"{__name__}.sequences"
 MARKER = "connect_check"
+#: The pseudo-operation of the stateful check (also ``support.STATEFUL``, which imports pytest fixtures).
+STATEFUL = "(stateful)"
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def all_checks() -> dict[str, Check]:
-    """Every shipped check by id (imports the suite module, which registers them)."""
+def all_checks(*, stateful: bool = False) -> dict[str, Check]:
+    """Every shipped check by id (imports the suite modules, which register them); the stateful check
+    STATEFUL-001, which runs only when asked for (``--connect-stateful``), with ``stateful=True``."""
     import importlib
 
     for name in (*SUITE_MODULES, SEQUENCES_MODULE):  # imported once; checks a user's suite registered stay beside them
         importlib.import_module(name)
-    return CHECKS
+    return {k: v for k, v in CHECKS.items() if stateful or v.operation != STATEFUL}
 
 
 @dataclass(frozen=True)

@@ -158,7 +158,9 @@ def _report(divergence: Any, settings: Any, folder: Path, seed: int, stats: Any)
     replay = f"connect-email conformance --stateful -k STATEFUL-001 --connect-stateful-replay {sequence_path}"
     replay += f" {target_options}" if target_options else ""
     kinds = ", ".join(kind or "(answer)" for _, kind in divergence.kinds) or "an invariant"
-    excuse = [{"operation": op, "field": kind, "reason": "...", "expires": "2027-01-31"} for op, kind in divergence.kinds]
+    excuse = [
+        {"operation": op, "field": kind, "reason": "...", "expires": "2027-01-31"} for op, kind in divergence.kinds
+    ]
     lines = [
         f"the target answers {last.operation} differently from the reference emulator after "
         f"{len(divergence.steps) - 1} call(s) (shrunk from {stats.steps} steps in {stats.sequences} sequences, "
@@ -167,7 +169,10 @@ def _report(divergence: Any, settings: Any, folder: Path, seed: int, stats: Any)
         "",
         "target:    " + json.dumps(divergence.target, ensure_ascii=False, default=str),
         "reference: " + json.dumps(divergence.reference, ensure_ascii=False, default=str),
-        *(f"  at {d.path or '(outcome)'}: target {d.target!r}, reference {d.reference!r}" for d in divergence.differences),
+        *(
+            f"  at {d.path or '(outcome)'}: target {d.target!r}, reference {d.reference!r}"
+            for d in divergence.differences
+        ),
         "",
         f"The shortest sequence as a boto3 script ({script_path}; run it with AWS_ENDPOINT_URL_CONNECT=<target>):",
         "",

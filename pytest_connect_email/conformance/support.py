@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from pytest_connect_email import spec
+from pytest_connect_email import conformance, spec
 from pytest_connect_email.client import EndpointNotImplemented
 
 Address = Any  # pytest_connect_email.plugin.EmailAddress
@@ -40,7 +40,7 @@ class NotInModel(EndpointNotImplemented):
 #: The pseudo-operation of checks that hold every operation the suite calls to the protocol.
 PROTOCOL = "(protocol)"
 #: The pseudo-operation of the stateful differential check (sequences over every covered operation).
-STATEFUL = "(stateful)"
+STATEFUL = conformance.STATEFUL
 
 
 def require_operation(operation: str) -> None:

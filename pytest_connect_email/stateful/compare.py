@@ -99,7 +99,7 @@ def differences(target: dict[str, Any], reference: dict[str, Any]) -> list[Diffe
                 else:
                     walk(t[key], r[key], _join(path, key), _join(kind, key))
         elif isinstance(t, list) and isinstance(r, list) and len(t) == len(r):
-            for i, (ti, ri) in enumerate(zip(t, r)):
+            for i, (ti, ri) in enumerate(zip(t, r, strict=True)):
                 walk(ti, ri, f"{path}[{i}]", f"{kind}[]")
         elif t != r:
             found.append(Difference(path, kind, t, r))

@@ -261,7 +261,9 @@ class Lockstep:
         except EndpointNotImplemented as exc:
             # Either the route of a malformed request (the reference cannot route it either: compared as any
             # error), or an operation the target lacks (its steps are not compared; the report says so).
-            raw_target = target = {"Error": {"Code": exc.code or "UnknownOperationException", "HTTPStatusCode": exc.status}}
+            raw_target = target = {
+                "Error": {"Code": exc.code or "UnknownOperationException", "HTTPStatusCode": exc.status}
+            }
             missing: str | None = str(exc)
         except Exception as exc:  # a contract violation, a transport failure: the target's answer is this
             raw_target = target = {"Exception": f"{type(exc).__name__}: {exc}"}
@@ -303,7 +305,7 @@ class Lockstep:
                 if symbol.startswith("instance_"):
                     try:
                         side.client.delete_instance(InstanceId=ident)
-                    except Exception:  # noqa: S112  # already deleted by the sequence, or refused: nothing to undo
+                    except Exception:  # already deleted by the sequence, or refused: nothing to undo
                         continue
 
     def queue(self, symbol: str, ident: str | None = None) -> str:
@@ -329,15 +331,20 @@ def replay(target: Any, reference: Any, steps: list[Step], excuses: Excuses, sta
 
 
 def minimise(target: Any, reference: Any, found: Divergence, excuses: Excuses, stats: Stats) -> Divergence:
-    """Drop every step the divergence does not need (each one tried once, from the last to the first):
-    Hypothesis's shrinking is bounded in time, and this finishes the job in at most one replay per step."""
+    """Drop every step the divergence does not need: each step is tried once per pass, from the last to the
+    first, until a pass drops nothing (a step may become droppable once another is gone). Hypothesis's
+    shrinking is bounded in time; this finishes the job in a few replays per step."""
     best = found
-    index = len(best.steps) - 2
-    while index >= 0:
-        candidate = best.steps[:index] + best.steps[index + 1 :]
-        again = replay(target, reference, candidate, excuses, stats)
-        if again is not None and best.same_as(again) and len(again.steps) < len(best.steps):
-            best = again
-            index = min(index, len(best.steps) - 1)
-        index -= 1
+    for _ in range(len(best.steps)):  # each pass that continues dropped a step: bounded by the length
+        before = len(best.steps)
+        index = len(best.steps) - 2
+        while index >= 0:
+            candidate = best.steps[:index] + best.steps[index + 1 :]
+            again = replay(target, reference, candidate, excuses, stats)
+            if again is not None and best.same_as(again) and len(again.steps) < len(best.steps):
+                best = again
+                index = min(index, len(best.steps) - 1)
+            index -= 1
+        if len(best.steps) == before:
+            break
     return best

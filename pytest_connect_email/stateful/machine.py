@@ -30,8 +30,8 @@ from hypothesis.stateful import (
     Bundle,
     RuleBasedStateMachine,
     consumes,
-    initialize,
     get_state_machine_test,
+    initialize,
     invariant,
     multiple,
     precondition,
@@ -263,8 +263,9 @@ def build_machine(target: Any, reference: Any, options: Options, stats: Stats) -
 
         @rule(address=addresses, data=st.data())
         def describe_email_address(self, address: Handle, data: st.DataObject) -> None:
-            if self.gone and data.draw(st.booleans(), label="a deleted one"):
-                address = data.draw(st.sampled_from(self.gone), label="deleted")
+            deleted: Handle | None = data.draw(st.none() | st.sampled_from(self.gone or [address]), label="deleted")
+            if deleted is not None and self.gone:
+                address = deleted
             self.step(
                 "DescribeEmailAddress", {"InstanceId": ref(address.instance), "EmailAddressId": ref(address.symbol)}
             )
@@ -372,7 +373,11 @@ def build_machine(target: Any, reference: Any, options: Options, stats: Stats) -
             related=st.none() | contacts,
         )
         def create_contact(self, instance: Handle, method: str, related: Handle | None) -> Any:
-            params: dict[str, Any] = {"InstanceId": ref(instance.symbol), "Channel": "EMAIL", "InitiationMethod": method}
+            params: dict[str, Any] = {
+                "InstanceId": ref(instance.symbol),
+                "Channel": "EMAIL",
+                "InitiationMethod": method,
+            }
             if method != "FLOW":
                 params["UserInfo"] = AGENT
             if related is not None:
@@ -480,10 +485,11 @@ def build_machine(target: Any, reference: Any, options: Options, stats: Stats) -
             problems = []
             if sorted(seen) != sorted(created):
                 problems.append(f"listed {sorted(seen)}, created and not deleted {sorted(created)}")
-            for item, symbol in zip(listed, seen):
-                aliases = [symbols.get(a.get("EmailAddressId"), a.get("EmailAddressId")) for a in item.get(
-                    "AliasConfigurations", []
-                )]
+            for item, symbol in zip(listed, seen, strict=True):
+                aliases = [
+                    symbols.get(a.get("EmailAddressId"), a.get("EmailAddressId"))
+                    for a in item.get("AliasConfigurations", [])
+                ]
                 if len(aliases) > 1:
                     problems.append(f"{symbol} has {len(aliases)} aliases")
                 problems += [f"{symbol}'s alias {a} is not a live address" for a in aliases if a not in created]

@@ -97,7 +97,7 @@ RUN = "ce-st-" + uuid.uuid4().hex[:8]  # instance aliases are unique per account
 
 '''
 
-_TAIL = '''
+_TAIL = """
 
 def call(method, params, pages=False, own_items=None):
     return answer(client, method, params, pages, own_items, SYMBOLS)[1]
@@ -127,7 +127,7 @@ def outcome(value):
     return value["Error"]["Code"] if isinstance(value, dict) and "Error" in value else "success"
 
 
-'''
+"""
 
 
 def _learning_call(step: Step) -> str:
@@ -210,7 +210,7 @@ def cli_commands(divergence: Divergence, *, region: str, endpoint_url: str | Non
         'RUN="ce-st-$(date +%s)"  # instance aliases are unique per account: new ones on every run',
     ]
     for number, step in enumerate(divergence.steps, start=1):
-        command = f'aws connect {spec.snake_name(step.operation).replace("_", "-")}{where} '
+        command = f"aws connect {spec.snake_name(step.operation).replace('_', '-')}{where} "
         command += f'--cli-input-json "{_shell_json(step.params)}"'
         note = " (the run followed NextToken to the last page)" if step.pages or step.own_items else ""
         last = number == len(divergence.steps)
@@ -262,7 +262,7 @@ def load_sequence(path: Path) -> list[Step]:
     except ValueError as exc:
         raise ValueError(f"{where}: not valid JSON ({exc}); pass a .json file the stateful run saved") from None
     if not isinstance(document, dict) or document.get("format") != FORMAT:
-        raise ValueError(f"{where}: not a sequence file (expected \"format\": \"{FORMAT}\")")
+        raise ValueError(f'{where}: not a sequence file (expected "format": "{FORMAT}")')
     steps = document.get("steps")
     if not isinstance(steps, list) or not steps:
         raise ValueError(f"{where}: 'steps' must be a non-empty list")
