@@ -178,7 +178,7 @@ def test_conformance_passes_against_the_emulator_and_writes_the_report(pytester:
     checks = _report(report)
     from pytest_connect_email.conformance import all_checks
 
-    assert set(checks) == set(all_checks())
+    assert set(checks) == {i for i, c in all_checks().items() if c.shipped}
     _every_check_passes(checks)
     sample = checks["DISASSOC-001"]
     assert sample["operation"] == "DisassociateEmailAddressAlias"
@@ -287,7 +287,7 @@ def test_conformance_passes_against_the_emulator_over_http(
         )
     assert result.ret == 0, result.stdout.str()
     checks = _report(report)
-    assert set(checks) == set(all_checks())
+    assert set(checks) == {i for i, c in all_checks().items() if c.shipped}
     _every_check_passes(checks)
 
 

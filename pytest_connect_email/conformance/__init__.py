@@ -47,6 +47,12 @@ class Check:
     operation: str
     source: str
     title: str
+    #: The module that registered it (``pytest_connect_email.conformance...`` for the shipped checks).
+    module: str = ""
+
+    @property
+    def shipped(self) -> bool:
+        return self.module.startswith(f"{__name__}.")
 
 
 CHECKS: dict[str, Check] = {}
@@ -57,7 +63,7 @@ def check(check_id: str, operation: str, source: str) -> Callable[[F], F]:
 
     def register(func: F) -> F:
         title = (func.__doc__ or func.__name__).strip().splitlines()[0]
-        entry = Check(check_id, operation, " ".join(source.split()), title)
+        entry = Check(check_id, operation, " ".join(source.split()), title, func.__module__)
         if CHECKS.get(check_id, entry) != entry:  # the same module imported twice re-registers identical checks
             raise ValueError(f"conformance check id {check_id!r} is registered twice")
         CHECKS[check_id] = entry
