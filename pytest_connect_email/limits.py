@@ -64,6 +64,8 @@ MAX_SEQUENCE_STEPS = 1_000
 #: ``--connect-stateful-examples`` and ``--connect-stateful-steps`` at most (a run must end).
 MAX_STATEFUL_EXAMPLES = 100_000
 MAX_STATEFUL_STEPS = 1_000
+#: ``--connect-stateful-shrink-seconds`` at most (Hypothesis's own bound is five minutes).
+MAX_STATEFUL_SHRINK_SECONDS = 300
 
 
 class LimitExceeded(ValueError):

@@ -101,6 +101,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     _option(group, parser, "--connect-stateful-examples", "sequences the stateful check draws (default 100)")
     _option(group, parser, "--connect-stateful-steps", "steps per sequence at most (default 30)")
+    _option(
+        group,
+        parser,
+        "--connect-stateful-shrink-seconds",
+        "how long the stateful check lets Hypothesis shrink a divergence (default 10); unneeded steps are then "
+        "dropped by replay",
+    )
     _option(group, parser, "--connect-stateful-seed", "seed of the stateful check (default: a new one, printed)")
     _option(
         group,
@@ -174,6 +181,13 @@ def pytest_configure(config: pytest.Config) -> None:
             "which hold only the calls that were recorded: use --connect-mode emulator (the default) or "
             "--connect-mode live --connect-endpoint-url URL"
         )
+    if settings.stateful_replay is not None:  # a broken sequence file is a usage error, before any check runs
+        from pytest_connect_email.stateful.script import load_sequence
+
+        try:
+            load_sequence(settings.stateful_replay)
+        except ValueError as exc:
+            raise pytest.UsageError(str(exc)) from None
     if settings.conformance or settings.stateful:
         from pytest_connect_email.conformance import SEQUENCES, SEQUENCES_MODULE, SUITE_MODULES, SUITES, support
 

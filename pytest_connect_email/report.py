@@ -324,7 +324,7 @@ class Recorder:
 
 def stateful_line(stats: dict[str, Any]) -> str:
     """One line on what the stateful check did."""
-    line = f"stateful: {stats.get('steps', 0)} steps in {stats.get('sequences', 0)} sequences"
+    line = f"stateful (STATEFUL-001): {stats.get('steps', 0)} steps in {stats.get('sequences', 0)} sequences"
     if stats.get("seconds_per_100_steps") is not None:
         line += f" ({stats['seconds_per_100_steps']:.2f} s per 100 steps"
         if stats.get("call_seconds_per_100_steps") is not None:

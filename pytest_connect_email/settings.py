@@ -44,6 +44,7 @@ class Settings:
     stateful: bool = False
     stateful_examples: int = 100
     stateful_steps: int = 30
+    stateful_shrink_seconds: float = 10.0
     #: ``None``: a fresh seed per run (printed, so that the run can be reproduced).
     stateful_seed: int | None = None
     #: ``--connect-stateful-replay FILE``: make this saved sequence instead of exploring.
@@ -102,6 +103,7 @@ def resolve(config: pytest.Config) -> Settings:
         stateful_examples=_count(config, "connect_stateful_examples", 100, limits.MAX_STATEFUL_EXAMPLES),
         stateful_steps=_count(config, "connect_stateful_steps", 30, limits.MAX_STATEFUL_STEPS),
         stateful_seed=_seed(config),
+        stateful_shrink_seconds=_seconds(config, "connect_stateful_shrink_seconds", 10.0),
         stateful_replay=Path(str(replay)) if (replay := value(config, "connect_stateful_replay")) else None,
     )
 
@@ -116,6 +118,21 @@ def _count(config: pytest.Config, name: str, default: int, limit: int) -> int:
         raise pytest.UsageError(f"{option} {text!r}: expected a whole number, e.g. {option} {default}") from None
     if not 1 <= number <= limit:
         raise pytest.UsageError(f"{option} {number}: expected 1 to {limit} (the limit), e.g. {option} {default}")
+    return number
+
+
+def _seconds(config: pytest.Config, name: str, default: float) -> float:
+    text = str(value(config, name, default))
+    option = "--" + name.replace("_", "-")
+    try:
+        number = float(text)
+    except ValueError:
+        number = -1.0
+    if not 0 < number <= limits.MAX_STATEFUL_SHRINK_SECONDS:
+        raise pytest.UsageError(
+            f"{option} {text!r}: expected seconds above 0, at most {limits.MAX_STATEFUL_SHRINK_SECONDS} (the limit), "
+            f"e.g. {option} {default:g}"
+        )
     return number
 
 
@@ -178,6 +195,7 @@ OPTION_NAMES = (
     "connect_stateful_examples",
     "connect_stateful_steps",
     "connect_stateful_seed",
+    "connect_stateful_shrink_seconds",
     "connect_stateful_replay",
 )
 

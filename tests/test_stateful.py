@@ -48,6 +48,10 @@ def connect_emulator():
 #: Plugins the check does not use, left out of each run for its start-up time.
 QUIET = ("-p", "no:hypothesispytest", "-p", "no:faker", "-p", "no:recording", "-p", "no:xdist")
 RUN = ("-p", "connect_email", "--connect-stateful", "--connect-report", "r.json", *QUIET)
+#: The faults' runs shrink briefly: replaying the shrunk sequence step by step drops the rest.
+SHRINK = ("--connect-stateful-shrink-seconds", "2")
+#: The fault whose run is also replayed from its sequence file (a replay is the same for every fault).
+REPLAYED = "recreate-refused"
 
 #: Each fault, the seed that finds it in the default budget, and the calls its shortest sequence needs.
 CASES = {
@@ -204,12 +208,12 @@ def test_a_fault_that_shows_only_under_a_sequence_is_found_shrunk_and_reproduced
     pytester: pytest.Pytester, fault: str
 ) -> None:
     _project(pytester, fault)
-    result = pytester.runpytest_subprocess(*RUN, "--connect-stateful-seed", SEED, timeout=300)
+    result = pytester.runpytest_subprocess(*RUN, *SHRINK, "--connect-stateful-seed", SEED, timeout=300)
     out = result.stdout.str()
     assert result.ret == 1, out[-3000:]
     check = _stateful(pytester)
     assert check["outcome"] == "failed"
-    assert "the target answers" in check["detail"]
+    assert check["detail"].startswith("STATEFUL-001: the target answers")
     [script] = sorted((pytester.path / ".pytest_cache" / "d" / "connect-email-stateful").glob("divergence-*.py"))
     text = script.read_text(encoding="utf-8")
     calls = re.findall(r"^# (\d+)\. (\w+)", text, flags=re.M)
@@ -225,12 +229,16 @@ def test_a_fault_that_shows_only_under_a_sequence_is_found_shrunk_and_reproduced
     assert fixed.returncode == 0, fixed.stdout + fixed.stderr
     assert "no divergence" in fixed.stdout
 
+    if fault != REPLAYED:
+        return
     # The replay command makes exactly that sequence again: it diverges against the faulty target ...
     sequence = script.with_suffix(".json")
     again = pytester.runpytest_subprocess(*RUN, "--connect-stateful-replay", str(sequence), timeout=120)
     assert again.ret == 1, again.stdout.str()[-2000:]
     last = calls[-1][1]
-    assert f"the target answers {last} differently" in _stateful(pytester)["detail"]
+    replayed = _stateful(pytester)["detail"]
+    assert f"the target answers {last} differently" in replayed
+    assert f"(replayed from {sequence})" in replayed
     # ... and not against the reference.
     pytester.makeconftest(CONFTEST.format(fault=""))
     clean = pytester.runpytest_subprocess(*RUN, "--connect-stateful-replay", str(sequence), timeout=120)
@@ -245,7 +253,7 @@ def test_a_baseline_excuses_a_divergence_kind_until_it_expires(pytester: pytest.
     later = (dt.date.today() + dt.timedelta(days=30)).isoformat()
     entries = [{**kind, "expires": later}, {**listing, "expires": later}]
     pytester.makefile(".json", baseline=json.dumps({"divergences": entries}))
-    small = ("--connect-stateful-seed", SEED, "--connect-stateful-examples", "30")
+    small = ("--connect-stateful-seed", SEED, "--connect-stateful-examples", "30", *SHRINK)
     result = pytester.runpytest_subprocess(*RUN, *small, "--connect-baseline", "baseline.json", timeout=300)
     assert result.ret == 0, result.stdout.str()[-3000:]
     result.stdout.fnmatch_lines(["*excused by the baseline: CreateEmailAddress (outcome) x*"])
@@ -279,6 +287,10 @@ def test_options_are_checked_up_front(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest_subprocess(*RUN, "--connect-stateful-steps", "0", timeout=120)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines([f"*--connect-stateful-steps 0: expected 1 to {limits.MAX_STATEFUL_STEPS}*"])
+    pytester.makefile(".json", garbage="{")
+    broken = pytester.runpytest_subprocess(*RUN, "--connect-stateful-replay", "garbage.json", timeout=120)
+    assert broken.ret == pytest.ExitCode.USAGE_ERROR
+    broken.stderr.fnmatch_lines(["*--connect-stateful-replay garbage.json: not valid JSON*"])
 
 
 def test_the_reference_against_itself_over_http_finds_nothing(
@@ -301,6 +313,6 @@ def test_the_reference_against_itself_over_http_finds_nothing(
     assert result.ret == 0, out[-3000:]
     check = _stateful(pytester)
     assert check["outcome"] == "passed"
-    steps = int(re.search(r"stateful: (\d+) steps in (\d+) sequences", out).group(1))  # type: ignore[union-attr]
+    steps = int(re.search(r"stateful \(STATEFUL-001\): (\d+) steps in (\d+) sequences", out).group(1))  # type: ignore[union-attr]
     assert steps > 1000, out[-2000:]  # it did compare: a run that compared nothing fails
-    result.stdout.fnmatch_lines(["*stateful: * steps in * sequences (* s per 100 steps*), seed *"])
+    result.stdout.fnmatch_lines(["*stateful (STATEFUL-001): * steps in * sequences (* s per 100 steps*), seed *"])

@@ -84,6 +84,10 @@ def test_call_sequences_answer_as_the_reference(
     from pytest_connect_email.stateful import Excuses, Options, Stats, explore, load_sequence, replay
 
     settings = connect_settings
+    if settings.mode == "live":  # the sequences create instances: only in allowed accounts (loopback needs none)
+        from pytest_connect_email.fixtures import guard_account
+
+        guard_account(settings, "create instances for the stateful check")
     run = request.config.stash[report.RUN]
     excuses = Excuses({kind: entry["reason"] for kind, entry in run.divergences.items() if report._active(entry)})
     target = connect_client_factory(validate_requests=False)
@@ -93,10 +97,7 @@ def test_call_sequences_answer_as_the_reference(
     started = time.perf_counter()
     try:
         if settings.stateful_replay is not None:
-            try:
-                steps = load_sequence(settings.stateful_replay)
-            except ValueError as exc:
-                pytest.fail(str(exc), pytrace=False)
+            steps = load_sequence(settings.stateful_replay)  # read once already: the plugin refuses a broken one
             stats = Stats(sequences=1)
             divergence = replay(target, reference, steps, excuses, stats)
             flaky = ""
@@ -105,6 +106,7 @@ def test_call_sequences_answer_as_the_reference(
                 examples=settings.stateful_examples,
                 steps=settings.stateful_steps,
                 seed=seed,
+                shrink_seconds=settings.stateful_shrink_seconds,
                 database=str(folder / "hypothesis"),
                 email_domain=settings.email_domain,
                 excuses=excuses,
@@ -135,6 +137,8 @@ def test_call_sequences_answer_as_the_reference(
         )
     if divergence is not None:
         pytest.fail(_report(divergence, settings, folder, seed, stats), pytrace=False)
+    if settings.stateful_replay is not None:
+        return
     if stats.steps == 0:
         gaps = "; ".join(f"{op}: {why}" for op, why in sorted(stats.missing.items()))
         pytest.fail(f"no step could be compared: the target implements none of them ({gaps})", pytrace=False)
@@ -145,14 +149,24 @@ def _report(divergence: Any, settings: Any, folder: Path, seed: int, stats: Any)
 
     from pytest_connect_email.stateful import boto3_script, cli_commands, dump_sequence
 
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    base = folder / f"divergence-{stamp}-{seed}"
-    script_path, cli_path, sequence_path = (base.with_suffix(s) for s in (".py", ".sh", ".json"))
+    replayed = settings.stateful_replay
+    if replayed is not None:  # the files of that sequence exist already, beside it
+        sequence_path = Path(replayed)
+        script_path, cli_path = sequence_path.with_suffix(".py"), sequence_path.with_suffix(".sh")
+    else:
+        base = folder / f"divergence-{time.strftime('%Y%m%d-%H%M%S')}-{seed}"
+        script_path, cli_path, sequence_path = (base.with_suffix(s) for s in (".py", ".sh", ".json"))
     script = boto3_script(divergence, region=settings.region, name=script_path.name)
     commands = cli_commands(divergence, region=settings.region, endpoint_url=settings.endpoint_url)
-    script_path.write_text(script, encoding="utf-8")
-    cli_path.write_text(commands, encoding="utf-8")
-    sequence_path.write_text(dump_sequence(divergence, seed=seed, region=settings.region), encoding="utf-8")
+    if replayed is None:
+        script_path.write_text(script, encoding="utf-8")
+        cli_path.write_text(commands, encoding="utf-8")
+        sequence_path.write_text(dump_sequence(divergence, seed=seed, region=settings.region), encoding="utf-8")
+    how = (
+        f"replayed from {replayed}"
+        if replayed is not None
+        else f"shrunk from {stats.steps} steps in {stats.sequences} sequences, seed {seed}"
+    )
     last = divergence.steps[-1]
     target_options = _target_options(settings)
     replay = f"connect-email conformance --stateful -k STATEFUL-001 --connect-stateful-replay {sequence_path}"
@@ -162,9 +176,8 @@ def _report(divergence: Any, settings: Any, folder: Path, seed: int, stats: Any)
         {"operation": op, "field": kind, "reason": "...", "expires": "2027-01-31"} for op, kind in divergence.kinds
     ]
     lines = [
-        f"the target answers {last.operation} differently from the reference emulator after "
-        f"{len(divergence.steps) - 1} call(s) (shrunk from {stats.steps} steps in {stats.sequences} sequences, "
-        f"seed {seed}): {kinds}",
+        f"STATEFUL-001: the target answers {last.operation} differently from the reference emulator after "
+        f"{len(divergence.steps) - 1} call(s) ({how}): {kinds}",
         *([f"invariant: {divergence.note}"] if divergence.note else []),
         "",
         "target:    " + json.dumps(divergence.target, ensure_ascii=False, default=str),

@@ -67,8 +67,8 @@ def _call(step: Step, indent: int = 0) -> str:
 _HEAD = '''#!/usr/bin/env python3
 """{title}
 
-Run it against the target (credentials and region as boto3 finds them; an endpoint other than AWS
-through AWS_ENDPOINT_URL_CONNECT):
+Run it against the target (region {region} as the run used; credentials as boto3 finds them; an
+endpoint other than AWS through AWS_ENDPOINT_URL_CONNECT):
 
     AWS_ENDPOINT_URL_CONNECT=http://127.0.0.1:PORT python {name}
 
