@@ -1,17 +1,19 @@
 """The Hypothesis state machine that draws call sequences over the covered operations.
 
-Bundles hold the resources a sequence created (instances, email addresses, contacts, queues, and the
-addresses it deleted); deletes consume them. Values come from small pools (a few local parts, display
-names, descriptions), so that sequences meet the interesting cases — the same address created again
-after its deletion, a search for a name an update just set — within a few steps; the rest of a valid
-request is drawn from :func:`pytest_connect_email.strategies.requests`, and invalid requests from
-:func:`~pytest_connect_email.strategies.invalid_requests`. Every step runs in lockstep on the target and
-the reference emulator (:class:`.lockstep.Lockstep`). After each step that changes addresses, an
-invariant lists every instance's addresses on both sides (compared as any step) and holds the listing
-to the model: what is listed is what was created and not deleted, no address has more than one alias,
-and every listed alias is a live address.
+Bundles hold the resources a sequence created (instances, email addresses, alias pairs, contacts,
+queues); deletes consume them, and the model keeps the deleted addresses for later calls. Values come
+from small pools (a few local parts, display names, descriptions), so that sequences meet the
+interesting cases — the same address created again after its deletion, a search for a name an update
+just set — within a few steps. The content of a valid StartEmailContact or SendOutboundEmail request
+comes from the project's Faker provider, drawn as one seed (it shrinks cheaply); invalid requests come
+from :func:`~pytest_connect_email.strategies.invalid_requests`. Every step runs in lockstep on the
+target and the reference emulator (:class:`.lockstep.Lockstep`). After each step that changes
+addresses, an invariant lists every instance's addresses on both sides, one per page (compared as any
+step), and holds the listing to the model: what is listed is what was created and not deleted, no
+address has more than one alias, and every listed alias is a live address.
 
-:func:`explore` runs it with shrinking on and returns the shortest divergence Hypothesis found.
+:func:`explore` runs it with shrinking on (bounded in time), then drops every step the divergence does
+not need (:func:`.lockstep.minimise`), and returns the shortest divergence found.
 """
 
 from __future__ import annotations
