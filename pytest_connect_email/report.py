@@ -156,7 +156,7 @@ def load_divergences(path: Path) -> dict[tuple[str, str], dict[str, str]]:
     return out
 
 
-def _active(entry: dict[str, str] | None) -> bool:
+def active(entry: dict[str, str] | None) -> bool:
     if entry is None:
         return False
     expires = entry.get("expires")
@@ -212,7 +212,7 @@ def check_outcome(item: pytest.Item, call: pytest.CallInfo[None], report: pytest
         return report
     run = item.config.stash[RUN]
     entry = run.baseline.get(check_id)
-    if report.failed and _active(entry):
+    if report.failed and active(entry):
         assert entry is not None
         report.user_properties.append(("connect_baseline", entry["reason"]))
         report.user_properties.append(("connect_detail", report.longreprtext))
@@ -270,7 +270,7 @@ class Recorder:
             return
         for check_id, entry in run.baseline.items():
             result = run.results.get(check_id)
-            if not _active(entry):
+            if not active(entry):
                 run.baseline_expired.append(check_id)
             elif result is not None and result.outcome == "passed":
                 run.baseline_now_passing.append(check_id)

@@ -316,3 +316,37 @@ def test_the_reference_against_itself_over_http_finds_nothing(
     steps = int(re.search(r"stateful \(STATEFUL-001\): (\d+) steps in (\d+) sequences", out).group(1))  # type: ignore[union-attr]
     assert steps > 1000, out[-2000:]  # it did compare: a run that compared nothing fails
     result.stdout.fnmatch_lines(["*stateful (STATEFUL-001): * steps in * sequences (* s per 100 steps*), seed *"])
+
+
+def test_an_error_reading_the_targets_answer_is_a_divergence_and_an_unsendable_request_no_step() -> None:
+    """Only botocore failing to serialise the request skips a step; a target answer that cannot be read
+    (here: over a budget) is the target's answer, and differs from the reference's."""
+    import boto3
+    from botocore.config import Config
+
+    from pytest_connect_email.stateful import Divergence, Lockstep, Stats, Step
+
+    reference = Emulator.create().attach(
+        boto3.client(
+            "connect",
+            region_name="us-east-1",
+            endpoint_url="https://connect.us-east-1.amazonaws.com",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+            config=Config(parameter_validation=False),
+        )
+    )
+
+    class OverBudget:
+        meta = reference.meta
+
+        def describe_instance(self, **params: Any) -> Any:
+            raise limits.LimitExceeded("MAX_DEPTH", "the answer nests 65 levels deep")
+
+    lockstep = Lockstep(OverBudget(), reference, Excuses(), Stats())
+    assert lockstep.run(Step("DescribeInstance", {})) is None  # no InstanceId for the path: never sent
+    assert lockstep.steps == []
+    with pytest.raises(Divergence) as info:
+        lockstep.run(Step("DescribeInstance", {"InstanceId": "00000000-0000-4000-8000-000000000000"}))
+    assert [d.kind for d in info.value.differences] == [EXCEPTION]
+    assert info.value.target == {"Exception": "LimitExceeded: the answer nests 65 levels deep"}

@@ -89,7 +89,7 @@ def test_call_sequences_answer_as_the_reference(
 
         guard_account(settings, "create instances for the stateful check")
     run = request.config.stash[report.RUN]
-    excuses = Excuses({kind: entry["reason"] for kind, entry in run.divergences.items() if report._active(entry)})
+    excuses = Excuses({kind: entry["reason"] for kind, entry in run.divergences.items() if report.active(entry)})
     target = connect_client_factory(validate_requests=False)
     reference, emulator = _reference(settings.region)
     folder = _folder(request.config)

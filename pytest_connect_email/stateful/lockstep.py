@@ -113,15 +113,26 @@ class Side:
         self.ids[symbol] = ident
         self.symbols[ident] = symbol
 
+    def _check_sendable(self, operation: str, params: dict[str, Any]) -> None:
+        """Serialise the request as the client will (without sending it): raise :class:`Unsendable` when
+        botocore cannot. Judged apart from the call, so that an error while reading the target's answer
+        is never mistaken for a request that could not be sent."""
+        from botocore.serialize import create_serializer
+
+        service = self.client.meta.service_model
+        serializer = create_serializer(service.metadata["protocol"], include_validation=False)
+        try:
+            serializer.serialize_to_request(params, service.operation_model(operation))
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise Unsendable(f"{operation}: {type(exc).__name__}: {exc}") from exc
+
     def call(self, step: Step) -> tuple[Answer, Answer]:
         """Make the step; return its raw answer (for ids) and its normalised answer."""
         params = self.resolve(step.params)
-        try:
-            raw, shown = answer(
-                self.client, spec.snake_name(step.operation), params, step.pages, step.own_items, self.symbols
-            )
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:  # botocore could not serialise it
-            raise Unsendable(f"{step.operation}: {type(exc).__name__}: {exc}") from exc
+        self._check_sendable(step.operation, params)
+        raw, shown = answer(
+            self.client, spec.snake_name(step.operation), params, step.pages, step.own_items, self.symbols
+        )
         if step.creates and "Error" not in raw and isinstance(raw.get(step.creates[1]), str):
             self.learn(step.creates[0], raw[step.creates[1]])
             shown = normalise(raw, self.symbols)  # type: ignore[assignment]
@@ -253,6 +264,7 @@ class Lockstep:
             return None
         self.steps.append(step)
         started = time.perf_counter()
+        missing: str | None = None
         try:
             raw_target, target = self.target.call(step)
         except Unsendable:
@@ -261,15 +273,11 @@ class Lockstep:
         except EndpointNotImplemented as exc:
             # Either the route of a malformed request (the reference cannot route it either: compared as any
             # error), or an operation the target lacks (its steps are not compared; the report says so).
-            raw_target = target = {
-                "Error": {"Code": exc.code or "UnknownOperationException", "HTTPStatusCode": exc.status}
-            }
-            missing: str | None = str(exc)
-        except Exception as exc:  # a contract violation, a transport failure: the target's answer is this
+            code = exc.code or "UnknownOperationException"
+            raw_target = target = {"Error": {"Code": code, "HTTPStatusCode": exc.status}}
+            missing = str(exc)
+        except Exception as exc:  # a contract violation, an answer over budget, a transport failure
             raw_target = target = {"Exception": f"{type(exc).__name__}: {exc}"}
-            missing = None
-        else:
-            missing = None
         raw_reference, reference = self.reference.call(step)
         if missing is not None and reference.get("Error", {}).get("Code") != "UnknownOperationException":
             self.steps.pop()
