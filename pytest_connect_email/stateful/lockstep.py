@@ -99,6 +99,7 @@ class Side:
     client: Any
     ids: dict[str, str] = field(default_factory=dict)
     symbols: dict[str, str] = field(default_factory=dict)
+    _serializer: Any = field(default=None, repr=False)
 
     def resolve(self, value: Any) -> Any:
         if isinstance(value, dict):
@@ -120,9 +121,10 @@ class Side:
         from botocore.serialize import create_serializer
 
         service = self.client.meta.service_model
-        serializer = create_serializer(service.metadata["protocol"], include_validation=False)
+        if self._serializer is None:
+            self._serializer = create_serializer(service.metadata["protocol"], include_validation=False)
         try:
-            serializer.serialize_to_request(params, service.operation_model(operation))
+            self._serializer.serialize_to_request(params, service.operation_model(operation))
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise Unsendable(f"{operation}: {type(exc).__name__}: {exc}") from exc
 
