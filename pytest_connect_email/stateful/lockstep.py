@@ -12,6 +12,7 @@ sequence replays through :meth:`Lockstep.replay`.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -21,6 +22,13 @@ from pytest_connect_email import spec
 from pytest_connect_email.stateful.compare import Difference, Excuses, differences, normalise
 
 Answer = dict[str, Any]
+
+#: What a symbol may be (``instance_1``, ``address_2``): the reproduction scripts use symbols as shell
+#: variable names, so a sequence file's symbols are held to this before anything is made of them.
+SYMBOL = re.compile(r"[a-z][a-z0-9_]{0,63}")
+SYMBOL_RULE = "a lowercase letter, then up to 63 lowercase letters, digits or underscores (instance_1)"
+#: What an output member named in a step may be: a botocore member name (``Id``, ``InstanceSummaryList``).
+MEMBER = re.compile(r"[A-Za-z][A-Za-z0-9]{0,127}")
 
 
 @dataclass(frozen=True)
@@ -58,20 +66,55 @@ class Step:
         params = data.get("params", {})
         if not isinstance(params, dict):
             raise ValueError(f"{where}: 'params' must be an object")
+        operation = data["operation"]
         creates = data.get("creates")
         if creates is not None and not (
             isinstance(creates, list) and len(creates) == 2 and all(isinstance(c, str) for c in creates)
         ):
             raise ValueError(f"{where}: 'creates' must be [symbol, output member]")
+        if creates:
+            _check_symbol(creates[0], f"{where}: 'creates' symbol")
+            _check_member(operation, creates[1], "string", f"{where}: 'creates' output member")
+        for symbol in refs_in(params):
+            _check_symbol(symbol, f"{where}: 'params' $ref")
         own = data.get("own_items")
+        if own is not None and not isinstance(own, str):
+            raise ValueError(f"{where}: 'own_items' must be the name of a listed output member")
+        if own:
+            _check_member(operation, own, "list", f"{where}: 'own_items'")
         return cls(
-            data["operation"],
+            operation,
             params,
             (creates[0], creates[1]) if creates else None,
             bool(data.get("pages", False)),
-            own if isinstance(own, str) else None,
+            own or None,
             bool(data.get("invariant", False)),
         )
+
+
+def _check_symbol(symbol: str, what: str) -> None:
+    """Refuse a symbol that breaks :data:`SYMBOL` (it would reach the printed scripts as a variable name)."""
+    if not SYMBOL.fullmatch(symbol):
+        raise ValueError(
+            f"{what} {symbol!r:.80} breaks the rule for symbols: {SYMBOL_RULE}; a sequence the stateful run "
+            "saved holds only such symbols: fix the file or save the sequence again"
+        )
+
+
+def _check_member(operation: str, member: str, kind: str, what: str) -> None:
+    """Refuse an output member that botocore's model does not name for ``operation`` (of shape type ``kind``)."""
+    members = None
+    if spec.available(operation):
+        output = spec.operation_model(operation).output_shape
+        members = [n for n, s in (output.members.items() if output is not None else ()) if s.type_name == kind]
+    if MEMBER.fullmatch(member) and (members is None or member in members):
+        return
+    named = ", ".join(members) if members else "none"
+    raise ValueError(
+        f"{what} {member!r:.80} is not a {kind} member of {operation}'s output in botocore's model "
+        f"(the rule: a member the model names; {operation}'s {kind} members: {named}); "
+        "fix the file or save the sequence again"
+    )
 
 
 def ref(symbol: str) -> dict[str, str]:
