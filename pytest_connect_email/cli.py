@@ -216,6 +216,7 @@ def emulator_serve(args: argparse.Namespace) -> int:
     import threading
 
     from pytest_connect_email.emulator import Config, Emulator
+    from pytest_connect_email.emulator.store import StateFileError
 
     pairs = []
     for item in args.credentials:
@@ -238,9 +239,17 @@ def emulator_serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
             flush=True,
         )
-    emulator = Emulator.create(
-        state=args.state, config=config, credentials=pairs, auth_enabled=not args.no_auth, strict_auth=args.strict_auth
-    )
+    try:
+        emulator = Emulator.create(
+            state=args.state,
+            config=config,
+            credentials=pairs,
+            auth_enabled=not args.no_auth,
+            strict_auth=args.strict_auth,
+        )
+    except StateFileError as exc:  # names the file, what is wrong with it and what to do
+        print(f"--state: {exc}", file=sys.stderr)
+        return 2
     try:
         server = emulator.serve(args.host, args.port)
     except (OSError, ValueError) as exc:

@@ -106,7 +106,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from pytest_connect_email import contracts, limits, spec
+from pytest_connect_email import contracts, limits, rules, spec
 from pytest_connect_email.emulator.errors import ServiceError, not_found
 from pytest_connect_email.emulator.store import Store, Transaction
 
@@ -190,17 +190,37 @@ def _iso(epoch: float) -> str:
     return dt.datetime.fromtimestamp(epoch, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _page(items: list[Any], params: Params, default: int) -> tuple[list[Any], str | None]:
+def _bad_input(operation: str) -> str:
+    """The error code for a request the operation cannot accept: ``InvalidParameterException`` where the
+    model lists it for the operation, else ``InvalidRequestException`` (every operation lists it)."""
+    codes = contracts.error_codes(operation)
+    return "InvalidParameterException" if "InvalidParameterException" in codes else "InvalidRequestException"
+
+
+def _token(offset: int) -> str:
+    return base64.urlsafe_b64encode(str(offset).encode()).decode()
+
+
+def _page(operation: str, items: list[Any], params: Params, default: int) -> tuple[list[Any], str | None]:
+    """One page of ``items``. A ``NextToken`` is the offset of the next page as this emulator wrote it; one
+    it could not have issued for this listing (not its own encoding of a whole number, negative, or at or
+    past the end of the items) answers :func:`_bad_input`, never a repeated or an endless run of pages."""
     start = 0
     token = params.get("NextToken")
     if token:
         try:
-            start = int(base64.urlsafe_b64decode(token.encode()).decode())
-        except (ValueError, UnicodeDecodeError):
-            raise ServiceError("InvalidRequestException", "NextToken is not a token this emulator issued") from None
+            start = int(base64.urlsafe_b64decode(token.encode("ascii")).decode("ascii"), 10)
+        except (ValueError, UnicodeError):
+            start = -1
+        if _token(start) != token or not 0 <= start < max(len(items), 1):
+            raise ServiceError(
+                _bad_input(operation),
+                f"{operation}: NextToken {token[:40]!r} is not a token this emulator issued for this listing "
+                f"(of {len(items)} items); send the NextToken of the previous page, or none for the first page",
+            )
     size = int(params.get("MaxResults") or default)
     end = start + size
-    following = base64.urlsafe_b64encode(str(end).encode()).decode() if end < len(items) else None
+    following = _token(end) if end < len(items) else None
     return items[start:end], following
 
 
@@ -252,8 +272,7 @@ class Backend:
         found = contracts.request_violations(operation, params)
         if not found:
             return
-        errors = contracts.error_codes(operation)
-        code = "InvalidParameterException" if "InvalidParameterException" in errors else "InvalidRequestException"
+        code = _bad_input(operation)
         details = "; ".join(f"{v.pointer or '/'}: [{v.rule}] expected {v.expected}, got {v.actual}" for v in found)
         raise ServiceError(code, f"{len(found)} validation error(s): {details}")
 
@@ -276,17 +295,38 @@ class Backend:
         digest = hashlib.sha256(json.dumps(params, sort_keys=True, default=str).encode()).hexdigest()
         seen = tx.get("token", key)
         if seen is not None and _now() - seen["created"] < self.config.token_lifetime:
-            if seen["digest"] == digest:
-                return dict(seen["result"])
-            code = (
-                "IdempotencyException"
-                if "IdempotencyException" in contracts.error_codes(operation)
-                else ("ResourceConflictException")
-            )
-            raise ServiceError(code, f"ClientToken {token!r} was already used with different parameters")
+            if seen["digest"] != digest:
+                code = (
+                    "IdempotencyException"
+                    if "IdempotencyException" in contracts.error_codes(operation)
+                    else ("ResourceConflictException")
+                )
+                raise ServiceError(code, f"ClientToken {token!r} was already used with different parameters")
+            created = self._CREATES.get(operation)
+            if created is not None:
+                kind, label, member = created
+                ident = seen["result"].get(member)
+                if isinstance(ident, str) and not tx.exists(kind, ident):
+                    raise ServiceError(
+                        "ResourceNotFoundException",
+                        f"ClientToken {token!r} was used by the {operation} that created {label} {ident!r}, which "
+                        f"has been deleted since; a ClientToken names one request: send a new one to create another",
+                    )
+            return dict(seen["result"])
         result = handler(tx, params)
-        tx.put("token", key, {"digest": digest, "result": result, "created": _now()})
+        # Filed under the instance: DeleteInstance forgets the tokens of the calls made in it.
+        record = {"digest": digest, "result": result, "created": _now()}
+        tx.put("token", key, record, parent=params.get("InstanceId", ""))
         return result
+
+    #: What an operation with a ``ClientToken`` creates: the record's kind, its name in messages, and
+    #: the member of the answer that holds its id.
+    _CREATES: ClassVar[dict[str, tuple[str, str, str]]] = {
+        "CreateInstance": ("instance", "instance", "Id"),
+        "CreateEmailAddress": ("email", "email address", "EmailAddressId"),
+        "StartEmailContact": ("contact", "contact", "ContactId"),
+        "CreateContact": ("contact", "contact", "ContactId"),
+    }
 
     # -- helpers -----------------------------------------------------------------------------------
 
@@ -365,7 +405,7 @@ class Backend:
 
     def _list_instances(self, tx: Transaction, p: Params) -> Result:
         items = [self._public(r, *self._INSTANCE_FIELDS) for _, r in tx.find("instance")]
-        page, following = _page(items, p, 10)
+        page, following = _page("ListInstances", items, p, 10)
         return {"InstanceSummaryList": page, "NextToken": following}
 
     def _delete_instance(self, tx: Transaction, p: Params) -> Result:
@@ -517,7 +557,7 @@ class Backend:
             )
             for r in found
         ]
-        page, following = _page(items, p, 100)
+        page, following = _page("SearchEmailAddresses", items, p, 100)
         return {"EmailAddresses": page, "NextToken": following, "ApproximateTotalCount": len(items)}
 
     # -- aliases -----------------------------------------------------------------------------------
@@ -596,6 +636,8 @@ class Backend:
         if p.get("RelatedContactId"):
             attributes.update(self._contact(tx, instance_id, p["RelatedContactId"]).get("Attributes") or {})
         attributes.update(p.get("Attributes") or {})
+        if p.get("RelatedContactId"):
+            self._combined_attributes(p["RelatedContactId"], attributes)
         recipients = self._recipients(p)
         ident = str(uuid.uuid4())
         sender = p["FromEmailAddress"]
@@ -627,6 +669,25 @@ class Backend:
         }
         tx.put("contact", ident, record, parent=instance_id)
         return {"ContactId": ident}
+
+    @staticmethod
+    def _combined_attributes(related: str, attributes: Mapping[str, str]) -> None:
+        """The copied and the sent attributes obey the per-contact limit together. The reference page:
+        "There can be up to 32,768 UTF-8 bytes across all key-value pairs per contact" (doc rule
+        START-ATTR-001, the same count), and "Linking emails together by using RelatedContactID copies
+        over contact attributes from the related email contact to the new email contact". The copy is
+        refused rather than cut short: a partial copy would lose attributes silently, and a contact over
+        the limit would be one that GetContactAttributes and DescribeContact could not return."""
+        attribute_rule = rules.RULES["START-ATTR-001"]
+        for finding in attribute_rule.check({"Attributes": attributes}):
+            raise ServiceError(
+                "InvalidRequestException",
+                f"RelatedContactId {related!r}: the related contact's attributes, copied to the new contact, and "
+                f"this request's Attributes make {finding.actual} together, over the limit of "
+                f"{rules.ATTRIBUTES_BYTE_LIMIT} UTF-8 bytes per contact [{attribute_rule.id}: "
+                f"{attribute_rule.sentence}]; send fewer or shorter Attributes (a key the related contact has "
+                "counts once), or omit RelatedContactId",
+            )
 
     _CONTACT_FIELDS = (
         "Id",
@@ -833,7 +894,7 @@ class Backend:
                         "IsDefaultOutboundEmail": queue.get("OutboundEmailAddressId") == ident,
                     }
                 )
-        page, following = _page(items, p, 100)
+        page, following = _page("ListQueueEmailAddresses", items, p, 100)
         return {
             "EmailAddressMetadataList": page,
             "NextToken": following,
