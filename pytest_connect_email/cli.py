@@ -287,9 +287,9 @@ def cassettes_lint(paths: list[Path]) -> int:
 
 def list_checks(operations: list[str], *, markdown: bool) -> int:
     """Print the shipped checks grouped by operation, in the order of the covered operations."""
-    from pytest_connect_email.conformance import all_checks
+    from pytest_connect_email.conformance import shipped_checks
 
-    checks = all_checks(stateful=True)
+    checks = shipped_checks(stateful=True)
     known = {c.operation for c in checks.values()}
     unknown = sorted(set(operations) - known)
     if unknown:

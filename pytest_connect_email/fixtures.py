@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
 import uuid
 import zlib
 from collections.abc import Callable, Iterator
@@ -38,6 +39,8 @@ __all__ = [
 ]
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
+#: What points a child process's Connect clients at the run's loopback front (botocore and the AWS CLI read it).
+FRONT_VARIABLE = "AWS_ENDPOINT_URL_CONNECT"
 
 
 class Runtime:
@@ -58,6 +61,7 @@ class Runtime:
         self._made = False
         self._server: RunningServer | None = None
         self.session: Interception | None = None
+        self._saved_endpoint: str | None = None
 
     def emulator(self) -> Emulator:
         if self._emulator is None:
@@ -121,6 +125,16 @@ class Runtime:
 
     def intercept_session(self) -> None:
         self.session = self.interception().start()
+        if self.offline:
+            # Child processes (multiprocessing's spawn, a subprocess given os.environ) reach the target
+            # through its loopback front, never the endpoint the environment names, for the run's length.
+            self._saved_endpoint = os.environ.get(FRONT_VARIABLE)
+            self.session._setenv(FRONT_VARIABLE, self.serve().url)
+
+    def lift_front(self, scope: Interception) -> None:
+        """For a test that opted out of interception: the environment names the user's own endpoint again."""
+        if self.offline and self.session is not None:
+            scope._setenv(FRONT_VARIABLE, self._saved_endpoint)
 
     def serve(self) -> RunningServer:
         """The target on loopback HTTP for subprocesses (one server per run)."""
@@ -130,10 +144,20 @@ class Runtime:
             self._server = serve(self)
         return self._server
 
-    def close(self) -> None:
+    def close(self, *, last: bool = False) -> None:
+        """Stop what the run started; ``last``: the process's outermost pytest run is ending, so a Connect
+        call still made afterwards (a thread left running, an ``atexit`` handler) is refused, not sent."""
         if self.session is not None:
             self.session.stop()
             self.session = None
+            if last and self.offline:
+                from pytest_connect_email.intercept import seal
+
+                seal(
+                    f"the pytest run routed Connect calls offline (mode {self.settings.mode}) and has ended, so "
+                    "nothing answers this call and it may not leave the process; end threads that call Connect "
+                    "before the run ends (join them in a fixture's teardown)"
+                )
         if self._server is not None:
             self._server.stop()
             self._server = None
@@ -454,6 +478,8 @@ def _connect_intercept(request: pytest.FixtureRequest, _connect_cassette: None) 
     if not intercepts(item, settings):
         # A test that opted out: its clients go where they were configured to, unchecked.
         scope = Interception(target=None, check=False) if runtime.session is not None else None
+        if scope is not None:
+            runtime.lift_front(scope)
     else:
         scope = runtime.interception() if runtime.session is None else runtime.session
     if scope is None:

@@ -46,7 +46,7 @@ if TYPE_CHECKING:
     from pytest_connect_email.emulator import RunningServer
     from pytest_connect_email.emulator.codec import HttpRequest, HttpResponse
 
-__all__ = ["Interception", "Target", "call_site", "exempt", "install", "mock", "patch_client", "route"]
+__all__ = ["CallRefused", "Interception", "Target", "call_site", "exempt", "install", "mock", "patch_client", "route"]
 
 
 class Target(Protocol):
@@ -63,6 +63,24 @@ class Target(Protocol):
 _ACTIVE: list[Interception] = []
 _LOCK = threading.RLock()
 _INSTALLED = False
+#: Why Connect calls are refused while no interception is active (set when a pytest run that routed
+#: them offline ended: a thread still running, or an ``atexit`` handler, must not reach AWS instead).
+_SEALED: str | None = None
+
+
+class CallRefused(RuntimeError):
+    """A Connect call made where the run promised that none leaves the process, and nothing routes it."""
+
+
+def seal(reason: str) -> None:
+    """Refuse every Connect call made while no interception is active, saying ``reason``."""
+    global _SEALED
+    _SEALED = reason
+
+
+def unseal() -> None:
+    global _SEALED
+    _SEALED = None
 
 
 def active() -> Interception | None:
@@ -110,6 +128,7 @@ class Interception:
 
     def start(self) -> Interception:
         install()
+        unseal()
         if self.target is not None and self.target.offline:
             # Clients resolve credentials when they are made; in the offline modes nothing is signed,
             # so an instance-metadata lookup (a network call) would only waste time or leave the machine.
@@ -180,11 +199,15 @@ class Interception:
 
         return wrapper
 
-    def _setenv(self, name: str, value: str, *, only_if_unset: bool = False) -> None:
+    def _setenv(self, name: str, value: str | None, *, only_if_unset: bool = False) -> None:
+        """Set (``None``: remove) an environment variable for as long as this interception is active."""
         if only_if_unset and os.environ.get(name):
             return
         self._saved_env.setdefault(name, os.environ.get(name))
-        os.environ[name] = value
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
 
     # -- for subprocesses --------------------------------------------------------------------------
 
@@ -373,6 +396,10 @@ def _on_call(
 ) -> tuple[Any, Any] | None:
     current = active()
     if current is None:
+        if _SEALED is not None:
+            raise CallRefused(
+                f"pytest-connect-email refused a Connect call ({model.name}) made at {call_site()}: {_SEALED}"
+            )
         return None
     answered = current.route(model, params, request_signer)
     if answered is None and current.target is not None and current.target.offline:

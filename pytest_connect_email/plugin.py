@@ -152,7 +152,15 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
     pluginmanager.add_hookspecs(hooks)
 
 
+#: pytest runs of this process that are configured now (pytester runs one inside another).
+_RUNS = 0
+_COUNTED = pytest.StashKey[bool]()
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    global _RUNS
+    _RUNS += 1
+    config.stash[_COUNTED] = True
     config.addinivalue_line("markers", "connect_check(id, operation): a conformance check with a stable id")
     config.addinivalue_line(
         "markers",
@@ -205,9 +213,12 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
+    global _RUNS
+    if config.stash.get(_COUNTED, False):
+        _RUNS -= 1
     runtime = config.stash.get(RUNTIME, None)
     if runtime is not None:
-        runtime.close()
+        runtime.close(last=_RUNS == 0)
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:

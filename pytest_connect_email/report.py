@@ -18,6 +18,7 @@ for them that the target answered during a passing check (noted by the checked c
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
@@ -74,6 +75,8 @@ class Run:
     gate_failures: list[str] = field(default_factory=list)
     #: Divergence kinds the baseline excuses in the stateful check: ``(operation, field) -> entry``.
     divergences: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
+    #: Report files that could not be written when the run ended (the run then fails).
+    write_errors: list[str] = field(default_factory=list)
 
 
 RUN = pytest.StashKey[Run]()
@@ -275,7 +278,10 @@ class Recorder:
             elif result is not None and result.outcome == "passed":
                 run.baseline_now_passing.append(check_id)
         if settings.report is not None:
-            write_report(settings.report, settings, run)
+            try:
+                write_report(settings.report, settings, run)
+            except OSError as exc:
+                run.write_errors.append(f"--connect-report {settings.report}: not written ({exc})")
         if settings.write_baseline is not None:
             failed = [r for r in run.results.values() if r.outcome == "failed"]
             # A stateful divergence is excused by its kind (operation and field), not by failing the whole check.
@@ -287,13 +293,17 @@ class Recorder:
                     {"operation": op, "field": kind, "reason": "known divergence (written by --connect-write-baseline)"}
                     for op, kind in kinds
                 ]
-            settings.write_baseline.parent.mkdir(parents=True, exist_ok=True)
             text = json.dumps(document, indent=2, sort_keys=True) + "\n"
-            settings.write_baseline.write_text(text, encoding="utf-8")
+            try:
+                write_file(settings.write_baseline, text)
+            except OSError as exc:
+                run.write_errors.append(f"--connect-write-baseline {settings.write_baseline}: not written ({exc})")
+        if run.write_errors and session.exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
     def pytest_terminal_summary(self, terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
         settings, run = config.stash[SETTINGS], config.stash[RUN]
-        if hasattr(config, "workerinput") or not (run.results or run.gate_failures):
+        if hasattr(config, "workerinput") or not (run.results or run.gate_failures or run.write_errors):
             return
         counts: dict[str, int] = {}
         for result in run.results.values():
@@ -320,6 +330,8 @@ class Recorder:
             terminalreporter.write_line(f"report: {settings.report} and {settings.report.with_suffix('.md')}")
         for problem in run.gate_failures:
             terminalreporter.write_line(f"gate failed: {problem}", red=True)
+        for problem in run.write_errors:
+            terminalreporter.write_line(problem, red=True)
 
 
 def stateful_line(stats: dict[str, Any]) -> str:
@@ -485,14 +497,29 @@ def write_report(path: Path, settings: Settings, run: Run) -> None:
             for r in results
         ],
     }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     text = markdown(document)
-    path.with_suffix(".md").write_text(text, encoding="utf-8")
+    write_file(path, json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+    write_file(path.with_suffix(".md"), text)
     step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if step_summary:  # GitHub Actions shows this file on the run's page
         with open(step_summary, "a", encoding="utf-8") as out:
             out.write(text + "\n")
+
+
+def write_file(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` whole or not at all: a temporary file beside it, then renamed over it."""
+    import tempfile
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
 
 
 def _status(row: dict[str, Any]) -> str:

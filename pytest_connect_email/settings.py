@@ -85,9 +85,9 @@ def resolve(config: pytest.Config) -> Settings:
         queue_id=value(config, "connect_queue_id"),
         seed=seed,
         conformance=bool(value(config, "connect_conformance", False)),
-        report=Path(paths["connect_report"]) if paths["connect_report"] else None,
+        report=_output_path("connect_report", paths["connect_report"], markdown_beside=True),
         baseline=Path(paths["connect_baseline"]) if paths["connect_baseline"] else None,
-        write_baseline=Path(paths["connect_write_baseline"]) if paths["connect_write_baseline"] else None,
+        write_baseline=_output_path("connect_write_baseline", paths["connect_write_baseline"]),
         email_domain=str(value(config, "connect_email_domain", "example.com")),
         cassette_dir=Path(str(value(config, "connect_cassette_dir", config.rootpath / "cassettes"))),
         record_mode=str(value(config, "connect_record_mode", "once")),
@@ -106,6 +106,43 @@ def resolve(config: pytest.Config) -> Settings:
         stateful_shrink_seconds=_seconds(config, "connect_stateful_shrink_seconds", 10.0),
         stateful_replay=Path(str(replay)) if (replay := value(config, "connect_stateful_replay")) else None,
     )
+
+
+def _output_path(name: str, text: Any, *, markdown_beside: bool = False) -> Path | None:
+    """A file the run writes when it ends (``--connect-report``, ``--connect-write-baseline``), judged
+    before any check runs: a usage error now, never a traceback after the whole run."""
+    if not text:
+        return None
+    option = "--" + name.replace("_", "-")
+    path = Path(str(text))
+    if markdown_beside and path.suffix.lower() == ".md":
+        raise pytest.UsageError(
+            f"{option} {path}: the report is JSON, and its Markdown is written beside it as {path}; "
+            f"give the JSON path, e.g. {option} {path.with_suffix('.json')}"
+        )
+    targets = [path, path.with_suffix(".md")] if markdown_beside else [path]
+    for target in targets:
+        problem = writable_problem(target)
+        if problem:
+            raise pytest.UsageError(f"{option} {path}: {problem}; give a path to a file in a writable folder")
+    return path
+
+
+def writable_problem(path: Path) -> str:
+    """Why ``path`` cannot be written as a new or replaced regular file ("" when it can)."""
+    import os
+
+    if path.exists() and not path.is_file():
+        kind = "a folder" if path.is_dir() else "not a regular file"
+        return f"{path} is {kind}"
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        return f"{folder} is a file, so {path} cannot be made under it"
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return f"the folder {folder} is not writable"
+    return ""
 
 
 def _count(config: pytest.Config, name: str, default: int, limit: int) -> int:

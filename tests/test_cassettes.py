@@ -304,12 +304,12 @@ def test_committed_cassettes_lint_clean_and_replay_offline(pytester: pytest.Pyte
         "--connect-cassette-strict",
     )
     assert result.ret == 0, result.stdout.str()
-    from pytest_connect_email.conformance import all_checks
+    from pytest_connect_email.conformance import shipped_checks
 
     # Skipped with cassettes: CONC-001 (interleaving) and the PROTO checks (transport headers).
-    skipped = sorted(i for i in all_checks() if i == "CONC-001" or i.startswith("PROTO-"))
+    skipped = sorted(i for i in shipped_checks() if i == "CONC-001" or i.startswith("PROTO-"))
     outcomes = result.parseoutcomes()
-    assert (outcomes.get("passed"), outcomes.get("skipped")) == (len(all_checks()) - len(skipped), len(skipped))
+    assert (outcomes.get("passed"), outcomes.get("skipped")) == (len(shipped_checks()) - len(skipped), len(skipped))
 
 
 # -- lint and scrubbing, directly --------------------------------------------------------------------

@@ -193,11 +193,11 @@ def test_conformance_runs_in_the_users_project(tmp_path: Path) -> None:
 
 def test_checks_lists_every_check_with_its_source(capsys: pytest.CaptureFixture[str]) -> None:
     from pytest_connect_email import cli
-    from pytest_connect_email.conformance import all_checks
+    from pytest_connect_email.conformance import shipped_checks
 
     assert cli.main(["checks", "--markdown"]) == 0
     out = capsys.readouterr().out
-    checks = all_checks(stateful=True)
+    checks = shipped_checks(stateful=True)
     assert "STATEFUL-001" in checks
     for entry in checks.values():
         assert f"| {entry.id} |" in out
@@ -210,10 +210,10 @@ def test_checks_lists_every_check_with_its_source(capsys: pytest.CaptureFixture[
 
 def test_every_covered_operation_has_behavioural_checks() -> None:
     """The suite checks the behaviour of every covered operation, not only its contract."""
-    from pytest_connect_email.conformance import all_checks
+    from pytest_connect_email.conformance import shipped_checks
     from pytest_connect_email.spec import OPERATIONS
 
     by_operation: dict[str, list[str]] = {}
-    for entry in all_checks().values():
+    for entry in shipped_checks().values():
         by_operation.setdefault(entry.operation, []).append(entry.id)
     assert [op for op in OPERATIONS if not by_operation.get(op)] == []

@@ -32,13 +32,19 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def all_checks(*, stateful: bool = False) -> dict[str, Check]:
-    """Every shipped check by id (imports the suite modules, which register them); the stateful check
-    STATEFUL-001, which runs only when asked for (``--connect-stateful``), with ``stateful=True``."""
+    """Every registered check by id: the shipped ones (imported here, which registers them) and any a
+    user's suite registered; the stateful check STATEFUL-001, which runs only when asked for
+    (``--connect-stateful``), with ``stateful=True``. :func:`shipped_checks` leaves out the user's."""
     import importlib
 
     for name in (*SUITE_MODULES, SEQUENCES_MODULE):  # imported once; checks a user's suite registered stay beside them
         importlib.import_module(name)
     return {k: v for k, v in CHECKS.items() if stateful or v.operation != STATEFUL}
+
+
+def shipped_checks(*, stateful: bool = False) -> dict[str, Check]:
+    """The checks this package ships, without those a user's suite (or a test) registered beside them."""
+    return {k: v for k, v in all_checks(stateful=stateful).items() if v.shipped}
 
 
 @dataclass(frozen=True)
