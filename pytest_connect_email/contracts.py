@@ -23,18 +23,26 @@ The ``jsonschema`` ``Draft202012Validator`` is extended in three places only:
 
 - ``pattern`` uses the ``regex`` module, because botocore patterns use Unicode property escapes
   (``\\p{L}``, ``\\P{C}``) that ``re`` cannot compile;
-- ``datetime`` objects count as numbers, so boto3-style parameters and parsed responses (which carry
-  timestamps as datetimes) validate against the same schema as the wire form (epoch seconds);
+- numbers follow botocore's parameter types (``botocore/validate.py``): an ``integer``/``long``
+  member takes an ``int`` only (not ``5.0``, a ``Decimal`` or a bool, which JSON Schema's
+  ``integer`` would take or botocore refuses), a ``float``/``double`` member an ``int``, ``float`` or
+  ``Decimal`` that is finite; ``datetime`` objects count as numbers too, so boto3-style parameters
+  and parsed responses (which carry timestamps as datetimes) validate against the same schema as
+  the wire form (epoch seconds). ``jsonschema-rs`` reads ``5.0`` as an integer, so a document with
+  such a number (:func:`pytest_connect_email.limits.check_document` says) is judged by ``jsonschema``
+  alone;
 - ``format: date-time`` is asserted for timestamp strings (ISO 8601, as botocore accepts them).
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import decimal
 import difflib
 import functools
 import itertools
 import json
+import math
 import os
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -183,8 +191,21 @@ def _items(validator: Validator, items: Any, instance: Any, schema: JSONSchema) 
         yield from _ITEMS(validator, items, instance, schema)
 
 
+def _is_integer(checker: Any, instance: Any) -> bool:
+    """botocore's ``integer`` and ``long``: an ``int`` (``IntEnum`` too), never a bool, ``5.0`` or a ``Decimal``."""
+    return isinstance(instance, int) and not isinstance(instance, bool)
+
+
 def _is_number(checker: Any, instance: Any) -> bool:
-    return isinstance(instance, (int, float, _dt.datetime)) and not isinstance(instance, bool)
+    """botocore's ``float`` and ``double`` (an ``int``, ``float`` or ``Decimal``; finite, as JSON has no
+    ``NaN``), and a timestamp's ``datetime``; never a bool."""
+    if isinstance(instance, bool):
+        return False
+    if isinstance(instance, (int, _dt.datetime)):
+        return True
+    if isinstance(instance, float):
+        return math.isfinite(instance)
+    return isinstance(instance, decimal.Decimal) and instance.is_finite()
 
 
 _format_checker = jsonschema.FormatChecker(formats=())
@@ -213,7 +234,7 @@ _format_checker.checks("date-time")(_is_timestamp)
 ContractValidator = validators.extend(  # type: ignore[no-untyped-call]  # jsonschema's stubs leave it untyped
     Draft202012Validator,
     validators={"pattern": _pattern, "items": _items},
-    type_checker=Draft202012Validator.TYPE_CHECKER.redefine("number", _is_number),
+    type_checker=Draft202012Validator.TYPE_CHECKER.redefine_many({"integer": _is_integer, "number": _is_number}),
 )
 
 
@@ -461,10 +482,10 @@ class _Reporter:
         else:  # pragma: no cover - our schemas use only the keywords above
             yield make(path, keyword, _show(value, secret), error.message)
 
-    def from_rules(self, operation: str, params: Mapping[str, Any], taken: set[str]) -> Iterator[Violation]:
+    def from_rules(self, operation: str, params: Mapping[str, Any], refused: rules.Skip) -> Iterator[Violation]:
         for doc_rule in rules.rules_for(operation):
-            for finding in doc_rule.check(params):
-                if finding.pointer in taken:  # the model already reports this place
+            for finding in doc_rule.check(params, refused):
+                if finding.pointer in refused:  # the model already reports this place
                     continue
                 path = [p.replace("~1", "/").replace("~0", "~") for p in finding.pointer.split("/")[1:]]
                 actual = "<sensitive value>" if self.sensitive(path) else finding.actual
@@ -535,19 +556,33 @@ def _as_document(body: object, what: str) -> Any:
     return body
 
 
+@dataclass(frozen=True)
+class _Refused:
+    """The places the model refuses, which doc rules leave alone: each pointer with a schema
+    violation, and everything inside a list or map refused for its size (the validator did not walk
+    its items either, so a doc-rule finding there would only repeat the size)."""
+
+    at: frozenset[str]
+    below: tuple[str, ...]
+
+    def __contains__(self, pointer: object) -> bool:
+        return isinstance(pointer, str) and (pointer in self.at or pointer.startswith(self.below))
+
+
 def _check(
     operation: str, direction: Direction, document: Any, *, strict: bool = False, error: str | None = None
 ) -> list[Violation]:
     try:
-        limits.check_document(document, f"the {operation} {direction}")
+        exact = limits.check_document(document, f"the {operation} {direction}")
     except limits.LimitExceeded as exc:
         return [_budget_violation(exc)]
     relative = _schema_file(operation, direction, error)
     source = active.contracts()
     reporter = _Reporter(_read(source, relative))
-    fast: jsonschema_rs.Validator | None = _fast_validator(source, relative, strict)
+    # jsonschema-rs types 5.0 (and a Decimal 5) as an integer: only exact numbers are its to judge.
+    fast: jsonschema_rs.Validator | None = _fast_validator(source, relative, strict) if exact else None
     try:
-        valid = fast.is_valid(document)  # type: ignore[union-attr]  # just assigned
+        valid = fast is not None and fast.is_valid(document)
     except ValueError:  # a value the compiled engine cannot read (datetime, bytes): jsonschema decides
         valid, fast = False, None
     found: list[Violation] = []
@@ -559,11 +594,11 @@ def _check(
                 for e in itertools.islice(fast.iter_errors(document), limits.MAX_VIOLATIONS)
             ]
     if direction == "request" and isinstance(document, Mapping) and len(found) < limits.MAX_VIOLATIONS:
-        taken = {v.pointer for v in found}
-        # Inside a list or map the model refused for its size, items are not judged one by one (the
-        # validator did not walk them either): a doc-rule finding there would only repeat the size.
-        oversized = tuple(v.pointer + "/" for v in found if v.rule in ("maxItems", "maxProperties"))
-        found.extend(v for v in reporter.from_rules(operation, document, taken) if not v.pointer.startswith(oversized))
+        refused = _Refused(
+            frozenset(v.pointer for v in found),
+            tuple(v.pointer + "/" for v in found if v.rule in ("maxItems", "maxProperties")),
+        )
+        found.extend(reporter.from_rules(operation, document, refused))
     found.sort(key=lambda v: (v.pointer, v.rule))
     if len(found) >= limits.MAX_VIOLATIONS:
         found = found[: limits.MAX_VIOLATIONS]

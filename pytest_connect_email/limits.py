@@ -47,6 +47,9 @@ MAX_CASSETTE_BYTES = 64 * 1024 * 1024
 MAX_YAML_NODES = 2_000_000
 #: Most YAML nodes that aliases may add (vcrpy writes none; stops alias bombs).
 MAX_YAML_ALIAS_NODES = 10_000
+#: Most characters of scalars that aliases may add (vcrpy writes none; stops a few aliases of one huge
+#: scalar, which the node budget lets through). A hand-written cassette may share a body of a few MB.
+MAX_YAML_ALIAS_CHARS = 4 * 1024 * 1024
 #: Most violations one validation reports; the rest are summarised in one line.
 MAX_VIOLATIONS = 100
 #: Seconds a served emulator waits for the next bytes of a request before closing the connection.
@@ -80,10 +83,16 @@ class LimitExceeded(ValueError):
 
 # -- JSON text -------------------------------------------------------------------------------------
 
-# A JSON string literal (the unrolled form: linear, no backtracking between alternatives).
-_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)
+# A JSON string literal, or an unterminated one running to the end of the text. The unrolled form
+# never backtracks between alternatives, and because the closing quote is optional a match that
+# starts at a quote always succeeds: the scan never restarts at the next quote of a string that does
+# not end (with a mandatory quote, each quote of ``"\"[\"[...`` rescanned to the end: quadratic).
+# An unterminated string is not JSON; ``json.loads`` says so after reading, linearly, what precedes it.
+_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"?', re.S)
 _NOT_STRUCTURE = re.compile(r"[^\[\]{},]+")
-_LONG_INT = re.compile(r"[0-9]{%d,}" % (MAX_INT_DIGITS + 1))  # noqa: UP031  # a regex quantifier
+# A run of more than MAX_INT_DIGITS digits. The look-behind makes a search try each run once, from its
+# first digit (``[0-9]{101,}`` retried every position of a 100-digit run: 50 steps a character).
+_LONG_INT = re.compile(r"(?<![0-9])[0-9]{%d}" % (MAX_INT_DIGITS + 1))  # noqa: UP031  # a regex quantifier
 _STEP = {"[": 1, "{": 1, "]": -1, "}": -1, ",": 0}
 
 
@@ -92,8 +101,9 @@ def check_json_text(text: str, what: str = "the document") -> None:
     values or an integer literal longer than :data:`MAX_INT_DIGITS` digits, before ``json.loads``
     (whose C scanner recurses once per level and builds every value).
 
-    Linear in the text: string literals are cut out with one regular expression, the brackets and
-    commas left are counted in C.
+    Linear in the text, whatever it holds: string literals (an unterminated one runs to the end) are
+    cut out with one regular expression that never backtracks, the brackets and commas left are
+    counted in C. Text within the budgets by a count of its raw characters returns at once.
     """
     openers = text.count("[") + text.count("{")
     shallow = openers <= MAX_DEPTH and text.count(",") + openers + 1 <= MAX_NODES
@@ -143,18 +153,24 @@ def _escape(part: object) -> str:
     return str(part).replace("~", "~0").replace("/", "~1")
 
 
-def check_document(document: Any, what: str = "the document") -> None:
+def check_document(document: Any, what: str = "the document") -> bool:
     """Refuse data that nests deeper than :data:`MAX_DEPTH` (cycles included), holds more than
-    :data:`MAX_NODES` values or :data:`MAX_TEXT_CHARS` characters, has a map key that is not a
-    string, or a string that is not Unicode text (a lone surrogate such as ``"\\ud800"``, which no
-    UTF-8 encoder can write).
+    :data:`MAX_NODES` values or :data:`MAX_TEXT_CHARS` characters, an integer of more than
+    :data:`MAX_INT_DIGITS` digits, a map key that is not a string, or a string that is not Unicode
+    text (a lone surrogate such as ``"\\ud800"``, which no UTF-8 encoder can write).
+
+    Returns whether every number in it is *exact*: an ``int`` or a finite ``float`` with a fraction,
+    which any JSON Schema engine types as botocore does. ``False`` when it holds another number
+    (``5.0``, which JSON Schema reads as an integer and botocore refuses for an integer member;
+    ``nan``; a ``Decimal``; an ``int`` subclass) or a value of a type the fast walk does not know.
 
     Bounded: the walk stops at the first breach, recursing at most :data:`MAX_DEPTH` levels. It is
     on every validation's path, so a flat loop over exact types judges first, and only a document
     it does not pass is walked again to say where and why.
     """
-    if _within_budgets(document):
-        return
+    verdict = _within_budgets(document)
+    if verdict is not None:
+        return verdict
     count = chars = 0
     path: list[str] = []
     on_path: set[int] = set()
@@ -184,6 +200,13 @@ def check_document(document: Any, what: str = "the document") -> None:
             text(value)
             return
         elif not isinstance(value, (Mapping, list, tuple)):
+            if isinstance(value, int) and not isinstance(value, bool) and not -_INT_BOUND < value < _INT_BOUND:
+                raise LimitExceeded(
+                    "MAX_INT_DIGITS",
+                    f"{what} holds an integer of over {MAX_INT_DIGITS} digits (the limit; no modelled number "
+                    "needs more)",
+                    _pointer(path),
+                )
             return
         if id(value) in on_path:
             raise LimitExceeded("cycle", f"{what} contains itself (a cyclic structure)", _pointer(path[:8]))
@@ -212,14 +235,19 @@ def check_document(document: Any, what: str = "the document") -> None:
         on_path.discard(id(value))
 
     walk(document, 0)
+    return False
 
 
-_LEAVES = frozenset({int, float, bool, type(None), bytes, bytearray, dt.datetime, dt.date})
+_LEAVES = frozenset({bool, type(None), bytes, bytearray, dt.datetime, dt.date})
+#: Integers from here on (either sign) have more than MAX_INT_DIGITS digits.
+_INT_BOUND = 10**MAX_INT_DIGITS
 
 
-def _within_budgets(document: Any) -> bool:
-    """Whether a document of plain types is surely within the budgets (``False``: look closer)."""
+def _within_budgets(document: Any) -> bool | None:
+    """Whether a document of plain types is surely within the budgets, and if so whether its numbers
+    are exact (see :func:`check_document`); ``None``: look closer."""
     count = chars = 0
+    exact = True
     stack: list[tuple[Any, int]] = [(document, 0)]
     pop, push = stack.pop, stack.append
     while stack:
@@ -229,25 +257,31 @@ def _within_budgets(document: Any) -> bool:
         if kind is str:
             chars += len(value)
             if not value.isascii() and _SURROGATE.search(value):
-                return False
+                return None
         elif kind is dict:
             if depth >= MAX_DEPTH or count + len(stack) + len(value) > MAX_NODES:
-                return False
+                return None
             for key, item in value.items():
                 if type(key) is not str or (not key.isascii() and _SURROGATE.search(key)):
-                    return False
+                    return None
                 chars += len(key)
                 push((item, depth + 1))
         elif kind is list or kind is tuple:
             if depth >= MAX_DEPTH or count + len(stack) + len(value) > MAX_NODES:
-                return False
+                return None
             for item in value:
                 push((item, depth + 1))
+        elif kind is int:
+            if not -_INT_BOUND < value < _INT_BOUND:
+                return None
+        elif kind is float:
+            if value.is_integer() or not math.isfinite(value):
+                exact = False
         elif kind not in _LEAVES:
-            return False
+            return None
         if chars > MAX_TEXT_CHARS:
-            return False
-    return True
+            return None
+    return exact
 
 
 def _pointer(path: list[str]) -> str:
@@ -268,11 +302,13 @@ def _events(text: str) -> Iterator[yaml.Event]:
 
 def check_yaml_text(text: str, what: str = "the file") -> None:
     """Refuse YAML that is larger than :data:`MAX_CASSETTE_BYTES`, nests deeper than
-    :data:`MAX_DEPTH`, holds more than :data:`MAX_YAML_NODES` nodes or aliases that expand to more
-    than :data:`MAX_YAML_ALIAS_NODES` (an alias bomb), or carries a ``!!python/...`` object tag —
-    judged on the parser's event stream, which neither recurses nor expands aliases, before
-    anything composes a document.
+    :data:`MAX_DEPTH`, holds more than :data:`MAX_YAML_NODES` nodes, or aliases that expand to more
+    than :data:`MAX_YAML_ALIAS_NODES` nodes or :data:`MAX_YAML_ALIAS_CHARS` characters (an alias
+    bomb), or carries a ``!!python/...`` object tag — judged on the parser's event stream, which
+    neither recurses nor expands aliases, before anything composes a document.
 
+    An anchor's size is what an alias of it adds: a scalar's is one node and its value's characters,
+    a collection's the nodes and characters it holds, aliases inside it expanded.
     Malformed YAML is left to the caller's loader, which says where it breaks.
     """
     if len(text) > MAX_CASSETTE_BYTES:
@@ -280,9 +316,10 @@ def check_yaml_text(text: str, what: str = "the file") -> None:
             "MAX_CASSETTE_BYTES", f"{what} has {len(text)} characters, over the limit of {MAX_CASSETTE_BYTES}"
         )
     depth = 0
-    expanded = aliased = 0
-    sizes: dict[str, int] = {}
-    open_anchors: list[tuple[str | None, int]] = []
+    expanded = aliased = 0  # nodes: in the document as composed, and added by aliases
+    chars = aliased_chars = 0  # scalar characters: likewise
+    sizes: dict[str, tuple[int, int]] = {}  # anchor -> (nodes, characters) an alias of it adds
+    open_anchors: list[tuple[str | None, int, int]] = []  # an open collection's anchor and where it began
     try:
         for event in _events(text):
             tag = getattr(event, "tag", None)
@@ -293,29 +330,42 @@ def check_yaml_text(text: str, what: str = "the file") -> None:
                     "Python objects; cassettes never contain one, and it is refused",
                 )
             if isinstance(event, yaml.AliasEvent):
-                size = sizes.get(str(event.anchor), 1)
+                size, size_chars = sizes.get(str(event.anchor), (1, 0))
                 expanded += size
                 aliased += size
+                chars += size_chars
+                aliased_chars += size_chars
                 if aliased > MAX_YAML_ALIAS_NODES:
                     raise LimitExceeded(
                         "MAX_YAML_ALIAS_NODES",
-                        f"{what}'s aliases expand to over {MAX_YAML_ALIAS_NODES} YAML nodes (an alias bomb?)",
+                        f"{what}'s aliases expand to over {MAX_YAML_ALIAS_NODES} YAML nodes (an alias bomb?); "
+                        "write the repeated part out, or drop the aliases",
+                    )
+                if aliased_chars > MAX_YAML_ALIAS_CHARS:
+                    mark = event.start_mark
+                    line = f", line {mark.line + 1}" if mark is not None else ""
+                    raise LimitExceeded(
+                        "MAX_YAML_ALIAS_CHARS",
+                        f"{what}'s aliases (*{event.anchor}{line}) expand to over "
+                        f"{MAX_YAML_ALIAS_CHARS} characters (an alias bomb?); write the repeated part out, "
+                        "or drop the aliases",
                     )
             elif isinstance(event, yaml.ScalarEvent):
                 expanded += 1
+                chars += len(event.value)
                 if event.anchor is not None:
-                    sizes[event.anchor] = 1
+                    sizes[event.anchor] = (1, len(event.value))
             elif isinstance(event, yaml.CollectionStartEvent):
                 expanded += 1
                 depth += 1
                 if depth > MAX_DEPTH:
                     raise LimitExceeded("MAX_DEPTH", f"{what} nests deeper than {MAX_DEPTH} levels (the limit)")
-                open_anchors.append((event.anchor, expanded))
+                open_anchors.append((event.anchor, expanded, chars))
             elif isinstance(event, yaml.CollectionEndEvent):
                 depth -= 1
-                anchor, start = open_anchors.pop()
+                anchor, start, start_chars = open_anchors.pop()
                 if anchor is not None:
-                    sizes[anchor] = expanded - start + 1
+                    sizes[anchor] = (expanded - start + 1, chars - start_chars)
             if expanded > MAX_YAML_NODES:
                 raise LimitExceeded("MAX_YAML_NODES", f"{what} holds over {MAX_YAML_NODES} YAML nodes")
     except yaml.YAMLError:

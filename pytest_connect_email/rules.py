@@ -4,7 +4,12 @@ Each rule is a small named checker with a stable id, the operations it applies t
 sentence of the reference page it enforces, and — where the page is ambiguous — the choice we made
 and why. Ids never change meaning once published; a rule that must change gets a new id.
 
-A checker receives the request parameters (already known to be a mapping) and yields ``Finding``s.
+A checker receives the request parameters (already known to be a mapping) and the JSON pointers of
+values it must leave alone, and yields ``Finding``s. The validator passes the pointers where the
+model already refuses a value (over its ``maxLength``, inside a list over its ``maxItems``, of the
+wrong type), so a doc rule judges only values within their model limits: a value over its
+``maxLength`` is that violation and no rule's, and no rule's cost grows with a value the model
+refuses. Each check is also linear in what it reads (no backtracking regular expression on a value).
 Checkers are defensive: a member of the wrong type is the schema's business, so a checker skips what
 it cannot read instead of reporting it a second time. The validator also drops a finding at a
 pointer where the model's schema already reports a violation (an unknown reference type is the
@@ -15,11 +20,14 @@ exactly one rule.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Container, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 Params = Mapping[str, Any]
+#: JSON pointers of the values a checker does not judge (see the module docstring).
+Skip = Container[str]
+NOTHING: Skip = frozenset()
 
 
 @dataclass(frozen=True)
@@ -31,7 +39,8 @@ class Finding:
     actual: str
 
 
-Checker = Callable[[Params], Iterator[Finding]]
+class Checker(Protocol):
+    def __call__(self, params: Params, skip: Skip = ..., /) -> Iterator[Finding]: ...
 
 
 @dataclass(frozen=True)
@@ -116,11 +125,13 @@ CREATION_REFERENCE_TYPES = ("URL", "NUMBER", "STRING", "DATE")
     are, so every other model value is refused too.""",
     members=("References",),
 )
-def _reference_types(params: Params) -> Iterator[Finding]:
+def _reference_types(params: Params, skip: Skip = NOTHING) -> Iterator[Finding]:
     for key, ref in _mapping(params, "References").items():
         kind = ref.get("Type") if isinstance(ref, Mapping) else None
         if isinstance(kind, str) and kind not in CREATION_REFERENCE_TYPES:
-            yield Finding(_pointer("References", key, "Type"), "one of URL, NUMBER, STRING, DATE", repr(kind))
+            where = _pointer("References", str(key), "Type")
+            if where not in skip:
+                yield Finding(where, "one of URL, NUMBER, STRING, DATE", repr(kind))
 
 
 REFERENCES_BYTE_LIMIT = 4096
@@ -136,7 +147,7 @@ REFERENCES_BYTE_LIMIT = 4096
     StatusReason are set by the service, so they are not counted.""",
     members=("References",),
 )
-def _references_bytes(params: Params) -> Iterator[Finding]:
+def _references_bytes(params: Params, skip: Skip = NOTHING) -> Iterator[Finding]:
     refs = _mapping(params, "References")
     total = 0
     for key, ref in refs.items():
@@ -162,13 +173,14 @@ _EPOCH = re.compile(r"[0-9]{1,13}")
     left to the model, which does not require one.""",
     members=("References",),
 )
-def _date_references(params: Params) -> Iterator[Finding]:
+def _date_references(params: Params, skip: Skip = NOTHING) -> Iterator[Finding]:
     for key, ref in _mapping(params, "References").items():
         if not isinstance(ref, Mapping) or ref.get("Type") != "DATE":
             continue
         value = ref.get("Value")
-        if isinstance(value, str) and not _EPOCH.fullmatch(value):
-            yield Finding(_pointer("References", key, "Value"), "an epoch timestamp (1-13 digits)", repr(value))
+        where = _pointer("References", str(key), "Value")
+        if isinstance(value, str) and where not in skip and not _EPOCH.fullmatch(value):
+            yield Finding(where, "an epoch timestamp (1-13 digits)", repr(value))
 
 
 ATTRIBUTES_BYTE_LIMIT = 32768
@@ -182,7 +194,7 @@ ATTRIBUTES_BYTE_LIMIT = 32768
     choice="The count is the UTF-8 bytes of every key plus every value of Attributes.",
     members=("Attributes",),
 )
-def _attributes_bytes(params: Params) -> Iterator[Finding]:
+def _attributes_bytes(params: Params, skip: Skip = NOTHING) -> Iterator[Finding]:
     attrs = _mapping(params, "Attributes")
     total = sum(_utf8(str(k)) + (_utf8(v) if isinstance(v, str) else 0) for k, v in attrs.items())
     if total > ATTRIBUTES_BYTE_LIMIT:
@@ -201,10 +213,12 @@ _ATTRIBUTE_KEY = re.compile(r"[A-Za-z0-9_-]*")
     documentation on attribute names. An empty key is the model's minLength violation, not this rule's.""",
     members=("Attributes",),
 )
-def _attribute_keys(params: Params) -> Iterator[Finding]:
+def _attribute_keys(params: Params, skip: Skip = NOTHING) -> Iterator[Finding]:
     for key in _mapping(params, "Attributes"):
         if isinstance(key, str) and not _ATTRIBUTE_KEY.fullmatch(key):
-            yield Finding(_pointer("Attributes", key), "a key of A-Z, a-z, 0-9, '-' and '_' only", repr(key))
+            where = _pointer("Attributes", key)
+            if where not in skip:
+                yield Finding(where, "a key of A-Z, a-z, 0-9, '-' and '_' only", repr(key))
 
 
 _SEGMENT_KEY = re.compile(r"connect:[A-Za-z0-9_-]+|[A-Za-z0-9_-]*")
@@ -221,9 +235,9 @@ _SEGMENT_KEY = re.compile(r"connect:[A-Za-z0-9_-]+|[A-Za-z0-9_-]*")
     SegmentAttributes keys; keys inside a ValueMap (such as ExpiryDuration) are left to the model.""",
     members=("SegmentAttributes",),
 )
-def _segment_keys(params: Params) -> Iterator[Finding]:
+def _segment_keys(params: Params, skip: Skip = NOTHING) -> Iterator[Finding]:
     for key in _mapping(params, "SegmentAttributes"):
-        if isinstance(key, str) and not _SEGMENT_KEY.fullmatch(key):
+        if isinstance(key, str) and not _SEGMENT_KEY.fullmatch(key) and _pointer("SegmentAttributes", key) not in skip:
             yield Finding(
                 _pointer("SegmentAttributes", key),
                 "a key of A-Z, a-z, 0-9, '-' and '_', optionally prefixed with 'connect:'",
@@ -247,11 +261,11 @@ CONTACT_EXPIRY_KEY = "connect:ContactExpiry"
     cannot keep a contact active, and any other member would be silently ignored by the service.""",
     members=("SegmentAttributes",),
 )
-def _contact_expiry(params: Params) -> Iterator[Finding]:
+def _contact_expiry(params: Params, skip: Skip = NOTHING) -> Iterator[Finding]:
     value = _mapping(params, "SegmentAttributes").get(CONTACT_EXPIRY_KEY)
-    if value is None:
-        return
     where = _pointer("SegmentAttributes", CONTACT_EXPIRY_KEY)
+    if value is None or where in skip:
+        return
     expected = '{"ValueMap": {"ExpiryDuration": {"ValueInteger": N}}} with N >= 1'
     if not isinstance(value, Mapping) or set(value) != {"ValueMap"} or not isinstance(value["ValueMap"], Mapping):
         yield Finding(where, expected, f"members {sorted(value) if isinstance(value, Mapping) else value!r}")
@@ -282,9 +296,11 @@ CONTENT_TYPES = ("text/plain", "text/html")
     as '; charset=utf-8' are refused because the page names the bare types only.""",
     members=("EmailMessage",),
 )
-def _content_type(params: Params) -> Iterator[Finding]:
+def _content_type(params: Params, skip: Skip = NOTHING) -> Iterator[Finding]:
     raw = _mapping(_mapping(params, "EmailMessage"), "RawMessage")
     value = raw.get("ContentType")
+    if "/EmailMessage/RawMessage/ContentType" in skip:
+        return
     if isinstance(value, str) and value and value.lower() not in CONTENT_TYPES:
         yield Finding("/EmailMessage/RawMessage/ContentType", "text/plain or text/html", repr(value))
 
@@ -299,7 +315,7 @@ def _content_type(params: Params) -> Iterator[Finding]:
     RawMessage has no body at all.""",
     members=("EmailMessage",),
 )
-def _raw_message(params: Params) -> Iterator[Finding]:
+def _raw_message(params: Params, skip: Skip = NOTHING) -> Iterator[Finding]:
     message = _mapping(params, "EmailMessage")
     if message.get("MessageSourceType") == "RAW" and "RawMessage" not in message:
         yield Finding("/EmailMessage/RawMessage", "present when MessageSourceType is RAW", "missing")
@@ -308,9 +324,11 @@ def _raw_message(params: Params) -> Iterator[Finding]:
 # -- Email address aliases -------------------------------------------------------------------------
 
 
-def _self_alias(params: Params) -> Iterator[Finding]:
+def _self_alias(params: Params, skip: Skip = NOTHING) -> Iterator[Finding]:
     primary = params.get("EmailAddressId")
     alias = _mapping(params, "AliasConfiguration").get("EmailAddressId")
+    if "/EmailAddressId" in skip or "/AliasConfiguration/EmailAddressId" in skip:
+        return
     if isinstance(primary, str) and isinstance(alias, str) and primary.strip().lower() == alias.strip().lower():
         yield Finding(
             "/AliasConfiguration/EmailAddressId", "an email address id other than EmailAddressId", repr(alias)
@@ -369,7 +387,26 @@ EMAIL_ADDRESS_MEMBERS: dict[str, tuple[tuple[str, ...], ...]] = {
 }
 
 #: The format the reference page gives (its text lost the backslashes: ``[^s@]+@[^s@]+.[^s@]+``).
+#: To judge a whole value, use :func:`is_email_address`: this pattern's ``fullmatch`` backtracks
+#: quadratically (``"a@" + "." * n + " "`` takes n² steps: 64 s for 128 KB).
 EMAIL_ADDRESS_FORMAT = re.compile(r"[^\s@]+@[^\s@]+\.[^\s@]+")
+_BLANK_OR_AT = re.compile(r"[\s@]")
+
+
+def is_email_address(value: str) -> bool:
+    """Whether the whole of ``value`` is one address in :data:`EMAIL_ADDRESS_FORMAT`, in linear time.
+
+    ``local@domain`` split at the first ``@``: a non-empty local part, and a domain with a dot that
+    has a character on each side; neither holds a blank (``\\s``, as the pattern reads it) or another
+    ``@``. That is the pattern's ``fullmatch``, judged in a few passes that never backtrack.
+    """
+    local, at, domain = value.partition("@")
+    return (
+        bool(local and at)
+        and "." in domain[1:-1]
+        and _BLANK_OR_AT.search(local) is None
+        and _BLANK_OR_AT.search(domain) is None
+    )
 
 
 _UNION = tuple(dict.fromkeys(t for ts in EMAIL_ADDRESS_MEMBERS.values() for t in ts))
@@ -404,10 +441,11 @@ def email_addresses(params: Params, operation: str | None = None) -> list[tuple[
     return out
 
 
-def _email_addresses(params: Params) -> Iterator[Finding]:
+def _email_addresses(params: Params, skip: Skip = NOTHING) -> Iterator[Finding]:
     for path, value in email_addresses(params):
-        if not EMAIL_ADDRESS_FORMAT.fullmatch(value):
-            yield Finding(_pointer(*path), "a whole address in [^\\s@]+@[^\\s@]+\\.[^\\s@]+ format", repr(value))
+        where = _pointer(*path)
+        if where not in skip and not is_email_address(value):
+            yield Finding(where, "a whole address in [^\\s@]+@[^\\s@]+\\.[^\\s@]+ format", repr(value))
 
 
 rule(

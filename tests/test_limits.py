@@ -10,7 +10,11 @@ from pytest_connect_email import limits
 
 from .conftest import ROOT
 
-BUDGETS = [name for name in dir(limits) if name.isupper() and isinstance(getattr(limits, name), (int, float))]
+BUDGETS = [
+    name
+    for name in dir(limits)
+    if name.isupper() and not name.startswith("_") and isinstance(getattr(limits, name), (int, float))
+]
 
 
 @pytest.mark.parametrize("name", BUDGETS)
