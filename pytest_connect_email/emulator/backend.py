@@ -28,10 +28,13 @@ decisions (each from the reference pages, the model's documentation, or a choice
 - **StartEmailContact.** The instance must exist, the destination must be an address of the instance
   and a ``RelatedContactId`` must be a contact of the instance (``ResourceNotFoundException``
   otherwise). The related contact's user attributes are copied and the new request's attributes win
-  on a clash. Recipients: the model's "You must have 1 required recipient (DestinationEmailAddress).
-  You can then specify up to 49 additional recipients (across ToAddresses and CcAddresses), for a
-  total of 50 recipients": a 50th additional recipient answers ``InvalidRequestException``. The
-  contact is ``INBOUND`` on the ``EMAIL`` channel.
+  on a clash; together they obey "There can be up to 32,768 UTF-8 bytes across all key-value pairs per
+  contact" (START-ATTR-001, "per contact"): a combination over it answers ``InvalidRequestException``
+  and stores nothing, never a contact that GetContactAttributes could not return. Recipients: the
+  model's "You must have 1 required recipient (DestinationEmailAddress). You can then specify up to 49
+  additional recipients (across ToAddresses and CcAddresses), for a total of 50 recipients": a 50th
+  additional recipient answers ``InvalidRequestException``. The contact is ``INBOUND`` on the
+  ``EMAIL`` channel.
 - **CreateContact** (the model: "For EMAIL: The supported initiation methods are OUTBOUND,
   AGENT_REPLY, and FLOW"; "For VOICE: ... TRANSFER"; "For TASK: ... API"; "The CHAT channel is not
   supported"): any other channel and initiation method answers ``InvalidRequestException``.
@@ -60,7 +63,11 @@ decisions (each from the reference pages, the model's documentation, or a choice
   ``token_lifetime`` seconds (8 hours by default) across the whole emulator (one account and
   region). The same token with the same parameters returns the first result without a second
   effect; with different parameters it answers ``IdempotencyException`` where the operation models
-  it, else ``ResourceConflictException`` (same 409 status).
+  it, else ``ResourceConflictException`` (same 409 status). Tokens are filed under their instance:
+  DeleteInstance forgets them, so a retry in a deleted instance answers its ``ResourceNotFoundException``.
+  The model is silent on a token whose resource was deleted since; a choice written here: a replay of
+  CreateInstance, CreateEmailAddress, StartEmailContact or CreateContact whose resource is gone answers
+  ``ResourceNotFoundException`` naming it and the token, never 200 with the id of a deleted resource.
 - **Concurrency.** Mutations of an address hold a lock on it (both addresses for alias operations).
   A caller that cannot get a lock within ``lock_wait`` seconds answers ``ResourceConflictException``,
   as the reference page warns ("concurrent operations on the same email addresses may be temporarily
@@ -84,11 +91,16 @@ decisions (each from the reference pages, the model's documentation, or a choice
   List)": ``OrConditions`` (any inner list all of whose tag conditions hold), ``AndConditions`` (all
   hold) or one ``TagCondition``; a condition without ``TagValue`` asks for the key only.
   ``ApproximateTotalCount`` is the exact number of matches; pages follow creation order.
+- **Pagination.** A ``NextToken`` is valid for the listing it came from while the listing still reaches
+  it; one the emulator could not have issued (not its encoding of a whole number, negative, at or past
+  the end of the items) answers ``InvalidParameterException`` where the operation models it, else
+  ``InvalidRequestException`` (ListInstances), never repeated or endless pages.
 - **Deleting an instance** deletes everything of it: its addresses, contacts and queue associations
   are gone and its ids are not found afterwards (AWS API convention).
 - **Throttling** (off by default) emulates the documented default of 2 requests/s with a burst of 5.
   A state file locked by another process for over ``limits.STATE_LOCK_TIMEOUT`` also answers
-  ``ThrottlingException`` (retryable), never a 500.
+  ``ThrottlingException`` (retryable), never a 500. A broken state file and a record that no longer
+  decodes are the store's to report (:mod:`.store`).
 """
 
 from __future__ import annotations
@@ -124,6 +136,7 @@ class Config:
     max_clock_skew: float | None = limits.MAX_CLOCK_SKEW
     read_timeout: float = limits.READ_TIMEOUT
     max_connections: int = limits.MAX_CONNECTIONS
+    request_deadline: float = limits.REQUEST_DEADLINE
     #: All recipients of one email, the one required destination included (the model: "for a total of 50").
     max_recipients: int = 50
     #: Distinct addresses of one queue, its default outbound address included.
@@ -136,22 +149,44 @@ class Config:
 
 
 class AddressLocks:
-    """Per-address locks with a bounded wait: the emulator's model of Connect's distributed locking."""
+    """Per-address locks with a bounded wait: the emulator's model of Connect's distributed locking.
+
+    A key's lock lives only while some caller holds it or waits for it: an entry counts its users and
+    goes when the last one leaves, so callers on one key share one lock, and the table holds no more
+    entries than there are callers at that moment, however many ids were ever named.
+    """
 
     def __init__(self) -> None:
         self._guard = threading.Lock()
         self._locks: dict[str, threading.Lock] = {}
+        #: Callers holding or waiting for each key's lock (the same keys as ``_locks``).
+        self._users: dict[str, int] = {}
 
-    def _lock(self, key: str) -> threading.Lock:
+    def __len__(self) -> int:
+        """Keys with a lock now (each held or waited for)."""
+        return len(self._locks)
+
+    def _enter(self, key: str) -> threading.Lock:
         with self._guard:
+            self._users[key] = self._users.get(key, 0) + 1
             return self._locks.setdefault(key, threading.Lock())
+
+    def _leave(self, key: str) -> None:
+        with self._guard:
+            users = self._users.pop(key) - 1
+            if users:
+                self._users[key] = users
+            else:
+                del self._locks[key]
 
     @contextlib.contextmanager
     def hold(self, keys: list[str], wait: float) -> Iterator[None]:
+        entered: list[str] = []
         taken: list[threading.Lock] = []
         try:
             for key in sorted(set(keys)):  # a fixed order: two callers never deadlock
-                lock = self._lock(key)
+                lock = self._enter(key)
+                entered.append(key)
                 if not lock.acquire(timeout=wait):
                     raise ServiceError(
                         "ResourceConflictException",
@@ -162,6 +197,8 @@ class AddressLocks:
         finally:
             for lock in reversed(taken):
                 lock.release()
+            for key in entered:
+                self._leave(key)
 
 
 class _Bucket:
