@@ -197,15 +197,25 @@ def _is_integer(checker: Any, instance: Any) -> bool:
 
 
 def _is_number(checker: Any, instance: Any) -> bool:
-    """botocore's ``float`` and ``double`` (an ``int``, ``float`` or ``Decimal``; finite, as JSON has no
-    ``NaN``), and a timestamp's ``datetime``; never a bool."""
+    """botocore's ``float`` and ``double``: an ``int``, ``float`` or ``Decimal``, finite (JSON has no
+    ``NaN``); never a bool."""
     if isinstance(instance, bool):
         return False
-    if isinstance(instance, (int, _dt.datetime)):
+    if isinstance(instance, int):
         return True
     if isinstance(instance, float):
         return math.isfinite(instance)
     return isinstance(instance, decimal.Decimal) and instance.is_finite()
+
+
+_TYPE = Draft202012Validator.VALIDATORS["type"]
+
+
+def _type(validator: Validator, types: Any, instance: Any, schema: JSONSchema) -> Iterator[ValidationError]:
+    """A ``datetime`` is a timestamp (``format: date-time``), not a number: ``MaxResults=datetime.now()``
+    is a type violation, not a comparison of a datetime with ``minimum``."""
+    if not (isinstance(instance, _dt.datetime) and schema.get("format") == "date-time"):
+        yield from _TYPE(validator, types, instance, schema)
 
 
 _format_checker = jsonschema.FormatChecker(formats=())
@@ -233,7 +243,7 @@ _format_checker.checks("date-time")(_is_timestamp)
 
 ContractValidator = validators.extend(  # type: ignore[no-untyped-call]  # jsonschema's stubs leave it untyped
     Draft202012Validator,
-    validators={"pattern": _pattern, "items": _items},
+    validators={"pattern": _pattern, "items": _items, "type": _type},
     type_checker=Draft202012Validator.TYPE_CHECKER.redefine_many({"integer": _is_integer, "number": _is_number}),
 )
 
@@ -354,7 +364,10 @@ def _show(value: object, sensitive: bool) -> str:
     if sensitive:
         size = f", {len(value)} characters" if isinstance(value, str) else ""
         return f"<sensitive {_json_type(value)}{size}>"
-    text = repr(value)
+    try:
+        text = repr(value)
+    except Exception:  # any object's __repr__ may raise; the report must not
+        text = f"<a {type(value).__name__} whose repr() fails>"
     return text if len(text) <= 80 else text[:77] + "..."
 
 
@@ -572,11 +585,37 @@ class _Refused:
 def _check(
     operation: str, direction: Direction, document: Any, *, strict: bool = False, error: str | None = None
 ) -> list[Violation]:
+    relative = _schema_file(operation, direction, error)  # argument errors are the caller's, raised as such
+    try:
+        return _judge(operation, direction, document, relative, strict)
+    except MemoryError:
+        raise
+    except Exception as exc:  # a value whose own methods raise: a violation, never an escape
+        # Budgets and types are judged before any value is read, so what raises here is a value of a
+        # type of its own whose __iter__, __eq__, __len__ or __repr__ raises (a Mapping that is not
+        # one, say): no JSON value does that.
+        try:
+            detail = f"{type(exc).__name__}: {exc}"[:200]
+        except Exception:  # str() of the exception may raise too
+            detail = type(exc).__name__
+        return [
+            Violation(
+                "",
+                "unreadable",
+                "a document of JSON types (dict, list, str, int, float, bool, None; datetime and bytes for "
+                "timestamps and blobs)",
+                f"a value that raised {detail} when read",
+                "pytest_connect_email.contracts",
+                "pass plain JSON types (convert custom mappings, sequences and objects first)",
+            )
+        ]
+
+
+def _judge(operation: str, direction: Direction, document: Any, relative: str, strict: bool) -> list[Violation]:
     try:
         exact = limits.check_document(document, f"the {operation} {direction}")
     except limits.LimitExceeded as exc:
         return [_budget_violation(exc)]
-    relative = _schema_file(operation, direction, error)
     source = active.contracts()
     reporter = _Reporter(_read(source, relative))
     # jsonschema-rs types 5.0 (and a Decimal 5) as an integer: only exact numbers are its to judge.
