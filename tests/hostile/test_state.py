@@ -140,12 +140,12 @@ def test_combined_attributes_over_the_limit_are_refused_and_nothing_is_stored(cl
 
 
 def a_state_file(path: Path) -> Path:
-    emulator = Emulator.create(state=str(path), auth_enabled=False)
-    client = emulator.attach(make_client())
-    iid = new_instance(client)
-    for n in range(40):
-        client.create_email_address(InstanceId=iid, EmailAddress=f"a{n}@example.com", Description="x" * 200)
-    emulator.backend.store.close()
+    """A state file of several pages (records of 2,000 characters)."""
+    store = Store(path)
+    with store.transaction() as tx:
+        for n in range(20):
+            tx.put("email", f"e{n}", {"Description": "x" * 2000}, parent="i")
+    store.close()
     return path
 
 
