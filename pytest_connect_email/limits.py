@@ -57,6 +57,16 @@ READ_TIMEOUT = 5.0
 #: Connections a served emulator serves at once (each with a thread); a connection that sends its
 #: request while all are busy is answered 503 and closed. Idle connections hold no thread.
 MAX_CONNECTIONS = 256
+#: Seconds a served emulator gives one request, line, headers and body, from its first byte; a client
+#: still sending then is answered 408 and closed (READ_TIMEOUT bounds each wait, this the whole request).
+REQUEST_DEADLINE = 10.0
+#: Largest request line and headers a served emulator reads (bytes); a longer head is answered 414 or 431.
+MAX_REQUEST_HEAD_BYTES = 64 * 1024
+#: Most header lines of one request (as the stdlib's ``http.client``); more is answered 431.
+MAX_REQUEST_HEADERS = 100
+#: Longest ``Content-Length`` (ASCII digits only); anything else is answered 400. 20 digits hold any
+#: 64-bit size, and MAX_BODY_BYTES has 7.
+MAX_CONTENT_LENGTH_DIGITS = 20
 #: Seconds the emulator waits for another process's write lock on a shared state file.
 STATE_LOCK_TIMEOUT = 0.5
 #: Largest difference between a SigV4 ``X-Amz-Date`` and the emulator's clock (AWS: 15 minutes).
@@ -83,17 +93,25 @@ class LimitExceeded(ValueError):
 
 # -- JSON text -------------------------------------------------------------------------------------
 
-# A JSON string literal, or an unterminated one running to the end of the text. The unrolled form
-# never backtracks between alternatives, and because the closing quote is optional a match that
-# starts at a quote always succeeds: the scan never restarts at the next quote of a string that does
-# not end (with a mandatory quote, each quote of ``"\"[\"[...`` rescanned to the end: quadratic).
-# An unterminated string is not JSON; ``json.loads`` says so after reading, linearly, what precedes it.
-_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"?', re.S)
-_NOT_STRUCTURE = re.compile(r"[^\[\]{},]+")
-# A run of more than MAX_INT_DIGITS digits. The look-behind makes a search try each run once, from its
-# first digit (``[0-9]{101,}`` retried every position of a 100-digit run: 50 steps a character).
-_LONG_INT = re.compile(r"(?<![0-9])[0-9]{%d}" % (MAX_INT_DIGITS + 1))  # noqa: UP031  # a regex quantifier
-_STEP = {"[": 1, "{": 1, "]": -1, "}": -1, ",": 0}
+# Integer literals longer than MAX_INT_DIGITS: a digit whose predecessor is not a digit (the start of a
+# run), then MAX_INT_DIGITS more. Starting with a digit class lets the engine skip to the next digit
+# in C, and the look-behind stops a match attempt inside a run at its second character, so each run
+# is read once (``[0-9]{101,}`` retried every position of a 100-digit run: 50 steps a character).
+_LONG_INT = re.compile(r"[0-9](?<![0-9][0-9])[0-9]{%d}" % MAX_INT_DIGITS)  # noqa: UP031  # a regex quantifier
+_BRACKET = re.compile(r"[\[\]{}]")
+_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
+
+
+def _outside_strings(text: str) -> str:
+    """``text`` with every string literal emptied (``"..."`` becomes ``""``; an unterminated one, which
+    runs to the end, is dropped), in a few linear passes of ``str`` methods and no regular expression.
+
+    Escaped backslashes go first, then escaped quotes, so every quote left opens or closes a literal
+    and the parts between quotes alternate outside/inside. A backslash outside a string is not JSON:
+    ``json.loads`` stops there, and what precedes it is read exactly as here.
+    """
+    unescaped = text.replace("\\\\", "").replace('\\"', "")
+    return '""'.join(unescaped.split('"')[::2])
 
 
 def check_json_text(text: str, what: str = "the document") -> None:
@@ -101,26 +119,28 @@ def check_json_text(text: str, what: str = "the document") -> None:
     values or an integer literal longer than :data:`MAX_INT_DIGITS` digits, before ``json.loads``
     (whose C scanner recurses once per level and builds every value).
 
-    Linear in the text, whatever it holds: string literals (an unterminated one runs to the end) are
-    cut out with one regular expression that never backtracks, the brackets and commas left are
-    counted in C. Text within the budgets by a count of its raw characters returns at once.
+    Linear in the text, whatever it holds (an unterminated string, quotes and brackets escaped in
+    one): string literals are cut out with ``str`` methods, the brackets and commas left are counted
+    in C, and only a number of brackets the node budget bounds is walked in Python. Text within the
+    budgets by a count of its raw characters returns after two passes.
     """
     openers = text.count("[") + text.count("{")
     shallow = openers <= MAX_DEPTH and text.count(",") + openers + 1 <= MAX_NODES
     if shallow and _LONG_INT.search(text) is None:
         return
-    bare = _STRING.sub('""', text)
+    bare = _outside_strings(text)
     if _LONG_INT.search(bare) is not None:
         raise LimitExceeded(
             "MAX_INT_DIGITS",
             f"{what} holds a number of over {MAX_INT_DIGITS} digits (the limit; no modelled number needs more)",
         )
-    structure = _NOT_STRUCTURE.sub("", bare)
-    nodes = structure.count(",") + structure.count("[") + structure.count("{") + 1
-    # In JSON, closing brackets match opening ones: more structure than that is over budget or not JSON.
-    if nodes > MAX_NODES or len(structure) > 3 * MAX_NODES:
+    openers = bare.count("[") + bare.count("{")
+    closers = bare.count("]") + bare.count("}")
+    nodes = bare.count(",") + openers + 1
+    # In JSON, closing brackets match opening ones: more of them than that is over budget or not JSON.
+    if nodes > MAX_NODES or closers > openers + MAX_NODES:
         raise LimitExceeded("MAX_NODES", f"{what} holds over {MAX_NODES} values (the limit)")
-    depth = max(itertools.accumulate(map(_STEP.__getitem__, structure)), default=0)
+    depth = max(itertools.accumulate(map(_STEP.__getitem__, _BRACKET.findall(bare))), default=0)
     if depth > MAX_DEPTH:
         raise LimitExceeded("MAX_DEPTH", f"{what} nests {depth} levels deep, over the limit of {MAX_DEPTH}")
 
