@@ -15,9 +15,8 @@ single selector thread once it goes quiet, and is closed after ``read_timeout`` 
 from __future__ import annotations
 
 import contextlib
-import email.message
 import email.utils
-import io
+import re
 import select
 import selectors
 import socket
@@ -28,11 +27,12 @@ import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, quote, urlsplit
 
-from pytest_connect_email import spec
+import h11
+
+from pytest_connect_email import limits, spec
 from pytest_connect_email.emulator import auth, codec, router
 from pytest_connect_email.emulator.backend import Backend, Config
 from pytest_connect_email.emulator.errors import ProtocolError, ServiceError
@@ -211,8 +211,7 @@ class Emulator:
         """
         if host not in ("127.0.0.1", "localhost", "::1"):
             raise ValueError(f"the emulator serves on loopback only (127.0.0.1, localhost or ::1), not {host!r}")
-        handler = type("Connection", (_Connection,), {"emulator": self, "timeout": self.config.read_timeout})
-        server = _Server(host, port, handler, self.config.max_connections, self.config.read_timeout)
+        server = _Server(host, port, self)
         thread = threading.Thread(target=server.serve_forever, name="connect-email-emulator", daemon=True)
         thread.start()
         return RunningServer(server, thread)
@@ -225,12 +224,10 @@ _BAD_FRAMING = "connect_email.bad_framing"
 _LINGER = 0.25
 #: Requests one thread serves on a connection in a row; the last of them is answered ``Connection: close``.
 _MAX_REQUESTS = 1000
-#: Most header lines of a request (as the stdlib's ``http.client``).
-_MAX_HEADERS = 100
-#: Longest chunk-size line and most trailer lines of a chunked body.
-_CHUNK_LINE = 1024
-_MAX_TRAILERS = 100
+#: Bytes asked of the socket per read: also the most h11 holds unread at any moment beyond one event.
+_READ_SIZE = 64 * 1024
 _BUSY_BODY = b'{"__type":"ServiceUnavailableException","Message":"too many connections; retry shortly"}'
+_CONTENT_LENGTH_LINE = re.compile(rb"^content-length[ \t]*:[ \t]*([^\r\n]*?)[ \t]*\r?$", re.I | re.M)
 
 
 def _busy() -> bytes:
@@ -241,13 +238,26 @@ def _busy() -> bytes:
     )
 
 
+def _valid_length(declared: str) -> bool:
+    return declared.isascii() and declared.isdigit() and len(declared) <= limits.MAX_CONTENT_LENGTH_DIGITS
+
+
+def _bad_length(declared: str) -> ProtocolError:
+    return ProtocolError(
+        f"Content-Length {declared[:40]!r} is not a number of bytes: it must be ASCII digits, at most "
+        f"{limits.MAX_CONTENT_LENGTH_DIGITS} of them (pytest_connect_email.limits.MAX_CONTENT_LENGTH_DIGITS); "
+        "send the body's size in bytes, or send it with Transfer-Encoding: chunked"
+    )
+
+
 def _declared_length(declared: str, limit: int) -> int:
     """A request's ``Content-Length`` (0 when absent), refused before reading when it is no number of
-    bytes or over ``limit`` (the body may be huge)."""
+    bytes (ASCII digits, at most :data:`~pytest_connect_email.limits.MAX_CONTENT_LENGTH_DIGITS`) or over
+    ``limit`` (the body may be huge)."""
     if not declared:
         return 0
-    if not declared.isdigit():
-        raise ProtocolError(f"Content-Length {declared[:40]!r} is not a number of bytes")
+    if not _valid_length(declared):
+        raise _bad_length(declared)
     length = int(declared)
     if length > limit:
         raise _too_large(f"{length} bytes", limit)
@@ -256,61 +266,10 @@ def _declared_length(declared: str, limit: int) -> int:
 
 def _too_large(size: str, limit: int) -> ProtocolError:
     return ProtocolError(
-        f"the request body has {size}, over the limit of {limit} (pytest_connect_email.limits.MAX_BODY_BYTES)",
+        f"the request body has {size}, over the limit of {limit} (pytest_connect_email.limits.MAX_BODY_BYTES); "
+        "send a smaller body, or raise the limit (connect-email emulator serve --max-body-bytes)",
         code="RequestEntityTooLargeException",
     )
-
-
-def _read_chunked(stream: io.BufferedIOBase, limit: int) -> bytes:
-    """A ``Transfer-Encoding: chunked`` body, de-chunked within ``limit`` bytes (RFC 9112, section 7.1)."""
-    chunks: list[bytes] = []
-    size = 0
-    for _ in range(limit + 2):  # every chunk but the last carries a byte: past limit + 1 of them, the body is over
-        line = stream.readline(_CHUNK_LINE + 1)
-        digits = line.split(b";", 1)[0].strip()
-        if not line.endswith(b"\n") or not digits or digits.strip(b"0123456789abcdefABCDEF"):
-            raise ProtocolError(f"a chunked body has a malformed chunk-size line {line[:40]!r}")
-        length = int(digits, 16)
-        if length == 0:
-            for _ in range(_MAX_TRAILERS):
-                if stream.readline(_CHUNK_LINE + 1) in (b"\r\n", b"\n", b""):
-                    return b"".join(chunks)
-            raise ProtocolError(f"a chunked body has more than {_MAX_TRAILERS} trailer lines")
-        size += length
-        if size > limit:
-            raise _too_large(f"over {limit} bytes", limit)
-        chunk = stream.read(length)
-        if len(chunk) < length or stream.readline(3) not in (b"\r\n", b"\n"):
-            raise ProtocolError("a chunked body ends early or has a chunk longer than its size line says")
-        chunks.append(chunk)
-    raise _too_large(f"over {limit} bytes", limit)
-
-
-class _Fields:
-    """A request's header lines in order, looked up case-insensitively: the part of
-    ``http.client.HTTPMessage`` the server reads (``items``, ``get``, ``get_all``), without the
-    ``email`` package behind it."""
-
-    __slots__ = ("_by_name", "_lines")
-
-    def __init__(self) -> None:
-        self._lines: list[tuple[str, str]] = []
-        self._by_name: dict[str, list[str]] = {}
-
-    def add(self, name: str, value: str) -> None:
-        self._lines.append((name, value))
-        self._by_name.setdefault(name.lower(), []).append(value)
-
-    def items(self) -> list[tuple[str, str]]:
-        return list(self._lines)
-
-    def get(self, name: str) -> str | None:
-        found = self._by_name.get(name.lower())
-        return found[0] if found else None
-
-    def get_all(self, name: str) -> list[str] | None:
-        found = self._by_name.get(name.lower())
-        return list(found) if found else None
 
 
 _date: tuple[int, str] = (0, "")
@@ -337,160 +296,246 @@ def _readable(sock: socket.socket, timeout: float) -> bool:
     return bool(select.select([sock], [], [], timeout)[0])
 
 
-class _Connection(BaseHTTPRequestHandler):
-    """One client connection, for as long as it keeps sending requests without a pause.
+def _new_parser(leftover: bytes = b"", closed: bool = False) -> h11.Connection:
+    """An h11 parser for the server's side of one request, fed what the last one left unread."""
+    parser = h11.Connection(h11.SERVER, max_incomplete_event_size=limits.MAX_REQUEST_HEAD_BYTES)
+    if leftover:
+        parser.receive_data(leftover)
+    if closed:
+        parser.receive_data(b"")
+    return parser
 
-    ``handle`` answers requests in a row (at most ``_MAX_REQUESTS``); when the connection goes quiet
-    for ``_LINGER`` seconds it sets ``parked`` and returns, and the server hands the socket back to its
-    selector. A plain HTTP/1.1 or 1.0 request line and its headers are read by :meth:`parse_request`
-    here, anything else by :class:`BaseHTTPRequestHandler`'s; errors of either are answered in JSON.
+
+class _Refused(Exception):
+    """A request answered with an error, after which the connection closes (where the next request
+    starts is unknown, or the client is too slow)."""
+
+    def __init__(self, error: ServiceError, status: int | None = None) -> None:
+        super().__init__(error.message)
+        self.error = error
+        self.status = status
+
+
+class _Dropped(Exception):
+    """The client went quiet mid-request for the read timeout, or went away: closed unanswered."""
+
+
+def _head_refusal(head: bytes, error: h11.RemoteProtocolError) -> _Refused:
+    """The answer to a request line and headers h11 refuses, naming the budget or rule broken: the
+    head as read (at most MAX_REQUEST_HEAD_BYTES) is looked at again only on this path."""
+    for declared in _CONTENT_LENGTH_LINE.findall(head):
+        text = declared.decode("latin-1")
+        if not _valid_length(text):
+            return _Refused(_bad_length(text))
+    lines = head.split(b"\n\n", 1)[0].split(b"\r\n\r\n", 1)[0].count(b"\n")
+    if lines > limits.MAX_REQUEST_HEADERS:
+        return _too_many_headers(lines)
+    status = error.error_status_hint
+    return _Refused(ProtocolError(f"the request could not be read ({_phrase(status)}): {str(error)[:200]}"), status)
+
+
+def _head_too_large(head: bytes) -> _Refused:
+    if b"\n" not in head:
+        what, status = "request line", HTTPStatus.REQUEST_URI_TOO_LONG
+    else:
+        what, status = "request line and headers", HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE
+    return _Refused(
+        ProtocolError(
+            f"the {what} run past {limits.MAX_REQUEST_HEAD_BYTES} bytes, the limit "
+            "(pytest_connect_email.limits.MAX_REQUEST_HEAD_BYTES); send a shorter path, query and headers"
+        ),
+        status,
+    )
+
+
+def _too_many_headers(count: int) -> _Refused:
+    return _Refused(
+        ProtocolError(
+            f"the request has {count} header lines, over the limit of {limits.MAX_REQUEST_HEADERS} "
+            "(pytest_connect_email.limits.MAX_REQUEST_HEADERS); send fewer headers"
+        ),
+        HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE,
+    )
+
+
+class _Connection:
+    """One client connection, served by one thread for as long as it keeps sending requests.
+
+    Requests are framed by h11 (RFC 9112: request line, headers, ``Content-Length`` and chunked bodies,
+    their errors); answers are written here, each with one ``send``. Each request must arrive whole
+    within ``request_deadline`` of its first byte, each read within ``read_timeout``; its head within
+    MAX_REQUEST_HEAD_BYTES, its body within ``max_body_bytes``, gathered into one buffer that grows as
+    bytes arrive (never a list of chunks; a declared length reserves nothing a client has not sent).
+    :meth:`run` answers requests in a row (at most ``_MAX_REQUESTS``) and, when the connection goes
+    quiet for ``_LINGER`` seconds, returns True: the server hands the socket back to its selector.
     """
 
-    protocol_version = "HTTP/1.1"
-    emulator: Emulator
-    server: _Server
-    parked = False
-    #: The request's headers: read here into :class:`_Fields`, or by the stdlib's parser.
-    fields: _Fields | email.message.Message
+    def __init__(self, sock: socket.socket, server: _Server) -> None:
+        self.sock = sock
+        self.server = server
+        self.emulator = server.emulator
+        self.parser = _new_parser()
+        #: Bytes the parser holds from before the current request (a pipelined request's start).
+        self.carried = b""
+        #: Close the connection after the answer being prepared.
+        self.close = False
 
-    def handle(self) -> None:
-        self.close_connection = True
-        for served in range(1, _MAX_REQUESTS + 1):
-            self.last_call = served == _MAX_REQUESTS
-            self.handle_one_request()
-            if self.close_connection or not self._next_request():
-                return
-
-    def _next_request(self) -> bool:
-        """Whether the next request is on its way within ``_LINGER``; if not, the connection is parked,
-        or closed when it has been quiet for the whole read timeout already."""
-        sock = self.connection
+    def run(self) -> bool:
+        """Serve requests until the connection closes (False) or goes quiet (True: park it)."""
         linger = min(_LINGER, self.server.read_timeout)
-        try:
-            sock.settimeout(0.0)
-            try:  # bytes already buffered (a pipelined request), or arrived: no wait
-                waiting = bool(self.rfile.peek(1))  # type: ignore[attr-defined]
-            finally:
-                sock.settimeout(self.timeout)
-            if waiting or _readable(sock, linger):
-                return True
-        except (OSError, ValueError):
-            self.close_connection = True
-            return False
-        if linger >= self.server.read_timeout:
-            self.close_connection = True
-        else:
-            self.parked = True
+        for served in range(1, _MAX_REQUESTS + 1):
+            self.close = served == _MAX_REQUESTS
+            try:
+                if not self._serve_one():
+                    return False
+            except _Dropped:
+                return False
+            if self.close:
+                return False
+            self.carried, closed = self.parser.trailing_data
+            self.parser = _new_parser(self.carried, closed)
+            if self.carried or closed:  # a pipelined request, or the end of the stream: no wait
+                continue
+            try:
+                if _readable(self.sock, linger):
+                    continue
+            except (OSError, ValueError):
+                return False
+            return linger < self.server.read_timeout  # parked, unless quiet for the whole read timeout already
         return False
 
-    def handle_one_request(self) -> None:
+    def _serve_one(self) -> bool:
+        """Read one request and answer it; False when the client closed the connection before one."""
         try:
-            self.raw_requestline = self.rfile.readline(65537)
-            if len(self.raw_requestline) > 65536:
-                self.requestline = self.request_version = self.command = ""
-                self.send_error(HTTPStatus.REQUEST_URI_TOO_LONG)
-                return
-            if not self.raw_requestline:
-                self.close_connection = True
-                return
-            if not self.parse_request():  # it answered the error (through send_error)
-                return
-            self._answer()
-        except TimeoutError:  # a request that stalls mid-way: the connection is dropped unanswered
-            self.close_connection = True
-
-    def parse_request(self) -> bool:
-        """The request line and headers of a plain HTTP/1.1 or 1.0 request, read without the ``email``
-        package (the stdlib's parser is most of the HTTP layer's cost); any other request line goes to
-        :meth:`BaseHTTPRequestHandler.parse_request`. The same limits: 100 headers, 64 KiB a line."""
-        words = self.raw_requestline.split()
-        if len(words) != 3 or words[2] not in (b"HTTP/1.1", b"HTTP/1.0"):
-            parsed = super().parse_request()
-            self.fields = self.headers if parsed else _Fields()
-            return parsed
-        self.requestline = self.raw_requestline.decode("iso-8859-1").rstrip("\r\n")
-        self.command, self.path, self.request_version = (word.decode("iso-8859-1") for word in words)
-        if self.path.startswith("//"):  # as the stdlib does: one leading slash
-            self.path = "/" + self.path.lstrip("/")
-        self.close_connection = self.request_version == "HTTP/1.0"
-        headers = _Fields()
-        for _ in range(_MAX_HEADERS + 1):
-            line = self.rfile.readline(65537)
-            if len(line) > 65536:
-                self.send_error(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "Line too long")
-                return False
-            if line in (b"\r\n", b"\n", b""):
-                break
-            name, colon, value = line.decode("iso-8859-1").partition(":")
-            if not colon or not name or name != name.strip():  # also an obsolete folded line (RFC 9112, 5.2)
-                self.send_error(HTTPStatus.BAD_REQUEST, f"Bad header line {line[:40]!r}")
-                return False
-            headers.add(name, value.strip())
-        else:
-            self.send_error(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "Too many headers")
+            request = self._read_request(time.monotonic() + self.server.request_deadline)
+        except _Refused as refused:
+            self.close = True
+            response = codec.serialize_error(spec.service_model(), refused.error)
+            if refused.status is not None:
+                response.status = int(refused.status)
+            self._send(response)
+            return True
+        if request is None:
             return False
-        self.fields = headers
-        if "close" in (token.strip().lower() for token in (headers.get("Connection") or "").split(",")):
-            self.close_connection = True
-        if (headers.get("Expect") or "").lower() == "100-continue" and self.request_version == "HTTP/1.1":
-            return self.handle_expect_100()
+        self._send(self.emulator.handle(request), head_only=request.method == "HEAD")
         return True
 
-    def _answer(self) -> None:
-        if self.request_version != "HTTP/1.1" or self.last_call:
-            self.close_connection = True
+    def _receive(self, deadline: float, size: int) -> bytes:
+        """The next bytes from the client, within the read timeout and the request's deadline."""
+        left = deadline - time.monotonic()
+        late = left <= self.server.read_timeout
+        if left <= 0.001:  # settimeout(0) would not wait at all
+            raise self._late()
+        try:
+            self.sock.settimeout(min(self.server.read_timeout, left))
+            return self.sock.recv(size)
+        except TimeoutError:
+            if late:
+                raise self._late() from None
+            raise _Dropped from None
+        except (OSError, ValueError):
+            raise _Dropped from None
+
+    def _late(self) -> _Refused:
+        deadline = self.server.request_deadline
+        return _Refused(
+            ProtocolError(
+                f"the request did not arrive whole within {deadline:g} s of its first byte "
+                "(pytest_connect_email.limits.REQUEST_DEADLINE, Config.request_deadline); send each request "
+                "at once, or raise the deadline",
+                code="RequestTimeoutException",
+            ),
+            HTTPStatus.REQUEST_TIMEOUT,
+        )
+
+    def _read_request(self, deadline: float) -> codec.HttpRequest | None:
+        parser = self.parser
+        head = [self.carried]
+        seen = len(self.carried)
+        while True:
+            try:
+                event = parser.next_event()
+            except h11.RemoteProtocolError as error:
+                raise _head_refusal(b"".join(head), error) from None
+            if event is not h11.NEED_DATA:
+                break
+            room = limits.MAX_REQUEST_HEAD_BYTES - seen
+            if room <= 0:
+                raise _head_too_large(b"".join(head))
+            data = self._receive(deadline, min(_READ_SIZE, room))
+            head.append(data)
+            seen += len(data)
+            parser.receive_data(data)
+        if not isinstance(event, h11.Request):  # ConnectionClosed: the client is done
+            return None
+        del head
+        if event.http_version not in (b"1.1", b"1.0"):
+            self.close = True
+            version = event.http_version.decode()
+            unsupported = ProtocolError(f"HTTP/{version} is not served here; send HTTP/1.1 (or 1.0) requests")
+            raise _Refused(unsupported, HTTPStatus.HTTP_VERSION_NOT_SUPPORTED)
+        if len(event.headers) > limits.MAX_REQUEST_HEADERS:
+            raise _too_many_headers(len(event.headers))
         headers: dict[str, str] = {}
         names: dict[str, str] = {}
-        for key, value in self.fields.items():
-            value = value.replace("\r\n", "")
+        for raw_name, raw_value in event.headers.raw_items():
+            key, value = raw_name.decode("latin-1"), raw_value.decode("latin-1")
             name = names.setdefault(key.lower(), key)
             headers[name] = f"{headers[name]},{value}" if name in headers else value
+        lowered = {key: headers[name] for key, name in names.items()}
+        connection = lowered.get("connection", "")
+        if event.http_version == b"1.0" or "close" in (token.strip().lower() for token in connection.split(",")):
+            self.close = True
+        chunked = "transfer-encoding" in lowered  # h11 reads no other coding
+        if chunked and "content-length" in lowered:
+            raise _Refused(ProtocolError("the request carries both Content-Length and Transfer-Encoding: chunked"))
+        limit = self.emulator.config.max_body_bytes
         try:
-            body = self._read_body()
-        except ServiceError as error:  # where the next request starts is unknown: answer and close
-            self.close_connection = True
-            self._send(codec.serialize_error(spec.service_model(), error))
-            return
-        if body and "chunked" in (self.fields.get("Transfer-Encoding") or "").lower():
+            _declared_length(lowered.get("content-length", ""), limit)
+        except ProtocolError as error:
+            raise _Refused(error) from None
+        if parser.they_are_waiting_for_100_continue:
+            self._write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        body = self._read_body(deadline, limit)
+        if body and chunked:
             headers["Content-Length"] = str(len(body))
-        if self.path.startswith("/") and "?" not in self.path and "#" not in self.path:
-            raw_path, raw_query = self.path, ""  # what urlsplit makes of it
+        target = event.target.decode("latin-1")
+        if target.startswith("//"):  # as the stdlib does: one leading slash
+            target = "/" + target.lstrip("/")
+        if target.startswith("/") and "?" not in target and "#" not in target:
+            raw_path, raw_query = target, ""  # what urlsplit makes of it
         else:
-            split = urlsplit(self.path)
+            split = urlsplit(target)
             raw_path, raw_query = split.path or "/", split.query
-        request = codec.HttpRequest(
-            method=self.command,
+        return codec.HttpRequest(
+            method=event.method.decode("ascii"),
             raw_path=raw_path,
             query=parse_qsl(raw_query, keep_blank_values=True) if raw_query else [],
             headers=headers,
             body=body,
             raw_query=raw_query,
-            host=self.fields.get("Host") or "localhost",
+            host=lowered.get("host") or "localhost",
         )
-        self._send(self.emulator.handle(request))
 
-    def _read_body(self) -> bytes:
-        """The body, read within ``max_body_bytes``: by ``Content-Length``, or chunk by chunk when the
-        client sends ``Transfer-Encoding: chunked``; refused before reading when declared too large."""
-        limit = self.emulator.config.max_body_bytes
-        lengths = {value.strip() for value in self.fields.get_all("Content-Length") or ()}
-        coding = ",".join(self.fields.get_all("Transfer-Encoding") or ()).lower()
-        chunked = "chunked" in coding
-        if coding and not coding.rstrip().endswith("chunked"):  # the body's end is unknown (RFC 9112, 6.3)
-            raise ProtocolError(f"Transfer-Encoding {coding[:40]!r} does not end in chunked; the body cannot be read")
-        if len(lengths) > 1:
-            raise ProtocolError("the request carries conflicting Content-Length headers")
-        if lengths and chunked:
-            raise ProtocolError("the request carries both Content-Length and Transfer-Encoding: chunked")
-        if chunked:
-            return _read_chunked(self.rfile, limit)
-        length = _declared_length(lengths.pop() if lengths else "", limit)
-        body = self.rfile.read(length) if length else b""
-        if len(body) < length:
-            raise ProtocolError(f"the request body ended after {len(body)} of its {length} bytes")
-        return body
+    def _read_body(self, deadline: float, limit: int) -> bytes:
+        """The body, de-chunked by h11, into one buffer bounded by ``limit``."""
+        parser = self.parser
+        body = bytearray()
+        while True:
+            try:
+                event = parser.next_event()
+            except h11.RemoteProtocolError as error:
+                raise _Refused(ProtocolError(f"the request body could not be read: {str(error)[:200]}")) from None
+            if event is h11.NEED_DATA:
+                parser.receive_data(self._receive(deadline, _READ_SIZE))
+            elif type(event) is h11.Data:
+                if len(body) + len(event.data) > limit:
+                    raise _Refused(_too_large(f"over {limit} bytes", limit))
+                body += event.data
+            else:  # EndOfMessage
+                return bytes(body)
 
-    def _send(self, response: codec.HttpResponse) -> None:
+    def _send(self, response: codec.HttpResponse, *, head_only: bool = False) -> None:
         """Write the answer with one ``send``: status line, headers, body (none to a HEAD)."""
         codec.with_request_id(response)
         lines = [f"HTTP/1.1 {response.status} {_phrase(response.status)}"]
@@ -499,23 +544,18 @@ class _Connection(BaseHTTPRequestHandler):
                 lines.append(f"{key}: {value}".replace("\r", " ").replace("\n", " "))
         lines.append(f"Content-Length: {len(response.body)}")
         lines.append(f"Date: {_http_date()}")
-        if self.close_connection:
+        if self.close:
             lines.append("Connection: close")
         lines.append("\r\n")
         head = "\r\n".join(lines).encode("latin-1", "replace")
-        self.wfile.write(head if self.command == "HEAD" else head + response.body)
+        self._write(head if head_only else head + response.body)
 
-    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
-        """Errors of the request line and headers, in the service's JSON error form; the connection closes."""
-        self.close_connection = True
-        phrase = _phrase(code)
-        error = ProtocolError(f"{phrase}: {message}" if message else f"the request could not be read ({phrase})")
-        response = codec.serialize_error(spec.service_model(), error)
-        response.status = int(code)
-        self._send(response)
-
-    def log_message(self, format: str, *args: Any) -> None:  # one line per call is noise here
-        pass
+    def _write(self, data: bytes) -> None:
+        try:
+            self.sock.settimeout(self.server.read_timeout)  # a client that does not read is dropped
+            self.sock.sendall(data)
+        except (OSError, ValueError):
+            raise _Dropped from None
 
 
 def _phrase(status: int) -> str:
@@ -534,14 +574,15 @@ class _Server(socketserver.TCPServer):
     allow_reuse_address = True
     request_queue_size = 128
 
-    def __init__(
-        self, host: str, port: int, handler: type[_Connection], max_connections: int, read_timeout: float
-    ) -> None:
+    def __init__(self, host: str, port: int, emulator: Emulator) -> None:
         self.address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        super().__init__((host, port), handler)
-        self.handler = handler
-        self.read_timeout = read_timeout
-        self.slots = threading.BoundedSemaphore(max_connections)
+        # Connections are served by _Connection (process_request below), not by a handler class.
+        super().__init__((host, port), socketserver.BaseRequestHandler)
+        self.emulator = emulator
+        config = emulator.config
+        self.read_timeout = config.read_timeout
+        self.request_deadline = config.request_deadline
+        self.slots = threading.BoundedSemaphore(config.max_connections)
         self._selector = selectors.DefaultSelector()
         self._wake_read, self._wake_write = socket.socketpair()
         self._wake_read.setblocking(False)
@@ -618,7 +659,7 @@ class _Server(socketserver.TCPServer):
     def _serve_connection(self, request: socket.socket, client_address: Any) -> None:
         parked = False
         try:
-            parked = self.handler(request, client_address, self).parked
+            parked = _Connection(request, self).run()
         except Exception:
             self.handle_error(request, client_address)
         finally:
