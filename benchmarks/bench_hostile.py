@@ -1,4 +1,4 @@
-"""Answer and wall time of every hostile-input case of issue 14, against the code as it is now.
+"""Answer and wall time of every hostile-input case of issues 14 and 19, against the code as it is now.
 
 The test suite (tests/hostile/) asserts the answers with generous time bounds; this script measures
 the real figures (target: every case answered within 1 s, memory within a small multiple of the
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import decimal
 import functools
 import json
 import resource
@@ -25,7 +26,7 @@ from typing import Any
 
 from vcr.serializers import yamlserializer
 
-from pytest_connect_email import cassettes, contracts, scrub
+from pytest_connect_email import cassettes, contracts, limits, rules, scrub
 from pytest_connect_email.emulator import Config, Emulator, RunningServer
 from pytest_connect_email.emulator.codec import HttpRequest
 
@@ -349,6 +350,7 @@ def main() -> None:
         check = functools.partial(contracts.validate_response, "StartEmailContact", body)
         case(f"validate_response: {label}", functools.partial(violation, check))
     signed_emulator_cases()
+    linear_cases()
     print(f"\nslowest case: {max(r[2] for r in ROWS):.3f} s")
 
 
@@ -367,6 +369,117 @@ def _load(path: Path) -> str:
 def _bomb(levels: int) -> str:
     lines = ['a0: &a0 ["lol"]'] + [f"a{n}: &a{n} [{', '.join([f'*a{n - 1}'] * 9)}]" for n in range(1, levels + 1)]
     return "\n".join([*lines, f"interactions: *a{levels}"]) + "\n"
+
+
+# -- issue 19, part 1: guards before a parser, doc rules, numbers, alias characters ---------------------
+
+
+def _timed(func: Callable[[], object]) -> tuple[str, float]:
+    """The answer of ``func()`` (a return, or what it raised) and its best time over rounds that fill
+    about 0.2 s (one round for a slow case)."""
+    best, spent, answer = float("inf"), 0.0, ""
+    while spent < 0.2:
+        start = time.perf_counter()
+        try:
+            result = func()
+            answer = "accepted" if result is None else str(result)[:120]
+        except contracts.ContractViolation as exc:
+            answer = f"ContractViolation {','.join(exc.rules[:3])}: {str(exc).splitlines()[1].strip()[:100]}"
+        except Exception as exc:  # a measurement script: show what the guard answered
+            answer = f"{type(exc).__name__} {getattr(exc, 'limit', '')}: {str(exc)[:100]}"
+        elapsed = time.perf_counter() - start
+        best, spent = min(best, elapsed), spent + elapsed
+    return answer, best
+
+
+def versus(name: str, hostile: Callable[[], object], wellformed: Callable[[], object], previous: float | None) -> float:
+    """Print the hostile input's answer and time, as a ratio to a well-formed input of the same size and
+    to the hostile input of half its size (``previous``); returns its time."""
+    answer, elapsed = _timed(hostile)
+    _, base = _timed(wellformed)
+    growth = f", x{elapsed / previous:.1f} for 2x input" if previous else ""
+    ROWS.append((name, answer, elapsed))
+    print(f"{elapsed * 1e3:8.3f} ms {name}: {answer}", flush=True)
+    print(f"{'':12}{elapsed / base:.1f}x a well-formed input of the same size{growth}", flush=True)
+    return elapsed
+
+
+def _judge(check: rules.Checker, address: str) -> list[rules.Finding]:
+    return list(check({"EmailAddress": address}))
+
+
+def linear_cases() -> None:
+    def unterminated(size: int) -> str:  # each escaped quote restarted a quadratic scan
+        return '{"ContactId":"' + '\\"[' * ((size - 14) // 3)
+
+    def wellformed(size: int) -> str:  # the same text, its string closed
+        return unterminated(size - 2) + '"}'
+
+    for label, guard in (
+        ("check_json_text", limits.check_json_text),
+        ("validate_response(bytes)", lambda text: contracts.validate_response("StartEmailContact", text.encode())),
+    ):
+        previous: float | None = None
+        for size in (6 * 1024, 12 * 1024, 24 * 1024, 48 * 1024, 3 * 1024 * 1024):
+            bad, good = unterminated(size), wellformed(size)
+            doubled = previous if size <= 48 * 1024 else None
+            previous = versus(
+                f'{label}: unterminated string of \\"[, {size // 1024} KB',
+                functools.partial(guard, bad),
+                functools.partial(guard, good),
+                doubled,
+            )
+
+    def address(value: str) -> Callable[[], object]:
+        return lambda: contracts.validate_request("CreateEmailAddress", {"InstanceId": "i", "EmailAddress": value})
+
+    previous = None
+    for size in (64 * 1024, 128 * 1024):
+        previous = versus(
+            f"EMAIL-ADDR-001: 'a@' + '.' * n + '@', {size // 1024} KB",
+            address("a@" + "." * (size - 3) + "@"),
+            address("a" * (size - 12) + "@example.com"),
+            previous,
+        )
+    check = rules.RULES["EMAIL-ADDR-001"].check
+    previous = None
+    for size in (64 * 1024, 128 * 1024):  # the rule alone, as fakes call it, without the model's verdict
+        bomb, plain = "a@" + "." * (size - 3) + "@", "a" * (size - 12) + "@example.com"
+        previous = versus(
+            f"EMAIL-ADDR-001 rule alone, {size // 1024} KB",
+            functools.partial(_judge, check, bomb),
+            functools.partial(_judge, check, plain),
+            previous,
+        )
+
+    with tempfile.TemporaryDirectory() as folder:
+        previous = None
+        for megabytes in (0.5, 1):
+            scalar = "x" * int(megabytes * 1024 * 1024)
+            bomb = f"body: &b {scalar}\ninteractions: [{', '.join(['*b'] * 3_000)}]\n"
+            plain = f"body: {scalar}\ninteractions: [{', '.join(['b'] * 3_000)}]\n"
+            bomb_path, plain_path = Path(folder) / "bomb.yaml", Path(folder) / "plain.yaml"
+            bomb_path.write_text(bomb)
+            plain_path.write_text(plain)
+            name = f"3,000 aliases of one {megabytes:g} MB scalar ({len(bomb) / 1e6:.1f} MB)"
+            previous = versus(
+                f"check_yaml_text: {name}",
+                functools.partial(limits.check_yaml_text, bomb),
+                functools.partial(limits.check_yaml_text, plain),
+                previous,
+            )
+            versus(f"replay: {name}", functools.partial(_load, bomb_path), functools.partial(_load, plain_path), None)
+            versus(f"lint: {name}", functools.partial(_lint, bomb_path), functools.partial(_lint, plain_path), None)
+
+    def max_results(value: object) -> Callable[[], object]:
+        return lambda: contracts.validate_request("SearchEmailAddresses", {"InstanceId": "i", "MaxResults": value})
+
+    previous = None
+    for digits in (5_000, 10_000):
+        huge = max_results(10**digits)
+        previous = versus(f"validate_request: MaxResults=10**{digits}", huge, max_results(5), previous)
+    for label, value in (("5.0", 5.0), ('Decimal("5")', decimal.Decimal("5")), ("True", True), ("b'5'", b"5")):
+        versus(f"validate_request: MaxResults={label}", max_results(value), max_results(5), None)
 
 
 if __name__ == "__main__":
