@@ -241,6 +241,13 @@ class Store:
                 raise
             self._db.execute("COMMIT")
 
+    def reset(self) -> None:
+        """Forget every record (a fresh state, as a new in-memory store has), in one transaction; the
+        store keeps its identity, connection and file. Microseconds in memory: one ``DELETE``."""
+        with self.transaction():
+            self._db.execute("DELETE FROM records")
+        self.corrupt_records.clear()
+
     def close(self) -> None:
         with self._lock:
             self._db.close()
