@@ -273,6 +273,12 @@ class Backend:
             op: getattr(self, "_" + spec.snake_name(op)) for op in spec.OPERATIONS
         }
 
+    def reset(self) -> None:
+        """A fresh state: no instance, address, contact, queue or ClientToken, a full throttling bucket;
+        the same backend (its class, config and any patches) and store (see :meth:`.Store.reset`)."""
+        self.store.reset()
+        self._bucket = _Bucket(self.config.throttle_rate, self.config.throttle_burst)
+
     # -- the entry point ---------------------------------------------------------------------------
 
     def invoke(self, operation: str, params: Params) -> Result:
