@@ -518,14 +518,24 @@ class _Unreadable(Exception):
         self.violation = violation
 
 
+#: The fix a budget's violation suggests, where a more precise one than the default helps.
+_BUDGET_FIXES = {
+    "MAX_INT_DIGITS": f"pass an integer of at most {limits.MAX_INT_DIGITS} digits (no modelled number needs more)",
+    "MAX_DEPTH": f"nest at most {limits.MAX_DEPTH} levels",
+    "MAX_NODES": f"send at most {limits.MAX_NODES} values in one document",
+    "MAX_TEXT_CHARS": f"send at most {limits.MAX_TEXT_CHARS} characters of text in one document",
+}
+
+
 def _budget_violation(exc: limits.LimitExceeded) -> Violation:
+    budget = f"pytest_connect_email.limits.{exc.limit}" if exc.limit.isupper() else "pytest_connect_email.limits"
     return Violation(
         exc.where,
         exc.limit,
-        f"a document within the validator's budgets (pytest_connect_email.limits: {exc.message})",
+        f"a document within the validator's budgets ({budget}: {exc.message})",
         "a document over the budget" if exc.limit.isupper() else exc.message,
         "pytest_connect_email.limits",
-        "send a smaller, shallower document of JSON types (string keys, no cycles)",
+        _BUDGET_FIXES.get(exc.limit, "send a smaller, shallower document of JSON types (string keys, no cycles)"),
     )
 
 

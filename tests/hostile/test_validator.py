@@ -2,6 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
+import decimal
+import enum
+import fractions
+import functools
+import itertools
+import math
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import pytest
@@ -138,3 +147,137 @@ def test_unreadable_responses_are_violations(body: bytes, rule: str) -> None:
         "StartEmailContact", 400, {"x-amzn-ErrorType": "InvalidRequestException"}, body
     )
     assert [v.rule for v in found] == [rule]
+
+
+# -- numbers: botocore's parameter types, and nothing but ContractViolation escapes ------------------------
+
+
+def _search(max_results: Any) -> dict[str, Any]:
+    return {"InstanceId": "i", "MaxResults": max_results}
+
+
+@functools.cache
+def _input_shape(operation: str) -> Any:
+    import botocore.session
+
+    return botocore.session.get_session().get_service_model("connect").operation_model(operation).input_shape
+
+
+def _botocore_refuses(operation: str, params: dict[str, Any]) -> bool:
+    from botocore.validate import ParamValidator
+
+    return bool(ParamValidator().validate(params, _input_shape(operation)).has_errors())
+
+
+@pytest.mark.parametrize("value", [5.0, decimal.Decimal("5"), "5", b"5"], ids=["float", "decimal", "str", "bytes"])
+def test_an_integer_member_takes_what_botocore_takes(value: Any) -> None:
+    # botocore/validate.py: an integer member is an int; 5.0 and Decimal("5") are refused (JSON Schema's
+    # "integer" and jsonschema-rs would take both).
+    assert _botocore_refuses("SearchEmailAddresses", _search(value))
+    assert _rules("SearchEmailAddresses", _search(value)) == ("type",)
+    contracts.validate_request("SearchEmailAddresses", _search(5))
+
+
+def test_a_bool_is_not_an_integer() -> None:
+    # botocore's isinstance check lets True through, and its serializer then sends `true`, which the
+    # service refuses for an integer member: the contract refuses it before the call.
+    assert _rules("SearchEmailAddresses", _search(True)) == ("type",)
+
+
+@pytest.mark.parametrize("digits", [101, 5_000, 100_000])
+def test_a_huge_integer_is_a_violation_naming_the_budget(digits: int) -> None:
+    with bounded(), pytest.raises(ContractViolation) as info:
+        contracts.validate_request("SearchEmailAddresses", _search(-(10 ** (digits - 1))))
+    assert info.value.rules == ("MAX_INT_DIGITS",)
+    (violation,) = info.value.violations
+    assert violation.pointer == "/MaxResults"
+    assert "pytest_connect_email.limits.MAX_INT_DIGITS" in str(info.value)
+    assert f"at most {limits.MAX_INT_DIGITS} digits" in violation.fix
+
+
+def test_a_float_member_takes_int_float_and_decimal_when_finite() -> None:
+    body: dict[str, Any] = {"Contact": {"Id": "c", "RoutingCriteria": {"Steps": [{"Expression": {}}]}}}
+    condition: dict[str, Any] = {"Name": "n", "Value": "v"}
+    body["Contact"]["RoutingCriteria"]["Steps"][0]["Expression"]["AttributeCondition"] = condition
+    for accepted in (2, 2.5, decimal.Decimal("2.5")):
+        condition["ProficiencyLevel"] = accepted
+        contracts.validate_response("DescribeContact", body)
+    for refused in (True, math.nan, decimal.Decimal("NaN"), decimal.Decimal("Infinity"), "2"):
+        condition["ProficiencyLevel"] = refused
+        with pytest.raises(ContractViolation) as info:
+            contracts.validate_response("DescribeContact", body)
+        assert info.value.rules == ("type",), refused
+
+
+class _Raising(Mapping[str, Any]):
+    """A mapping whose every read raises."""
+
+    def __getitem__(self, key: str) -> Any:
+        raise RuntimeError("unreadable")
+
+    def __iter__(self) -> Iterator[str]:
+        raise RuntimeError("unreadable")
+
+    def __len__(self) -> int:
+        raise RuntimeError("unreadable")
+
+
+class _Level(enum.IntEnum):
+    ONE = 1
+
+
+class _BadRepr:
+    def __repr__(self) -> str:
+        raise RuntimeError("no repr")
+
+
+ODD_VALUES: list[Any] = [
+    10**5000,
+    -(10**5000),
+    2**63,
+    5.0,
+    math.inf,
+    math.nan,
+    1e-320,
+    decimal.Decimal("5"),
+    decimal.Decimal("sNaN"),
+    fractions.Fraction(1, 3),
+    complex(1, 2),
+    True,
+    None,
+    b"bytes",
+    bytearray(b"x"),
+    memoryview(b"x"),
+    dt.datetime(2026, 1, 1),
+    dt.date(2026, 1, 1),
+    dt.timedelta(1),
+    _Level.ONE,
+    "\ud800",
+    "\x00",
+    "x" * 100_000,
+    [1],
+    (1,),
+    {1, 2},
+    {"a": 1},
+    {1: 1},
+    range(3),
+    iter([1]),
+    object(),
+    _BadRepr(),
+    _Raising(),
+    len,
+    ...,
+]
+
+
+@pytest.mark.parametrize("operation", ["StartEmailContact", "SearchEmailAddresses", "CreateEmailAddress"])
+def test_nothing_but_a_contract_violation_escapes_the_validator(operation: str) -> None:
+    members = list(contracts.load_schema(operation)["properties"])
+    with bounded():
+        for member, value in itertools.product(members, ODD_VALUES):
+            for params in ({member: value}, {"InstanceId": "i", member: {"Nested": [value]}}):
+                with contextlib.suppress(ContractViolation):
+                    contracts.validate_request(operation, params)
+        for value in ODD_VALUES:
+            with pytest.raises(ContractViolation):
+                contracts.validate_response(operation, [value])
