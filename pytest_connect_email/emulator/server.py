@@ -226,6 +226,8 @@ _LINGER = 0.25
 _MAX_REQUESTS = 1000
 #: Bytes asked of the socket per read: also the most h11 holds unread at any moment beyond one event.
 _READ_SIZE = 64 * 1024
+#: Bytes read and dropped at most after a refusal, before the connection closes.
+_DISCARD_BYTES = 1024 * 1024
 _BUSY_BODY = b'{"__type":"ServiceUnavailableException","Message":"too many connections; retry shortly"}'
 _CONTENT_LENGTH_LINE = re.compile(rb"^content-length[ \t]*:[ \t]*([^\r\n]*?)[ \t]*\r?$", re.I | re.M)
 
@@ -414,6 +416,7 @@ class _Connection:
             if refused.status is not None:
                 response.status = int(refused.status)
             self._send(response)
+            self._discard()
             return True
         if request is None:
             return False
@@ -549,6 +552,23 @@ class _Connection:
         lines.append("\r\n")
         head = "\r\n".join(lines).encode("latin-1", "replace")
         self._write(head if head_only else head + response.body)
+
+    def _discard(self) -> None:
+        """After a refusal: stop writing, and read and drop what the client still sends for ``_LINGER``
+        seconds (at most ``_DISCARD_BYTES``), so that closing with its bytes unread does not reset the
+        connection before the client has read the answer."""
+        until = time.monotonic() + _LINGER
+        dropped = 0
+        try:
+            self.sock.shutdown(socket.SHUT_WR)
+            while dropped < _DISCARD_BYTES and (left := until - time.monotonic()) > 0:
+                self.sock.settimeout(left)
+                data = self.sock.recv(_READ_SIZE)
+                if not data:
+                    return
+                dropped += len(data)
+        except (OSError, ValueError):
+            return
 
     def _write(self, data: bytes) -> None:
         try:
