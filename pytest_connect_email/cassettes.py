@@ -11,8 +11,13 @@
   the match key instead of vcrpy's scan over every interaction, so the cost per replayed request
   stays flat as cassettes grow. The same request made twice plays the recorded answers in order.
 - **Lint** (:func:`lint`) checks cassettes for credentials, account ids, addresses outside the
-  example domains (after decoding base64 and binary blocks), malformed YAML, foreign APIs and
-  contract breaches.
+  example domains (after decoding base64 and binary blocks), malformed YAML, malformed fields, foreign
+  APIs and contract breaches; it reports every problem of every file and never stops on one.
+- **Reading** a cassette (replay and lint alike) goes through :func:`load_yaml` and
+  :func:`field_problems`: every field vcrpy and the replay use is checked for its type and range (an
+  HTTP status from 100 to 599, headers a mapping of strings, a number of at most
+  :data:`.limits.MAX_INT_DIGITS` digits, ...), and each malformed one is a :class:`CassetteError` or a
+  lint finding that names the file, the interaction and the field.
 
 This module imports vcrpy; the plugin imports it only in the record and replay modes.
 """
@@ -225,13 +230,38 @@ def _difference(recorded: tuple[str, ...], wanted: tuple[str, ...]) -> str:
         if a == b:
             continue
         if name == "body":
-            old, new = _json(a) or {}, _json(b) or {}
-            if isinstance(old, dict) and isinstance(new, dict):
-                keys = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+            old, new = _json(a), _json(b)
+            keys = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k)) if _both_dicts(old, new) else []
+            if keys:
                 out.append(f"body members differ: {', '.join(keys)}")
+                continue
+            why = [
+                f"the {side} body {note}" for side, text in (("recorded", a), ("new", b)) if (note := _not_json(text))
+            ]
+            if why:
+                out.append(
+                    f"body: {'; '.join(why)}, so the bodies are compared as text: recorded {a[:120]!r}, now {b[:120]!r}"
+                )
                 continue
         out.append(f"{name}: recorded {a[:120]!r}, now {b[:120]!r}")
     return "; ".join(out) or "nothing (it was already played)"
+
+
+def _both_dicts(old: Any, new: Any) -> bool:
+    return isinstance(old, dict) and isinstance(new, dict)
+
+
+def _not_json(text: str) -> str | None:
+    """Why a non-empty body is not compared as JSON (over which budget, or not JSON at all); ``None`` when it is."""
+    if not text:
+        return None
+    try:
+        limits.loads(text, "it")
+    except limits.LimitExceeded as exc:
+        return f"is over a budget: {exc.message} (pytest_connect_email.limits.{exc.limit})"
+    except ValueError:
+        return "is not JSON"
+    return None
 
 
 # -- files -----------------------------------------------------------------------------------------
@@ -248,11 +278,18 @@ class AtomicPersister:
         text = read_cassette_text(path)
         if not text.strip():
             raise CassetteNotFoundError()
+        loaded = load_yaml(path, text)
+        problems = field_problems(loaded)
+        if problems:
+            where, problem = problems[0]
+            more = (
+                f" (and {len(problems) - 1} more: `connect-email cassettes lint {path}` lists them)"
+                if len(problems) > 1
+                else ""
+            )
+            raise CassetteError(f"{path}: {where}: {problem}{more}; {_FIX}")
         try:
-            requests, responses = deserialize(text, serializer)
-        except yaml.YAMLError:
-            check_yaml(path, text)  # parse again only to say where the YAML breaks
-            raise
+            requests, responses = deserialize(text, _Loaded(loaded))  # vcrpy's conversion, without parsing again
         except Exception as exc:
             raise CassetteError(f"{path}: not a vcrpy cassette ({exc}); delete it and record again") from None
         for request in requests:
@@ -303,9 +340,67 @@ def read_cassette_text(path: Path) -> str:
     return text
 
 
-def check_yaml(path: Path, text: str) -> Any:
+class _Loaded:
+    """A vcrpy serializer that hands over a document :func:`load_yaml` read already."""
+
+    def __init__(self, document: Any) -> None:
+        self.document = document
+
+    def deserialize(self, _text: str) -> Any:
+        return self.document
+
+
+@dataclass(frozen=True)
+class _LongNumber:
+    """An integer literal of more than :data:`.limits.MAX_INT_DIGITS` digits, kept as its length: Python
+    refuses to read one of over 4,300 digits, and no recorded field needs more than a few."""
+
+    digits: int
+
+    def __str__(self) -> str:
+        return f"<a number of {self.digits} digits>"
+
+
+_INT_TAG = "tag:yaml.org,2002:int"
+_TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
+
+
+class _CassetteLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]  # PyYAML's C base
+    """YAML's safe loader plus the benign string tags vcrpy writes; an over-long integer is read as a
+    :class:`_LongNumber` (reported where it sits) and an impossible timestamp as a marked YAML error."""
+
+
+def _construct_int(loader: Any, node: yaml.ScalarNode) -> Any:
+    digits = sum(c.isalnum() for c in str(node.value))
+    if digits > limits.MAX_INT_DIGITS:
+        return _LongNumber(digits)
+    return yaml.constructor.SafeConstructor.construct_yaml_int(loader, node)
+
+
+def _construct_timestamp(loader: Any, node: yaml.ScalarNode) -> Any:
     try:
-        return yaml.safe_load(text)
+        return yaml.constructor.SafeConstructor.construct_yaml_timestamp(loader, node)
+    except ValueError as exc:
+        raise yaml.constructor.ConstructorError(
+            None, None, f"{str(node.value)[:40]!r} is no date or time ({exc})", node.start_mark
+        ) from None
+
+
+def _construct_str(loader: Any, node: yaml.ScalarNode) -> Any:
+    return loader.construct_scalar(node)
+
+
+_CassetteLoader.add_constructor(_INT_TAG, _construct_int)
+_CassetteLoader.add_constructor(_TIMESTAMP_TAG, _construct_timestamp)
+_CassetteLoader.add_constructor("tag:yaml.org,2002:python/str", _construct_str)
+_CassetteLoader.add_constructor("tag:yaml.org,2002:python/unicode", _construct_str)
+
+
+def load_yaml(path: Path, text: str) -> Any:
+    """A cassette's YAML as data (after :func:`read_cassette_text` judged its budgets), or a
+    :class:`CassetteError` naming the file and where the YAML breaks."""
+    try:
+        return yaml.load(text, Loader=_CassetteLoader)  # a safe loader: see _CassetteLoader
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else "somewhere"
@@ -315,6 +410,136 @@ def check_yaml(path: Path, text: str) -> Any:
         ) from None
     except yaml.YAMLError as exc:
         raise CassetteError(f"{path}: malformed YAML: {exc}; delete it and record again") from None
+    except (ValueError, TypeError, OverflowError) as exc:  # a value PyYAML's constructors cannot build
+        raise CassetteError(f"{path}: YAML that cannot be read ({exc}); delete it and record again") from None
+
+
+#: Kept for callers of the former name: :func:`load_yaml`.
+check_yaml = load_yaml
+
+_FIX = "the cassette was edited or is corrupt: correct that field, or delete the cassette and record it again"
+_REQUEST_FIELDS = ("method", "uri", "body", "headers")
+_METHOD = re.compile(r"[A-Za-z]{1,16}")
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, _LongNumber):
+        return (
+            f"a number of {value.digits} digits (over the limit of {limits.MAX_INT_DIGITS}, "
+            "pytest_connect_email.limits.MAX_INT_DIGITS)"
+        )
+    if isinstance(value, (str, bytes)):
+        return f"{value[:40]!r}" + ("..." if len(value) > 40 else "")
+    if isinstance(value, bool) or value is None or isinstance(value, (int, float)):
+        return repr(value)
+    return f"a {type(value).__name__}"
+
+
+def _headers_problems(headers: Any, where: str) -> list[tuple[str, str]]:
+    if not isinstance(headers, dict):
+        return [(where, f"must be a mapping of header names to values, not {_shown(headers)}")]
+    problems = []
+    for name, value in headers.items():
+        if not isinstance(name, str):
+            problems.append((where, f"a header name must be text, not {_shown(name)}"))
+        elif isinstance(value, list):
+            wrong = [(i, v) for i, v in enumerate(value) if not isinstance(v, str)]
+            problems += [(f"{where}.{name}[{i}]", f"a header value must be text, not {_shown(v)}") for i, v in wrong]
+        elif not isinstance(value, str):
+            problems.append((f"{where}.{name}", f"must be a text value or a list of them, not {_shown(value)}"))
+    return problems
+
+
+def _interaction_problems(index: int, interaction: Any) -> list[tuple[str, str]]:
+    """Every field of one recorded interaction that vcrpy or the replay cannot use, as (where, problem)."""
+    at = f"interactions[{index}]"
+    if not isinstance(interaction, dict):
+        return [(at, f"must be a mapping with 'request' and 'response', not {_shown(interaction)}")]
+    problems: list[tuple[str, str]] = []
+    request, response = interaction.get("request"), interaction.get("response")
+    if "request" not in interaction:
+        problems.append((f"{at}.request", "missing: each interaction records a request and its response"))
+    elif not isinstance(request, dict):
+        problems.append((f"{at}.request", f"must be a mapping of {', '.join(_REQUEST_FIELDS)}, not {_shown(request)}"))
+    else:
+        missing = [f for f in _REQUEST_FIELDS if f not in request]
+        problems += [(f"{at}.request.{f}", "missing (vcrpy records method, uri, body and headers)") for f in missing]
+        extra = sorted(str(f) for f in request if f not in _REQUEST_FIELDS)
+        problems += [(f"{at}.request.{f}", "not a field of a recorded request") for f in extra]
+        method, uri, body = request.get("method", "GET"), request.get("uri", "https://h/"), request.get("body")
+        if not isinstance(method, str) or not _METHOD.fullmatch(method):
+            problems.append((f"{at}.request.method", f"must be an HTTP method such as GET, not {_shown(method)}"))
+        if not isinstance(uri, str) or not _is_url(uri):
+            problems.append((f"{at}.request.uri", f"must be an http(s) URL, not {_shown(uri)}"))
+        if body is not None and not isinstance(body, (str, bytes)):
+            problems.append((f"{at}.request.body", f"must be text, binary or null, not {_shown(body)}"))
+        problems += _headers_problems(request.get("headers", {}), f"{at}.request.headers")
+    if "response" not in interaction:
+        problems.append((f"{at}.response", "missing: each interaction records a request and its response"))
+    elif not isinstance(response, dict):
+        problems.append((f"{at}.response", f"must be a mapping of status, headers and body, not {_shown(response)}"))
+    else:
+        status = response.get("status")
+        code = status.get("code") if isinstance(status, dict) else None
+        if "status" not in response:
+            problems.append((f"{at}.response.status", "missing: a recorded answer has a status code"))
+        elif not isinstance(status, dict):
+            problems.append((f"{at}.response.status", f"must be a mapping with a 'code', not {_shown(status)}"))
+        elif type(code) is not int or not 100 <= code <= 599:
+            problems.append(
+                (f"{at}.response.status.code", f"must be an HTTP status code (100 to 599), not {_shown(code)}")
+            )
+        elif not isinstance(status.get("message", ""), str):
+            problems.append((f"{at}.response.status.message", f"must be text, not {_shown(status['message'])}"))
+        if "headers" not in response:
+            problems.append((f"{at}.response.headers", "missing (an empty mapping when there are none)"))
+        else:
+            problems += _headers_problems(response["headers"], f"{at}.response.headers")
+        body = response.get("body")
+        if not isinstance(body, dict) or "string" not in body:
+            problems.append(
+                (f"{at}.response.body", f"must be a mapping with the answer in 'string', not {_shown(body)}")
+            )
+        elif not isinstance(body["string"], (str, bytes)):
+            problems.append((f"{at}.response.body.string", f"must be text or binary, not {_shown(body['string'])}"))
+    return problems
+
+
+def _is_url(uri: str) -> bool:
+    try:
+        split = urlsplit(uri)
+    except ValueError:
+        return False
+    return split.scheme in ("http", "https") and bool(split.netloc)
+
+
+def _long_numbers(value: Any, where: str) -> Iterator[tuple[str, _LongNumber]]:
+    if isinstance(value, _LongNumber):
+        yield where, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            inner = f"{where}.{key}" if where else str(key)
+            if isinstance(key, _LongNumber):
+                yield inner, key
+            yield from _long_numbers(item, inner)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _long_numbers(item, f"{where}[{index}]")
+
+
+def field_problems(loaded: Any) -> list[tuple[str, str]]:
+    """Every malformed field of a loaded cassette, as (where, problem): ``where`` names the interaction
+    (its index) and the field (``interactions[2].response.status.code``). Empty for a usable cassette."""
+    if not isinstance(loaded, dict) or not isinstance(loaded.get("interactions"), list):
+        return [("interactions", "not a vcrpy cassette (no 'interactions' list)")]
+    problems: list[tuple[str, str]] = []
+    for index, interaction in enumerate(loaded["interactions"]):
+        problems += _interaction_problems(index, interaction)
+    named = {where for where, _ in problems}
+    for where, number in _long_numbers(loaded, ""):
+        if where not in named:
+            problems.append((where, f"holds {_shown(number)}; no recorded field needs so many"))
+    return problems
 
 
 #: Our cassettes end in this, so they never collide with pytest-recording's ``<test>.yaml`` files.
@@ -376,19 +601,30 @@ def _decoded(text: str, where: str) -> Iterator[tuple[str, str]]:
 
 
 def lint(path: Path) -> list[Finding]:
-    """Everything wrong with one cassette file."""
+    """Everything wrong with one cassette file; never raises, so that a run of lint reports every file."""
+    try:
+        return _lint(path)
+    except Exception as exc:  # a last resort: one file that breaks lint must not hide the others
+        return [Finding(str(path), "file", f"cannot be linted ({type(exc).__name__}: {exc}); record it again")]
+
+
+def _lint(path: Path) -> list[Finding]:
     name = str(path)
     try:
         text = read_cassette_text(path)
     except CassetteError as exc:
         return [Finding(name, "file", str(exc).split(": ", 1)[1])]
     try:
-        loaded = check_yaml(path, text)
+        loaded = load_yaml(path, text)
     except CassetteError as exc:
         return [Finding(name, "yaml", str(exc).split(": ", 1)[1])]
+    problems = field_problems(loaded)
     if not isinstance(loaded, dict) or not isinstance(loaded.get("interactions"), list):
-        return [Finding(name, "yaml", "not a vcrpy cassette (no 'interactions' list)")]
-    found: list[Finding] = []
+        return [Finding(name, where, problem) for where, problem in problems]
+    broken = {where.split(".", 1)[0] for where, _ in problems}
+    found = [
+        Finding(name, where, f"{problem} (correct it, or record the cassette again)") for where, problem in problems
+    ]
     for where, value in _texts(loaded, "cassette"):
         if _ACCESS_KEY.search(value):
             found.append(Finding(name, where, "an AWS access key id"))
@@ -404,6 +640,8 @@ def lint(path: Path) -> list[Finding]:
                 domain = address.rsplit("@", 1)[-1]
                 found.append(Finding(name, where, f"an email address outside the example domains (@{domain})"))
     for index, interaction in enumerate(loaded["interactions"]):
+        if f"interactions[{index}]" in broken:
+            continue  # its malformed fields are reported above: its contracts cannot be judged
         try:
             found.extend(_lint_contracts(name, index, interaction))
         except Exception as exc:  # one unreadable interaction must not hide the findings of the others

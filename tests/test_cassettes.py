@@ -422,3 +422,31 @@ def test_no_socket_guard_is_real() -> None:
             socket.create_connection(("127.0.0.1", 9))
     finally:
         socket.socket.connect, socket.create_connection = saved  # type: ignore[method-assign]
+
+
+def key(body: str) -> tuple[str, str, str, str]:
+    """The match key of a request to StartEmailContact's path with this body."""
+    from vcr.request import Request
+
+    return cassettes.match_key(Request("POST", "https://h/contact/email", body.encode(), {}))
+
+
+@pytest.mark.parametrize(
+    ("recorded_body", "new_body", "expected"),
+    [
+        ("[" * 70 + "]" * 70, "[" * 71 + "]" * 71, "the recorded body is over a budget: it nests 70 levels deep"),
+        ('{"A": 1}', "[" * 70 + "]" * 70, "the new body is over a budget: it nests 70 levels deep"),
+        ('{"A": 1}', "not json", "the new body is not JSON"),
+    ],
+    ids=["both-over", "new-over", "new-not-json"],
+)
+def test_a_miss_on_a_body_not_read_as_json_says_why(recorded_body: str, new_body: str, expected: str) -> None:
+    said = cassettes._difference(key(recorded_body), key(new_body))
+    assert said.startswith(f"body: {expected}"), said
+    assert "pytest_connect_email.limits.MAX_DEPTH" in said or "not JSON" in said
+    assert "so the bodies are compared as text: recorded '" in said
+
+
+def test_a_miss_on_json_bodies_names_the_members_that_differ() -> None:
+    said = cassettes._difference(key('{"A": 1, "B": 2}'), key('{"A": 1, "B": 3, "C": 4}'))
+    assert said == "body members differ: B, C"

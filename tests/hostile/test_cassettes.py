@@ -3,9 +3,11 @@ finding naming the file and the limit, fast, and one bad file never hides the fi
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -153,3 +155,109 @@ def test_the_vcrpy_floor_excludes_every_release_with_the_unsafe_loader() -> None
     [vcrpy] = [Requirement(d) for d in declared]
     assert not any(vcrpy.specifier.contains(v) for v in ("6.0", "8.1.1", "8.2.0"))  # unsafe loader / no hook
     assert vcrpy.specifier.contains("8.2.1")
+
+
+# -- malformed fields: each a CassetteError or finding naming the file, the interaction and the field ------
+
+LONG = "9" * 5000  # Python refuses to read an integer of over 4,300 digits
+_LONG_MARK = "@@long@@"  # stands for LONG in the data; replaced by the bare digits in the YAML text
+
+
+def _set(*path: Any, value: Any) -> Any:
+    def mutate(interaction: dict[str, Any]) -> None:
+        *parents, last = path
+        for key in parents:
+            interaction = interaction[key]
+        interaction[last] = value
+
+    return mutate
+
+
+def _drop(*path: Any) -> Any:
+    def mutate(interaction: dict[str, Any]) -> None:
+        *parents, last = path
+        for key in parents:
+            interaction = interaction[key]
+        del interaction[last]
+
+    return mutate
+
+
+@functools.cache
+def _recorded_interactions() -> str:
+    return json.dumps(yaml.load(RECORDED.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)["interactions"][:2])
+
+
+def _cassette(tmp_path: Path, name: str, mutate: Any) -> Path:
+    """The recorded cassette's first two interactions, the second changed by ``mutate``."""
+    loaded = {"interactions": json.loads(_recorded_interactions()), "version": 1}
+    mutate(loaded["interactions"][1])
+    return write(tmp_path, name, yaml.safe_dump(loaded).replace(f"'{_LONG_MARK}'", LONG))
+
+
+BROKEN = {
+    # name: (the change to the second interaction, the field named, words of the problem)
+    "long-int-status": (_set("response", "status", "code", value=_LONG_MARK), "response.status.code", "5000 digits"),
+    "long-int-header": (
+        _set("request", "headers", "Content-Type", value=[_LONG_MARK]),
+        "request.headers.Content-Type[0]",
+        "5000 digits",
+    ),
+    "status-abc": (_set("response", "status", "code", value="abc"), "response.status.code", "HTTP status code"),
+    "status-zero": (_set("response", "status", "code", value=0), "response.status.code", "HTTP status code"),
+    "status-true": (_set("response", "status", "code", value=True), "response.status.code", "HTTP status code"),
+    "no-status": (_drop("response", "status"), "response.status", "missing"),
+    "list-headers": (_set("response", "headers", value=[["Content-Type", "x"]]), "response.headers", "mapping"),
+    "body-not-text": (_set("response", "body", "string", value=[1, 2]), "response.body.string", "text or binary"),
+    "body-not-mapping": (_set("response", "body", value="{}"), "response.body", "mapping"),
+    "uri-not-url": (_set("request", "uri", value=7), "request.uri", "URL"),
+    "missing-request": (_drop("request"), "request", "missing"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BROKEN))
+def test_a_malformed_field_is_a_cassette_error_naming_file_interaction_and_field(tmp_path: Path, case: str) -> None:
+    mutate, field, words = BROKEN[case]
+    path = _cassette(tmp_path, case, mutate)
+    where = f"interactions[1].{field}"
+    with bounded(), pytest.raises(CassetteError) as info:
+        AtomicPersister.load_cassette(path, yamlserializer)
+    message = str(info.value)
+    assert message.startswith(f"{path}: {where}: "), message
+    assert words in message
+    assert "record it again" in message
+
+
+@pytest.mark.parametrize("case", sorted(BROKEN))
+def test_lint_names_the_malformed_field(tmp_path: Path, case: str) -> None:
+    mutate, field, words = BROKEN[case]
+    path = _cassette(tmp_path, case, mutate)
+    where = f"interactions[1].{field}"
+    with bounded():
+        found = cassettes.lint(path)
+    assert [(f.path, f.where) for f in found if words in f.problem] == [(str(path), where)], found
+
+
+def test_a_long_number_outside_the_interactions_is_named(tmp_path: Path) -> None:
+    path = write(tmp_path, "version", RECORDED.read_text(encoding="utf-8").replace("version: 1", f"version: {LONG}"))
+    with pytest.raises(CassetteError, match=r": version: holds a number of 5000 digits .*MAX_INT_DIGITS"):
+        AtomicPersister.load_cassette(path, yamlserializer)
+
+
+def test_lint_of_three_files_reports_all_three_when_the_middle_one_is_broken(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    paths = []
+    for name in ("a", "c"):
+        leaky = {"interactions": json.loads(_recorded_interactions()), "version": 1}
+        leaky["interactions"][0]["response"]["body"]["string"] = json.dumps({"Note": f"mail {name}@acme-logistics.de"})
+        paths.append(write(tmp_path, name, yaml.safe_dump(leaky)))
+    broken = _cassette(tmp_path, "b", BROKEN["long-int-status"][0])
+    assert cli.main(["cassettes", "lint", str(tmp_path), str(tmp_path / "missing.yaml")]) == 2
+    out = capsys.readouterr()
+    assert f"{paths[0]}: cassette.interactions[0].response.body.string: an email address" in out.out
+    assert f"{broken}: interactions[1].response.status.code: must be an HTTP status code" in out.out
+    assert f"{paths[1]}: cassette.interactions[0].response.body.string: an email address" in out.out
+    assert "3 cassette(s) checked, 3 finding(s), 1 path(s) not found" in out.out
+    assert "missing.yaml: no such file or folder" in out.err
+    assert cli.main(["cassettes", "lint", str(tmp_path)]) == 1  # findings, every path found
