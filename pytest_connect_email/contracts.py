@@ -47,17 +47,20 @@ import os
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal
 
 import jsonschema
 import jsonschema_rs
 import regex
+from botocore.exceptions import ParamValidationError
 from jsonschema import Draft202012Validator, ValidationError, validators
 
 from pytest_connect_email import active, limits, rules, spec
 
 if TYPE_CHECKING:
     from jsonschema.protocols import Validator
+    from typing_extensions import Self
 
 Direction = Literal["request", "response", "error"]
 JSONSchema = dict[str, Any]
@@ -300,16 +303,56 @@ class Violation:
     fix: str
 
     def describe(self) -> str:
+        """The violation as the reports print it; email addresses in the value are masked (:func:`mask`)."""
         where = self.pointer or "(the whole document)"
         return (
-            f"{where}: [{self.rule}] expected {self.expected}, got {self.actual}\n"
+            f"{where}: [{self.rule}] expected {self.expected}, got {mask(self.actual)}\n"
             f"    source: {self.source}\n"
             f"    fix: {self.fix}"
         )
 
 
+#: Something shaped like an email address (also cut short, as a shortened value may be).
+_ADDRESS = regex.compile(r"""[^\s@<>'"(),;:\[\]{}]*@[^\s@<>'"(),;:\[\]{}]*""")
+_WORD = regex.compile(r"[^\W_]+")
+
+
+def _mask_address(found: regex.Match[str]) -> str:
+    local, _, domain = found.group().partition("@")
+    labels = [label for label in domain.split(".") if label]
+    masked = f"{labels[0][:1]}***" if labels else "***"
+    if len(labels) > 1:
+        masked += f".{labels[-1]}"  # the top-level domain says little about the customer
+    return f"{local[:1]}***@{masked}"
+
+
+def mask(text: str) -> str:
+    """``text`` with its email addresses masked (``alice@corp.example.com`` → ``a***@c***.com``) and, in a
+    text that holds one, every other word too (a display name: ``'Alice <...>'`` → ``'A*** <...>'``).
+
+    What the violation messages print for a value: the customer's data never reaches a terminal, a
+    CI log or ``junit.xml``; the field, the rule and the sizes stay. Values of members the model
+    marks ``sensitive`` are never shown at all (the validator reports their type and length only).
+    """
+    if "@" not in text:
+        return text
+    out: list[str] = []
+    done = 0
+    for found in _ADDRESS.finditer(text):
+        out.append(_WORD.sub(lambda word: word.group()[:1] + "***", text[done : found.start()]))
+        out.append(_mask_address(found))
+        done = found.end()
+    out.append(_WORD.sub(lambda word: word.group()[:1] + "***", text[done:]))
+    return "".join(out)
+
+
 class ContractViolation(AssertionError):
-    """A request, response or error that breaks its contract; lists every violation."""
+    """A request, response or error that breaks its contract; lists every violation.
+
+    A request that botocore's own parameter validation refuses too raises :class:`ParameterViolation`,
+    a subclass that is also botocore's ``ParamValidationError``: ``pytest.raises(ContractViolation)``
+    catches both.
+    """
 
     def __init__(
         self, operation: str, direction: Direction, violations: Iterable[Violation], subject: str = ""
@@ -320,6 +363,18 @@ class ContractViolation(AssertionError):
         self.subject = subject or direction
         super().__init__(self._message())
 
+    #: The traceback it had when code dropped it (unittest's ``assertRaises`` does, once it caught it):
+    #: where it was caught still tells whether the test expected it.
+    dropped_traceback: TracebackType | None = None
+
+    def with_traceback(self, tb: TracebackType | None, /) -> Self:
+        if tb is None and self.__traceback__ is not None:
+            self.dropped_traceback = self.__traceback__
+        return super().with_traceback(tb)
+
+    def __reduce__(self) -> tuple[Any, ...]:  # copy and pickle (multiprocessing) rebuild it from its parts
+        return type(self), (self.operation, self.direction, self.violations, self.subject)
+
     @property
     def rules(self) -> tuple[str, ...]:
         """The rule of each violation, in report order."""
@@ -329,6 +384,48 @@ class ContractViolation(AssertionError):
         count = len(self.violations)
         head = f"{self.operation} {self.subject} breaks its contract ({count} violation{'s' if count != 1 else ''}):"
         return "\n".join([head, *("  " + v.describe().replace("\n", "\n  ") for v in self.violations)])
+
+
+#: The values botocore's report prints (``Invalid type for parameter X, value: ..., type: ...``).
+_BOTOCORE_VALUE = regex.compile(
+    r"(, value: )(.*)(, type: <class '[\w.]+'>, valid types: .*|, valid min (?:length|value): \S+)$", regex.M
+)
+
+
+def _redact_botocore_value(found: regex.Match[str]) -> str:
+    value = found.group(2)
+    plain = regex.fullmatch(r"-?[0-9.]+(?:[eE][-+]?[0-9]+)?|<redacted, [0-9]+ chars>", value)  # a number; done
+    shown = value if plain else f"<redacted, {len(value)} chars>"
+    return f"{found.group(1)}{shown}{found.group(3)}"
+
+
+class ParameterViolation(ContractViolation, ParamValidationError):  # type: ignore[misc]  # botocore is untyped
+    """A request that breaks its contract in a way botocore's own parameter validation refuses too
+    (a missing required member, a wrong type, a value under its minimum length...).
+
+    It is both a :class:`ContractViolation` (an ``AssertionError``) and botocore's
+    ``ParamValidationError``, so a test written for plain botocore (``pytest.raises(ParamValidationError)``,
+    a Stubber-style test, ``match="Missing required parameter"``) keeps its meaning. The message is the
+    contract report followed by botocore's own (its values redacted); ``kwargs["report"]`` is botocore's.
+    """
+
+    def __init__(
+        self,
+        operation: str,
+        direction: Direction,
+        violations: Iterable[Violation],
+        subject: str = "",
+        report: str = "",
+    ) -> None:
+        self.report = mask(_BOTOCORE_VALUE.sub(_redact_botocore_value, report))
+        self.kwargs = {"report": self.report}  # as botocore's exceptions carry their format's arguments
+        super().__init__(operation, direction, violations, subject)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return type(self), (self.operation, self.direction, self.violations, self.subject, self.report)
+
+    def _message(self) -> str:
+        return f"{super()._message()}\n{self.fmt.format(report=self.report)}"
 
 
 def _escape(part: object) -> str:

@@ -38,8 +38,9 @@ import json
 import os
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from types import FrameType
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
@@ -72,6 +73,51 @@ class CallRefused(RuntimeError):
     """A Connect call made where the run promised that none leaves the process, and nothing routes it."""
 
 
+class Failure(str):
+    """One remembered failure (:attr:`Interception.failures`): its message, and the exception the
+    caller got, whose traceback tells where it was caught (:func:`swallowed`)."""
+
+    error: BaseException | None
+
+    def __new__(cls, message: str, error: BaseException | None = None) -> Failure:
+        made = super().__new__(cls, message)
+        made.error = error
+        return made
+
+
+def _machinery() -> tuple[str, ...]:
+    """The folders of the test machinery that catches on a test's behalf (``pytest.raises`` in either
+    form, unittest's ``assertRaises``), of the ones this process has loaded."""
+    folders = []
+    for name in ("_pytest", "pytest", "unittest"):
+        file = getattr(sys.modules.get(name), "__file__", None)
+        if file:
+            folders.append(os.path.dirname(os.path.abspath(file)) + os.sep)
+    return tuple(folders)
+
+
+def caught_in(error: BaseException) -> str | None:
+    """The file of the frame that caught ``error`` (``None``: never raised): a traceback grows by one
+    entry per frame the exception leaves, so its first entry is the frame whose ``try`` or ``with`` ended it."""
+    tb = error.__traceback__ or getattr(error, "dropped_traceback", None)  # unittest drops it
+    return None if tb is None else os.path.abspath(tb.tb_frame.f_code.co_filename)
+
+
+def swallowed(failures: Iterable[str], test_code: Callable[[str], bool]) -> list[str]:
+    """The failures the code under test swallowed: those whose exception was caught outside the test's
+    own code (``test_code(file)`` says which files are) and the test machinery, or that raised nothing
+    the caller saw. A violation the test caught itself (``pytest.raises``, ``assertRaises``, its own
+    ``try``) was expected; one the application caught and logged was not."""
+    machinery = _machinery()
+    out = []
+    for failure in failures:
+        error = getattr(failure, "error", None)
+        where = None if error is None else caught_in(error)
+        if where is None or not (where.startswith(machinery) or test_code(where)):
+            out.append(failure)
+    return out
+
+
 def seal(reason: str) -> None:
     """Refuse every Connect call made while no interception is active, saying ``reason``."""
     global _SEALED
@@ -92,6 +138,26 @@ def active() -> Interception | None:
 _LIBRARY_FRAMES = frozenset(
     {"botocore", "boto3", "s3transfer", "aiobotocore", "pytest_connect_email", "contextlib", "functools"}
 )
+
+
+def _outside_libraries(frame: FrameType | None) -> FrameType | None:
+    """``frame`` or the innermost of its callers outside botocore, boto3 and this package."""
+    while frame is not None and str(frame.f_globals.get("__name__", "")).split(".")[0] in _LIBRARY_FRAMES:
+        frame = frame.f_back
+    return frame
+
+
+def _files_of(thing: object) -> set[str]:
+    """The source files of a function, or of the functions a class defines (a decorated test's code)."""
+    import inspect
+
+    members = list(vars(thing).values()) if isinstance(thing, type) else [thing]
+    files = set()
+    for member in members:
+        code = getattr(inspect.unwrap(member) if callable(member) else member, "__code__", None)
+        if code is not None:
+            files.add(os.path.abspath(code.co_filename))
+    return files
 
 
 def call_site() -> str:
@@ -120,6 +186,8 @@ class Interception:
     region: str = "us-east-1"
     #: Every contract violation and target error seen while active (a test may have swallowed it).
     failures: list[str] = field(default_factory=list)
+    #: The files whose frames are the test's own code (a decorated test's file; the block's opener is added).
+    test_files: set[str] = field(default_factory=set, repr=False)
     _server: RunningServer | None = field(default=None, repr=False)
     _saved_env: dict[str, str | None] = field(default_factory=dict, repr=False)
     _owned: list[Callable[[], None]] = field(default_factory=list, repr=False)
@@ -157,7 +225,11 @@ class Interception:
         return self.start()
 
     def __exit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
-        failures = list(self.failures)
+        opener = _outside_libraries(sys._getframe(1))  # the frame whose `with` opened the block
+        if opener is not None:
+            self.test_files.add(os.path.abspath(opener.f_code.co_filename))
+        files = set(self.test_files)
+        failures = swallowed(self.failures, files.__contains__)
         self.stop()
         if exc_type is None and failures:
             # The code inside swallowed what its Connect calls broke: the block still fails, as a test would.
@@ -182,6 +254,7 @@ class Interception:
 
                 def setUp(case: unittest.TestCase) -> None:  # unittest's name
                     scope = self.fresh().__enter__()
+                    scope.test_files.update(_files_of(cls))
                     case.addCleanup(scope.__exit__, None, None, None)
                     set_up(case)
 
@@ -194,7 +267,8 @@ class Interception:
 
         @functools.wraps(function)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with self.fresh():
+            with self.fresh() as scope:
+                scope.test_files.update(_files_of(function))
                 return function(*args, **kwargs)
 
         return wrapper
@@ -229,11 +303,16 @@ class Interception:
 
     # -- what the handlers do ----------------------------------------------------------------------
 
-    def fail(self, message: str) -> None:
+    def fail(self, message: str, error: BaseException | None = None) -> None:
+        """Remember a failure; ``error``, the exception the caller gets, tells later whether the test
+        caught it (expected) or the code under test swallowed it (:func:`swallowed`)."""
         with _LOCK:
-            self.failures.append(message)
+            self.failures.append(Failure(message, error))
 
-    def check_request(self, operation: str, params: dict[str, Any]) -> None:
+    def check_request(self, operation: str, params: dict[str, Any], model: Any = None) -> None:
+        """Hold a request to its contract. A violation botocore's own parameter validation would refuse
+        too raises :class:`~.contracts.ParameterViolation` (also botocore's ``ParamValidationError``, as
+        plain botocore would raise), any other :class:`~.contracts.ContractViolation`."""
         __tracebackhide__ = True  # pytest shows the caller's frame, not ours (nor the request's values)
         from pytest_connect_email import contracts, spec
 
@@ -241,15 +320,19 @@ class Interception:
             return  # no contract of ours: another part of the Connect API
         violations = contracts.request_violations(operation, params)
         if violations:
-            error = contracts.ContractViolation(
-                operation, "request", violations, subject=f"request made at {call_site()}"
+            subject = f"request made at {call_site()}"
+            refusal = botocore_refusal(operation, params, model)
+            error: contracts.ContractViolation = (
+                contracts.ParameterViolation(operation, "request", violations, subject, refusal)
+                if refusal
+                else contracts.ContractViolation(operation, "request", violations, subject)
             )
-            self.fail(str(error))
+            self.fail(str(error), error)
             raise error
 
     def check_answer(self, operation: str, http_response: Any, parsed: Any) -> None:
         __tracebackhide__ = True  # pytest shows the caller's frame, not ours (nor the request's values)
-        from pytest_connect_email import client, spec
+        from pytest_connect_email import client, contracts, spec
 
         if operation not in spec.OPERATIONS:
             return
@@ -257,15 +340,37 @@ class Interception:
             client.check_answer(operation, http_response, parsed)
         except client.EndpointNotImplemented:
             return  # the code under test sees the error itself; nothing to hold to a contract
+        except contracts.ContractViolation as error:
+            where = f"{error.subject} (answer to the call made at {call_site()})"
+            violation = contracts.ContractViolation(error.operation, error.direction, error.violations, where)
+            self.fail(str(violation), violation)
+            raise violation from None
         except AssertionError as error:
-            message = f"{error}\n  (answer to the call made at {call_site()})"
-            self.fail(message)
-            raise AssertionError(message) from None
+            failure = AssertionError(f"{error}\n  (answer to the call made at {call_site()})")
+            self.fail(str(failure), failure)
+            raise failure from None
 
     def route(self, model: Any, params: dict[str, Any], signer: Any) -> tuple[Any, Any] | None:
         if self.target is None:
             return None
         return answer_call(self.target, model, params, signer, self)
+
+
+def botocore_refusal(operation: str, params: dict[str, Any], model: Any = None) -> str:
+    """botocore's own parameter validation report on a request (``""``: it accepts it); ``model``, the
+    client's operation model, defaults to the toolkit's."""
+    from botocore.validate import ParamValidator
+
+    from pytest_connect_email import spec
+
+    shape = (model if model is not None else spec.operation_model(operation)).input_shape
+    if shape is None:
+        return ""
+    try:
+        report = ParamValidator().validate(params, shape)
+    except Exception:  # a value botocore's validator cannot read: the contract report says what is wrong
+        return ""
+    return str(report.generate_report()) if report.has_errors() else ""
 
 
 def subprocess_environ(url: str, region: str, base: dict[str, str] | None = None) -> dict[str, str]:
@@ -388,7 +493,7 @@ def _on_params(params: dict[str, Any], model: Any, **_: Any) -> None:
     __tracebackhide__ = True  # pytest shows the caller's frame, not ours (nor the request's values)
     current = active()
     if current is not None and current.check:
-        current.check_request(model.name, params)
+        current.check_request(model.name, params, model)
 
 
 def _on_call(
@@ -529,7 +634,7 @@ def expect_violation(rule: str | None = None) -> Iterator[None]:
     try:
         yield
     except AssertionError as exc:
-        if str(exc) not in current.failures[start:]:
+        if not any(getattr(failure, "error", None) is exc for failure in current.failures[start:]):
             raise  # not one of ours
     new = current.failures[start:]
     wanted = [m for m in new if rule is None or f"[{rule}]" in m]
