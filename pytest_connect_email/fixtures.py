@@ -80,6 +80,20 @@ class Runtime:
         if emulator is not self._emulator:
             self._emulator, self._made = emulator, False
 
+    def fresh_state(self, request: pytest.FixtureRequest) -> None:
+        """Start the embedded target's next state (``--connect-emulator-scope``): the emulator the
+        ``connect_emulator`` fixture gives (the plugin's, or a suite's own) forgets every instance,
+        address, contact, queue and ClientToken, and stays the same object, so a suite's patched or
+        faulty emulator keeps its behaviour. An emulator over a state file (``Emulator.create(state=...)``)
+        is shared state by definition and is left alone; so is one without ``backend.reset()``."""
+        if not self.embedded:
+            return
+        self.adopt(request)
+        backend = getattr(self._emulator, "backend", None)
+        reset = getattr(backend, "reset", None)
+        if callable(reset) and getattr(getattr(backend, "store", None), "path", None) is None:
+            reset()
+
     def target(self) -> Any:
         """The target of the mode, or ``None`` in live mode without ``--connect-endpoint-url``."""
         if not self._made:
@@ -324,9 +338,38 @@ def connect_client(connect_client_factory: Callable[..., Any]) -> Any:
     return connect_client_factory()
 
 
-def _instance_scope(fixture_name: str, config: pytest.Config) -> Literal["function", "session"]:
+#: The pytest scope of one emulator state, by ``--connect-emulator-scope``.
+_STATE_SCOPES: dict[str, Literal["function", "module", "session"]] = {
+    "test": "function",
+    "module": "module",
+    "session": "session",
+}
+
+
+def _instance_scope(fixture_name: str, config: pytest.Config) -> Literal["function", "module", "session"]:
+    settings = config.stash[SETTINGS]
     # With cassettes every test makes its own instance, so each cassette stands alone (and -k works).
-    return "function" if config.stash[SETTINGS].mode in ("record", "replay") else "session"
+    if settings.mode in ("record", "replay"):
+        return "function"
+    # The embedded emulator: the instance lives as long as the state that holds it. Live: one per run.
+    return _STATE_SCOPES[settings.emulator_scope] if config.stash[RUNTIME].embedded else "session"
+
+
+def _state_scope(fixture_name: str, config: pytest.Config) -> Literal["function", "module", "session"]:
+    return _STATE_SCOPES[config.stash[SETTINGS].emulator_scope]
+
+
+@pytest.fixture(autouse=True, scope=_state_scope)
+def _connect_state(request: pytest.FixtureRequest) -> None:
+    """One emulator state per test (``--connect-emulator-scope``: per module, or one for the run), as
+    ``@mock_aws`` gives per test: what one test created is gone in the next. Autouse, so it runs before
+    every fixture of its scope that a test asks for (``connect_instance_id``, the suite's own)."""
+    settings: Settings = request.config.stash[SETTINGS]
+    if settings.emulator_scope == "session":
+        return
+    if isinstance(request.node, pytest.Item) and not enabled_for(request.node, settings):
+        return  # the plugin does not act in this test: its Connect calls never reach the emulator
+    request.config.stash[RUNTIME].fresh_state(request)
 
 
 def _names(request: pytest.FixtureRequest) -> Callable[[], str]:
@@ -345,7 +388,8 @@ def _names(request: pytest.FixtureRequest) -> Callable[[], str]:
 def connect_instance_id(
     request: pytest.FixtureRequest, connect_settings: Settings, connect_client: Any
 ) -> Iterator[str]:
-    """``--connect-instance-id``, or an instance this run creates and deletes at the end."""
+    """``--connect-instance-id``, or an instance made for this test (with the embedded emulator: for the
+    module or the run under ``--connect-emulator-scope module|session``; live: for the run) and deleted after it."""
     if connect_settings.instance_id:
         yield connect_settings.instance_id
         return

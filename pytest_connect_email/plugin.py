@@ -24,6 +24,7 @@ from pytest_connect_email.fixtures import (  # noqa: F401  # pytest finds a plug
     Runtime,
     _connect_cassette,
     _connect_intercept,
+    _connect_state,
     alias_pair,
     connect_client,
     connect_client_factory,
@@ -37,7 +38,7 @@ from pytest_connect_email.fixtures import (  # noqa: F401  # pytest finds a plug
     email_address,
     failures_of,
 )
-from pytest_connect_email.settings import CASSETTE, MODES, RECORD_MODES, SETTINGS, resolve
+from pytest_connect_email.settings import CASSETTE, EMULATOR_SCOPES, MODES, RECORD_MODES, SETTINGS, resolve
 
 # -- options ---------------------------------------------------------------------------------------
 
@@ -58,6 +59,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         group, parser, "--connect-mode", "target: emulator (default, in-process), live, replay or record", choices=MODES
     )
     _option(group, parser, "--connect-endpoint-url", "endpoint for live mode (default: AWS itself)")
+    _option(
+        group,
+        parser,
+        "--connect-emulator-scope",
+        "how long one state of the embedded emulator lives: test (default; session with --connect-conformance "
+        "or --connect-stateful), module or session",
+        choices=EMULATOR_SCOPES,
+    )
     _option(group, parser, "--connect-region", "region of the clients (default us-east-1)")
     _option(group, parser, "--connect-instance-id", "use this existing instance instead of creating one")
     _option(
@@ -227,6 +236,10 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     lines = []
     if settings is not None:
         target = f", mode {settings.mode}" + (f" ({settings.endpoint_url})" if settings.endpoint_url else "")
+        if settings.mode == "emulator" or (settings.mode == "record" and not settings.endpoint_url):
+            target += ", emulator state per " + {"test": "test", "module": "module", "session": "run"}[
+                settings.emulator_scope
+            ]
         if settings.enabled:
             target += ", application clients " + ("intercepted" if settings.intercept else "not intercepted")
             from pytest_connect_email import active  # loads botocore: only in runs that asked for the plugin

@@ -11,6 +11,8 @@ import pytest
 from pytest_connect_email import limits
 
 MODES = ("emulator", "live", "replay", "record")
+#: How long one state of the embedded emulator lives (``--connect-emulator-scope``).
+EMULATOR_SCOPES = ("test", "module", "session")
 RECORD_MODES = ("once", "new_episodes", "all", "none")
 
 
@@ -49,6 +51,9 @@ class Settings:
     stateful_seed: int | None = None
     #: ``--connect-stateful-replay FILE``: make this saved sequence instead of exploring.
     stateful_replay: Path | None = None
+    #: ``--connect-emulator-scope``: each test (default), each module or the whole run gets one emulator
+    #: state; a run of the conformance suite or the stateful check shares one unless the user chose.
+    emulator_scope: str = "test"
 
 
 SETTINGS = pytest.StashKey[Settings]()
@@ -105,7 +110,24 @@ def resolve(config: pytest.Config) -> Settings:
         stateful_seed=_seed(config),
         stateful_shrink_seconds=_seconds(config, "connect_stateful_shrink_seconds", 10.0),
         stateful_replay=Path(str(replay)) if (replay := value(config, "connect_stateful_replay")) else None,
+        emulator_scope=_emulator_scope(config),
     )
+
+
+def _emulator_scope(config: pytest.Config) -> str:
+    """``--connect-emulator-scope``; unset: ``test``, or ``session`` in a run of the shipped conformance suite
+    or the stateful check, whose checks share the session's instance (and each names what it makes uniquely)."""
+    chosen = value(config, "connect_emulator_scope")
+    if chosen is None:
+        shared = value(config, "connect_conformance", False) or value(config, "connect_stateful", False)
+        return "session" if shared or value(config, "connect_stateful_replay") else "test"
+    scope = str(chosen).strip().lower()
+    if scope not in EMULATOR_SCOPES:
+        raise pytest.UsageError(
+            f"connect_emulator_scope = {chosen!r}: choose one of {', '.join(EMULATOR_SCOPES)} (how long one state "
+            "of the embedded emulator lives: each test, each module, or the whole run)"
+        )
+    return scope
 
 
 def _output_path(name: str, text: Any, *, markdown_beside: bool = False) -> Path | None:
@@ -234,6 +256,7 @@ OPTION_NAMES = (
     "connect_stateful_seed",
     "connect_stateful_shrink_seconds",
     "connect_stateful_replay",
+    "connect_emulator_scope",
 )
 
 #: Fixtures that use the target: a test that asks for one turns the plugin's modes on for itself.
