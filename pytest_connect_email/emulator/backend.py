@@ -440,14 +440,22 @@ class Backend:
         "InstanceStatus",
         "InboundCallsEnabled",
         "OutboundCallsEnabled",
+        "InstanceAccessUrl",
     )
+
+    @staticmethod
+    def _with_access_url(record: Mapping[str, Any]) -> dict[str, Any]:
+        """The record with its ``InstanceAccessUrl``: AWS answers ``https://<alias>.my.connect.aws/``; an
+        instance made without an alias (the model makes it optional) has its id in the alias's place, as
+        moto does. Computed when answered, so records of older state files have it too."""
+        return {**record, "InstanceAccessUrl": f"https://{record.get('InstanceAlias') or record['Id']}.my.connect.aws/"}
 
     def _describe_instance(self, tx: Transaction, p: Params) -> Result:
         record = self._instance(tx, p["InstanceId"])
-        return {"Instance": self._public(record, *self._INSTANCE_FIELDS, "Tags")}
+        return {"Instance": self._public(self._with_access_url(record), *self._INSTANCE_FIELDS, "Tags")}
 
     def _list_instances(self, tx: Transaction, p: Params) -> Result:
-        items = [self._public(r, *self._INSTANCE_FIELDS) for _, r in tx.find("instance")]
+        items = [self._public(self._with_access_url(r), *self._INSTANCE_FIELDS) for _, r in tx.find("instance")]
         page, following = _page("ListInstances", items, p, 10)
         return {"InstanceSummaryList": page, "NextToken": following}
 
@@ -702,7 +710,17 @@ class Backend:
                 "Address",
                 "DisplayName",
             ),
-            "SystemEndpoint": {"Type": "EMAIL_ADDRESS", "Address": destination["EmailAddress"]},
+            # The destination is an address of the instance: its display name is known (dropped when unset).
+            "SystemEndpoint": self._public(
+                {
+                    "Type": "EMAIL_ADDRESS",
+                    "Address": destination["EmailAddress"],
+                    "DisplayName": destination.get("DisplayName"),
+                },
+                "Type",
+                "Address",
+                "DisplayName",
+            ),
             "AdditionalEmailRecipients": recipients or None,
             "Attributes": attributes,
             "SegmentAttributes": p.get("SegmentAttributes"),
@@ -743,6 +761,7 @@ class Backend:
         "InitiationTimestamp",
         "LastUpdateTimestamp",
         "RelatedContactId",
+        "PreviousContactId",
         "CustomerEndpoint",
         "SystemEndpoint",
         "AdditionalEmailRecipients",
@@ -802,6 +821,7 @@ class Backend:
             "InitiationTimestamp": _now(),
             "LastUpdateTimestamp": _now(),
             "RelatedContactId": p.get("RelatedContactId"),
+            "PreviousContactId": p.get("PreviousContactId"),
             "Attributes": dict(p.get("Attributes") or {}),
             "SegmentAttributes": p.get("SegmentAttributes"),
             "References": p.get("References"),
