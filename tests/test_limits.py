@@ -75,3 +75,31 @@ def test_documents_of_other_mapping_and_leaf_types_pass() -> None:
     with pytest.raises(limits.LimitExceeded) as info:
         limits.check_document(types.MappingProxyType({1: "v"}))
     assert info.value.limit == "key-type"
+
+
+@pytest.mark.parametrize(
+    ("text", "limit"),
+    [
+        ('["a\\\\", ' + "[" * 65 + "]" * 65 + "]", "MAX_DEPTH"),  # an escaped backslash, then the closing quote
+        ('["\\"", ' + "1" * (limits.MAX_INT_DIGITS + 1) + "]", "MAX_INT_DIGITS"),  # an escaped quote does not close
+        ("[" * 65 + '"\\"' + "[" * 100, "MAX_DEPTH"),  # structure before an unterminated string counts
+    ],
+    ids=["escaped-backslash", "escaped-quote", "before-unterminated"],
+)
+def test_string_literals_end_where_json_ends_them(text: str, limit: str) -> None:
+    with pytest.raises(limits.LimitExceeded) as info:
+        limits.check_json_text(text)
+    assert info.value.limit == limit
+
+
+def test_what_an_unterminated_string_holds_is_not_structure() -> None:
+    # The string runs to the end of the text: json.loads says so; no budget is the answer.
+    text = '{"a": "\\\\\\"' + "[" * 1_000 + "1" * 1_000
+    limits.check_json_text(text)
+    with pytest.raises(json.JSONDecodeError, match="Unterminated string"):
+        limits.loads(text)
+    # Runs of digits just within the budget, everywhere, pass; one digit more is refused wherever it is.
+    runs = ",".join(["1" * limits.MAX_INT_DIGITS] * 1_000)
+    limits.check_json_text("[" + runs + "]")
+    with pytest.raises(limits.LimitExceeded):
+        limits.check_json_text("[" + runs + ",-" + "9" * (limits.MAX_INT_DIGITS + 1) + "]")
