@@ -157,12 +157,18 @@ def _repair_self_alias(f: _Factory, request: dict[str, Any], findings: list[rule
     request["AliasConfiguration"]["EmailAddressId"] = alias
 
 
+#: RFC 5321's longest address (64 for the local part, 255 for the domain, and the "@").
+_LONGEST_ADDRESS = 320
+
+
 @_repair("EMAIL-ADDR-001")
 def _repair_email_address(f: _Factory, request: dict[str, Any], findings: list[rules.Finding]) -> None:
     for finding in findings:
         container, last = _container(request, finding.pointer)
         key: Any = int(last) if isinstance(container, list) else last
-        found = rules.EMAIL_ADDRESS_FORMAT.search(str(container[key]))
+        value = str(container[key])
+        # The search backtracks on a long value that does not match: no address is longer than 320 characters.
+        found = rules.EMAIL_ADDRESS_FORMAT.search(value) if len(value) <= _LONGEST_ADDRESS else None
         container[key] = found.group(0) if found else f.provider.connect_email_address()
 
 

@@ -155,3 +155,20 @@ def test_alias_characters_count_a_collection_s_contents() -> None:
     assert info.value.limit == "MAX_YAML_ALIAS_CHARS"
     # A few aliases of a small body, as a hand-written cassette may share one, pass.
     limits.check_yaml_text(_alias_cassette(1_000, 100))
+
+
+def test_repairing_a_long_non_address_is_linear() -> None:
+    """The fakes' repair of EMAIL-ADDR-001 searched the whole value with a backtracking pattern."""
+    from pytest_connect_email.fakes import satisfy_doc_rules
+
+    def repair(n: int) -> float:
+        address = "a" * n + "@" + "b" * n
+        start = time.perf_counter()
+        request = satisfy_doc_rules("StartEmailContact", {"DestinationEmailAddress": address})
+        elapsed = time.perf_counter() - start
+        assert request["DestinationEmailAddress"] != address
+        return elapsed
+
+    repair(500)  # warm the factory
+    small, large = min(repair(2_000) for _ in range(3)), min(repair(4_000) for _ in range(3))
+    assert large / small < 3, f"{small:.4f} s at 2,000, {large:.4f} s at 4,000"
