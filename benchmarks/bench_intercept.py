@@ -10,6 +10,13 @@ in the same run; and what the installed plugin adds to ``pytest --co`` of a suit
 2. Import overhead: ``pytest --co -q`` of a generated suite of 200 plain tests, with the plugin loaded
    through its entry point (as in every run of an environment that has it installed) against
    ``-p no:connect_email``; median of ``--runs`` runs each, alternating. Target: within 10%.
+3. A fresh emulator state per test (``--connect-emulator-scope test``, the default): ``Backend.reset()``
+   after the state one test typically leaves (an instance, three addresses, two contacts), median of
+   ``--resets``; and the whole per-test cost as pytest sees it: the setup of the autouse ``_connect_state``
+   fixture (``connect_emulator`` resolved, the reset) timed by a ``pytest_fixture_setup`` wrapper in a
+   generated suite of ``--tests`` tests that each make one intercepted call (median over tests, of the
+   median of ``--runs`` runs). Both as a ratio to one intercepted call
+   (part 1). Target: under 5 ms per test.
 
     pip install -e '.[test]'   # moto
     python benchmarks/bench_intercept.py [--calls N] [--rounds N] [--runs N] [--seconds S]
@@ -71,6 +78,71 @@ def moto_round(calls: int, seconds: float) -> float:
         return per_call_us(lambda: client.describe_instance(InstanceId=instance), calls, seconds)
 
 
+def reset_us(resets: int) -> float:
+    """Median cost of ``Backend.reset()`` after the state one test typically leaves."""
+    from pytest_connect_email.emulator import Backend
+
+    backend = Backend()
+    samples: list[float] = []
+    for _ in range(resets):
+        instance = backend.invoke(
+            "CreateInstance",
+            {"IdentityManagementType": "CONNECT_MANAGED", "InboundCallsEnabled": True, "OutboundCallsEnabled": True},
+        )["Id"]
+        for n in range(3):
+            backend.invoke("CreateEmailAddress", {"InstanceId": instance, "EmailAddress": f"desk{n}@example.com"})
+        for _ in range(2):
+            backend.invoke(
+                "StartEmailContact",
+                {
+                    "InstanceId": instance,
+                    "FromEmailAddress": {"EmailAddress": "customer@example.net"},
+                    "DestinationEmailAddress": "desk0@example.com",
+                    "EmailMessage": {
+                        "MessageSourceType": "RAW",
+                        "RawMessage": {"Subject": "Hi", "Body": "Hallo", "ContentType": "text/plain"},
+                    },
+                },
+            )
+        start = time.perf_counter()
+        backend.reset()
+        samples.append((time.perf_counter() - start) * 1e6)
+    return statistics.median(samples)
+
+
+#: The generated suite's conftest: times the per-test state fixture's setup, one line per test.
+TIMER = """
+import time, pytest
+
+@pytest.hookimpl(wrapper=True)
+def pytest_fixture_setup(fixturedef, request):
+    if fixturedef.argname != "_connect_state":
+        return (yield)
+    start = time.perf_counter()
+    try:
+        return (yield)
+    finally:
+        with open("setup_us.txt", "a") as out:
+            out.write(f"{(time.perf_counter() - start) * 1e6}\\n")
+"""
+
+
+def fixture_us(folder: Path) -> float:
+    """Median setup of the per-test state fixture over one run of the generated suite."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTEST_ADDOPTS"}
+    timings = folder / "setup_us.txt"
+    timings.unlink(missing_ok=True)
+    subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "connect_email", "-p", "no:xdist"],
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        check=True,
+        timeout=600,
+    )
+    return statistics.median(float(line) for line in timings.read_text(encoding="utf-8").split())
+
+
 def collect_seconds(folder: Path, *extra: str) -> float:
     env = {k: v for k, v in os.environ.items() if k != "PYTEST_ADDOPTS"}
     start = time.perf_counter()
@@ -91,6 +163,8 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=5, help="alternating rounds (default 5)")
     parser.add_argument("--runs", type=int, default=7, help="pytest --co runs per side (default 7)")
     parser.add_argument("--seconds", type=float, default=10.0, help="time limit of one round (default 10)")
+    parser.add_argument("--resets", type=int, default=200, help="Backend.reset() samples (default 200)")
+    parser.add_argument("--tests", type=int, default=200, help="tests of the per-test state suite (default 200)")
     args = parser.parse_args()
     for name in [k for k in os.environ if k.startswith("AWS_")]:
         del os.environ[name]  # the "application" has no credentials and no endpoint of its own
@@ -120,6 +194,26 @@ def main() -> int:
     loaded, bare = statistics.median(with_plugin), statistics.median(without)
     print(f"pytest --co, 200 tests, plugin installed: {loaded * 1000:7.1f} ms; disabled: {bare * 1000:7.1f} ms")
     print(f"import overhead ratio: {loaded / bare:.3f}x (target <= 1.10x)")
+
+    reset = reset_us(args.resets)
+    print(f"Backend.reset() after one test's state: {reset:8.1f} us ({reset / ours_us:.2f}x one intercepted call)")
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        (root / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
+        (root / "app.py").write_text(
+            'import boto3\nCONNECT = boto3.client("connect", region_name="us-east-1")\n', encoding="utf-8"
+        )
+        tests = "\n\n".join(
+            f"def test_{n}():\n    assert app.CONNECT.list_instances()['InstanceSummaryList'] is not None"
+            for n in range(args.tests)
+        )
+        (root / "test_calls.py").write_text("import app\n\n" + tests + "\n", encoding="utf-8")
+        (root / "conftest.py").write_text(TIMER, encoding="utf-8")
+        cost_us = statistics.median(fixture_us(root) for _ in range(args.runs))
+    print(
+        f"fresh state per test (fixture setup incl. reset, {args.tests} tests): {cost_us:8.1f} us/test "
+        f"({cost_us / ours_us:.2f}x one intercepted call; target < 5000 us)"
+    )
     return 0
 
 
