@@ -303,8 +303,9 @@ class Violation:
     fix: str
 
     def describe(self) -> str:
-        """The violation as the reports print it; email addresses in the value are masked (:func:`mask`)."""
-        where = self.pointer or "(the whole document)"
+        """The violation as the reports print it; email addresses in the value and in the pointer (a map
+        key) are masked (:func:`mask`)."""
+        where = "/".join(map(mask, self.pointer.split("/"))) or "(the whole document)"
         return (
             f"{where}: [{self.rule}] expected {self.expected}, got {mask(self.actual)}\n"
             f"    source: {self.source}\n"
@@ -547,7 +548,13 @@ class _Reporter:
         elif keyword == "type":
             wanted = " or ".join(limit) if isinstance(limit, list) else str(limit)
             article = "an" if wanted[0] in "aeiou" else "a"
-            yield make(path, f"{article} {wanted}", f"a value of type {_json_type(value)}", f"pass {article} {wanted}")
+            actual = f"a value of type {_json_type(value)}"
+            if isinstance(value, (float, decimal.Decimal)) and not secret:  # 5.0: say which number it is
+                actual = f"a {type(value).__name__} ({_show(value, secret)})"
+            fix = f"pass {article} {wanted}"
+            if wanted == "integer" and isinstance(value, (float, decimal.Decimal)):
+                fix += " (an int, as botocore takes for an integer member: not a float or Decimal)"
+            yield make(path, f"{article} {wanted}", actual, fix)
         elif keyword in ("minLength", "maxLength"):
             bound = "at least" if keyword == "minLength" else "at most"
             size = len(value) if isinstance(value, str) else 0

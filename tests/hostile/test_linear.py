@@ -7,6 +7,7 @@ not decide); no test asserts an absolute time. ``benchmarks/bench_hostile.py`` p
 
 from __future__ import annotations
 
+import gc
 import itertools
 import json
 import time
@@ -36,12 +37,18 @@ def _per_call(func: Callable[[], object], budget: float = 0.02) -> float:
             return elapsed / calls
 
 
-def _growth(make: Callable[[int], Callable[[], object]], size: int, rounds: int = 3) -> float:
+def _growth(make: Callable[[int], Callable[[], object]], size: int, rounds: int = 5) -> float:
     """How much the time of ``make(n)()`` grows from ``n = size`` to ``n = 2 * size``: the best of a few
-    interleaved rounds of each, so that a busy machine slows both alike and decides nothing."""
+    interleaved rounds of each, so that a busy machine slows both alike and decides nothing (nor does a
+    garbage collection that earlier tests' leftovers start in the middle of one round)."""
     small, large = make(size), make(2 * size)
     small()  # warm caches (compiled validators, regexes) outside the timing
-    times = [(_per_call(small), _per_call(large)) for _ in range(rounds)]
+    gc.collect()
+    gc.disable()
+    try:
+        times = [(_per_call(small), _per_call(large)) for _ in range(rounds)]
+    finally:
+        gc.enable()
     return min(t for _, t in times) / min(t for t, _ in times)
 
 
