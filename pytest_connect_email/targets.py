@@ -1,7 +1,13 @@
 """The targets intercepted calls go to (see :mod:`.intercept`), and a loopback front for subprocesses.
 
-- :class:`EmulatorTarget` — the embedded reference emulator, in-process (no sockets, nothing signed);
-  operations it does not cover are left to moto when moto's ``mock_aws`` is active.
+- :class:`EmulatorTarget` — the embedded reference emulator, in-process (no sockets, nothing signed).
+  While moto's ``mock_aws`` is active, Connect has one state, moto's and the emulator's together: every
+  operation moto implements (the instance operations among them, read from moto's own responses class)
+  is answered by moto, through its process-wide stubber (so a client configured with any endpoint, an
+  attached client and a subprocess behind :func:`serve` reach the same moto state); operations neither
+  covers are left to moto's before-send handler as before; the email operations stay with the emulator,
+  which takes moto's instances (id, ARN, alias) as its own through :func:`moto_instance`, handed to the
+  backend as its ``instances_elsewhere`` callable (the emulator never imports moto).
 - :class:`HttpTarget` — an endpoint over HTTP (AWS, a served emulator, the team's own service): the
   call is re-addressed to it and signed with the calling client's own signer.
 - :class:`~.cassettes.CassetteTarget` (in :mod:`.cassettes`) — replay from, or record into, the
@@ -15,7 +21,9 @@ pytest.
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from pytest_connect_email import spec
@@ -34,16 +42,87 @@ def moto_active() -> bool:
     return bool(getattr(stubber, "enabled", False))
 
 
+def _stubber() -> Any:
+    return getattr(sys.modules.get("moto.core.models"), "botocore_stubber", None)
+
+
+@lru_cache(maxsize=1)
+def moto_operations() -> frozenset[str]:
+    """The Connect operations moto implements: its ``ConnectResponse`` defines a method of the operation's
+    snake_case name (moto's own convention), for each operation of the model in use."""
+    from botocore import xform_name
+    from moto.connect.responses import ConnectResponse
+
+    defined = vars(ConnectResponse)
+    return frozenset(op for op in spec.service_model().operation_names if callable(defined.get(xform_name(op))))
+
+
+def moto_instance(instance_id: str) -> Mapping[str, Any] | None:
+    """moto's Connect instance with this id, in any account and region moto holds, while ``mock_aws`` is
+    active: ``Id``, ``Arn``, ``InstanceAlias`` and the rest of what moto's DescribeInstance answers."""
+    if not moto_active():
+        return None
+    from moto.connect.models import connect_backends
+
+    for _account, _region, backend in connect_backends.iter_backends():
+        found = getattr(backend, "instances", {}).get(instance_id)
+        if found is not None:
+            record: dict[str, Any] = found.to_dict()
+            return record
+    return None
+
+
+def ask_moto(request: HttpRequest, signer: Any, region: str) -> HttpResponse | None:
+    """``request`` answered by moto's process-wide stubber (``None``: moto has no route for it), addressed
+    to Connect's AWS endpoint in the caller's region, as moto's own before-send handler would see it."""
+    from botocore.awsrequest import AWSPreparedRequest
+    from botocore.compat import HTTPHeaders
+
+    from pytest_connect_email.emulator.codec import HttpResponse
+
+    region = str(getattr(signer, "region_name", None) or region)
+    query = f"?{request.raw_query}" if request.raw_query else ""
+    headers = HTTPHeaders()
+    for name, value in request.headers.items():
+        headers[name] = value
+    credentials = getattr(signer, "_credentials", None)  # moto reads the account from the access key
+    access_key = getattr(credentials, "access_key", None)
+    if access_key and "Authorization" not in headers:
+        headers["Authorization"] = f"AWS4-HMAC-SHA256 Credential={access_key}/"
+    prepared = AWSPreparedRequest(
+        request.method,
+        f"https://connect.{region}.amazonaws.com{request.raw_path}{query}",
+        headers,
+        request.body,
+        stream_output=False,
+    )
+    answered = _stubber().process_request(prepared)
+    if answered is None:
+        return None
+    status, answer_headers, body = answered
+    if isinstance(body, str):
+        body = body.encode("utf-8")
+    return HttpResponse(int(status), {str(k): str(v) for k, v in answer_headers.items()}, bytes(body or b""))
+
+
 @dataclass
 class EmulatorTarget:
-    """The embedded emulator, in-process."""
+    """The embedded emulator, in-process; under moto's ``mock_aws``, moto for what moto implements."""
 
     emulator: Emulator
     offline: bool = True
 
+    def __post_init__(self) -> None:
+        backend = getattr(self.emulator, "backend", None)
+        if backend is not None and hasattr(backend, "instances_elsewhere"):
+            backend.instances_elsewhere = moto_instance
+
     def answer(self, operation: str, request: HttpRequest, signer: Any) -> HttpResponse | None:
-        if operation not in spec.OPERATIONS and moto_active():
-            return None  # moto's before-send handler takes it
+        if moto_active():
+            if operation in moto_operations():  # the instance operations among them: moto's state is the one
+                return ask_moto(request, signer, self.emulator.config.region)
+            if operation not in spec.OPERATIONS:
+                return None  # neither covers it: moto's before-send handler answers what it can
         return self.emulator.handle(request, signed=False)
 
     def serve(self) -> RunningServer:
@@ -116,8 +195,10 @@ class _Front(Emulator):
         found = router.match(request.method, request.raw_path)
         if found is None:
             return super().handle(request, signed=False)  # answers UnknownOperationException
-        try:
-            answer = self.target.answer(found[0], request, None)
+        from pytest_connect_email.intercept import exchange
+
+        try:  # recorded (connect_calls) and subject to injected faults like an in-process call
+            answer = exchange(self.target, found[0], request, None)
         except Exception as exc:
             return codec.serialize_error(spec.service_model(), ServiceError("InvalidRequestException", str(exc)))
         if answer is None:

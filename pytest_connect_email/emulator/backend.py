@@ -97,6 +97,10 @@ decisions (each from the reference pages, the model's documentation, or a choice
   ``InvalidRequestException`` (ListInstances), never repeated or endless pages.
 - **Deleting an instance** deletes everything of it: its addresses, contacts and queue associations
   are gone and its ids are not found afterwards (AWS API convention).
+- **Instances held elsewhere.** ``Backend.instances_elsewhere`` (a callable, handed in from above: moto's
+  instances while ``mock_aws`` is active) answers for an instance id the store lacks; such an instance is
+  this emulator's own for the email operations (its ARN is the parent of its addresses' and contacts' ARNs)
+  for as long as the callable finds it; once gone there, its addresses and contacts are not found either.
 - **Throttling** (off by default) emulates the documented default of 2 requests/s with a burst of 5.
   A state file locked by another process for over ``limits.STATE_LOCK_TIMEOUT`` also answers
   ``ThrottlingException`` (retryable), never a 500. A broken state file and a record that no longer
@@ -272,6 +276,10 @@ class Backend:
         self._handlers: dict[str, Callable[[Transaction, Params], Result]] = {
             op: getattr(self, "_" + spec.snake_name(op)) for op in spec.OPERATIONS
         }
+        #: Instances another backend holds (moto's, handed in by :mod:`pytest_connect_email.targets`): an id
+        #: the store lacks is looked up here, and a record found (``Id``, ``Arn``, ``InstanceAlias``, ...) is
+        #: taken as an instance of this emulator's own for as long as the lookup finds it. Never stored.
+        self.instances_elsewhere: Callable[[str], Mapping[str, Any] | None] | None = None
 
     def reset(self) -> None:
         """A fresh state: no instance, address, contact, queue or ClientToken, a full throttling bucket;
@@ -376,16 +384,27 @@ class Backend:
     def _arn(self, *parts: str) -> str:
         return f"arn:aws:connect:{self.config.region}:{self.config.account_id}:" + "/".join(parts)
 
-    @staticmethod
-    def _instance(tx: Transaction, instance_id: str) -> dict[str, Any]:
+    def _instance(self, tx: Transaction, instance_id: str) -> dict[str, Any]:
         found = tx.get("instance", instance_id)
+        if found is None:
+            found = self._instance_elsewhere(instance_id)
         if found is None:
             raise not_found("instance", instance_id)
         return found
 
+    def _instance_elsewhere(self, instance_id: str) -> dict[str, Any] | None:
+        """The instance of :attr:`instances_elsewhere` with this id; its email addresses, contacts and queues
+        live in this store, filed under its id, and are unreachable once it is gone there."""
+        lookup = self.instances_elsewhere
+        found = lookup(instance_id) if lookup is not None else None
+        if found is None or found.get("Id") != instance_id or not isinstance(found.get("Arn"), str):
+            return None
+        return dict(found)
+
     def _child(self, tx: Transaction, kind: str, label: str, instance_id: str, ident: str) -> dict[str, Any]:
         """A record that belongs to an instance; not found when it belongs to another one."""
-        if not tx.exists("instance", instance_id):  # as _instance, without decoding the instance's record
+        # As _instance, without decoding the instance's record.
+        if not tx.exists("instance", instance_id) and self._instance_elsewhere(instance_id) is None:
             raise not_found("instance", instance_id)
         found = tx.get(kind, ident)
         if found is None or found["InstanceId"] != instance_id:
@@ -469,7 +488,7 @@ class Backend:
 
     def _create_email_address(self, tx: Transaction, p: Params) -> Result:
         instance_id = p["InstanceId"]
-        self._instance(tx, instance_id)
+        instance = self._instance(tx, instance_id)
         if self._address_by_value(tx, instance_id, p["EmailAddress"]) is not None:
             raise ServiceError("DuplicateResourceException", "the email address already exists in this instance")
         if len(tx.find("email", instance_id)) >= self.config.max_email_addresses:
@@ -482,7 +501,7 @@ class Backend:
         record = {
             "InstanceId": instance_id,
             "EmailAddressId": ident,
-            "EmailAddressArn": self._arn("instance", instance_id, "email-address", ident),
+            "EmailAddressArn": f"{instance['Arn']}/email-address/{ident}",
             "EmailAddress": p["EmailAddress"],
             "DisplayName": p.get("DisplayName"),
             "Description": p.get("Description"),
@@ -677,7 +696,7 @@ class Backend:
 
     def _start_email_contact(self, tx: Transaction, p: Params) -> Result:
         instance_id = p["InstanceId"]
-        self._instance(tx, instance_id)
+        instance = self._instance(tx, instance_id)
         destination = self._address_by_value(tx, instance_id, p["DestinationEmailAddress"])
         if destination is None:
             raise ServiceError(
@@ -695,7 +714,7 @@ class Backend:
         record = {
             "InstanceId": instance_id,
             "Id": ident,
-            "Arn": self._arn("instance", instance_id, "contact", ident),
+            "Arn": f"{instance['Arn']}/contact/{ident}",
             "InitialContactId": ident,
             "InitiationMethod": "INBOUND",
             "Channel": "EMAIL",
@@ -786,7 +805,7 @@ class Backend:
 
     def _create_contact(self, tx: Transaction, p: Params) -> Result:
         instance_id, channel, method = p["InstanceId"], p["Channel"], p["InitiationMethod"]
-        self._instance(tx, instance_id)
+        instance = self._instance(tx, instance_id)
         supported = self._CREATE_METHODS.get(channel)
         if supported is None:
             raise ServiceError(
@@ -812,7 +831,7 @@ class Backend:
         record = {
             "InstanceId": instance_id,
             "Id": ident,
-            "Arn": self._arn("instance", instance_id, "contact", ident),
+            "Arn": f"{instance['Arn']}/contact/{ident}",
             "InitialContactId": ident,
             "InitiationMethod": method,
             "Channel": channel,
