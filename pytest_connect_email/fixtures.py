@@ -186,9 +186,31 @@ TEST_SCOPE = pytest.StashKey[tuple["Interception", int]]()
 
 
 def failures_of(item: pytest.Item) -> list[str]:
-    """The contract violations and target errors of the test's Connect calls so far."""
+    """The contract violations and target errors of the test's Connect calls so far that the test did not
+    expect: those the code under test swallowed. One the test caught itself (``pytest.raises`` in either
+    form, ``assertRaises``, ``expect_violation``, a ``try`` in its own file) was expected
+    (:func:`~.intercept.swallowed`)."""
     found = item.stash.get(TEST_SCOPE, None)
-    return [] if found is None else found[0].failures[found[1] :]
+    if found is None:
+        return []
+    from pytest_connect_email.intercept import swallowed
+
+    return swallowed(found[0].failures[found[1] :], own_code(item))
+
+
+def own_code(item: pytest.Item) -> Callable[[str], bool]:
+    """Whether a file (absolute path) is the test's own code: its module, a ``conftest.py``, or a file
+    named as pytest collects test modules (``python_files``: a test helper module named like one)."""
+    import fnmatch
+
+    own = os.path.abspath(str(item.path))
+    patterns = [p for p in item.config.getini("python_files") if "/" not in p]
+
+    def judge(file: str) -> bool:
+        name = os.path.basename(file)
+        return file == own or name == "conftest.py" or any(fnmatch.fnmatch(name, p) for p in patterns)
+
+    return judge
 
 
 def credentials_problem(settings: Settings) -> str:

@@ -13,7 +13,8 @@ imported at module level, and a run that did not ask for the plugin's modes (see
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Generator, Iterator
+from types import TracebackType
 from typing import Any
 
 import pytest
@@ -271,11 +272,71 @@ def pytest_runtest_setup() -> None:
     report.forget_errors()  # a check's report carries the error answers of its own calls only
 
 
+#: Packages whose frames a contract failure's traceback leaves out: the call only went through them, the
+#: mistake is at the application's call site (and their frames' arguments are the request's data).
+_PRUNED = ("botocore", "boto3", "s3transfer", "aiobotocore", "pytest_connect_email")
+_VIOLATION = "pytest_connect_email.contracts.ContractViolation"
+
+
+def _chain(error: BaseException | None) -> Iterator[BaseException]:
+    """The exception and those it was raised from, as pytest reports them."""
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        yield error
+        error = error.__cause__ or (None if error.__suppress_context__ else error.__context__)
+
+
+def _is_violation(error: BaseException) -> bool:
+    """Known by its class's name: nothing is imported for it, and a reloaded module's class counts too."""
+    return any(f"{c.__module__}.{c.__qualname__}" == _VIOLATION for c in type(error).__mro__)
+
+
+def _without_library_frames(tb: TracebackType | None) -> TracebackType | None:
+    """The traceback ``tb`` without the entries of :data:`_PRUNED` (``None`` if nothing else is left).
+    A new chain: pytest cuts a traceback by following ``tb_next``, which would bring them back."""
+    kept = []
+    while tb is not None:
+        if str(tb.tb_frame.f_globals.get("__name__", "")).split(".")[0] not in _PRUNED:
+            kept.append(tb)
+        tb = tb.tb_next
+    pruned = None
+    for entry in reversed(kept):
+        pruned = TracebackType(pruned, entry.tb_frame, entry.tb_lasti, entry.tb_lineno)
+    return pruned
+
+
+def _show_call_site(excinfo: pytest.ExceptionInfo[BaseException]) -> bool:
+    """For a failure that is (or was raised from) a contract violation: its traceback as pytest will
+    report it, without botocore's frames and ours, so it (and its crash line) ends at the application's
+    call site. Whether it is such a failure."""
+    violations = [error for error in _chain(excinfo.value) if _is_violation(error)]
+    for error in violations:
+        pruned = _without_library_frames(error.__traceback__)
+        if pruned is not None:
+            error.__traceback__ = pruned  # only pytest reads it now: the test is over and failed
+            if error is excinfo.value:
+                excinfo.traceback = type(excinfo.traceback)(pruned)
+    return bool(violations)
+
+
+def _hide_arguments(report: pytest.TestReport) -> None:
+    """pytest prints each frame's arguments: the request's data (customer addresses) in the terminal and
+    ``junit.xml``. A contract failure's report goes without them."""
+    for reprtraceback, *_ in getattr(report.longrepr, "chain", None) or ():
+        for entry in getattr(reprtraceback, "reprentries", None) or ():
+            if hasattr(entry, "reprfuncargs"):
+                entry.reprfuncargs = None
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    contract = call.excinfo is not None and _show_call_site(call.excinfo)
     outcome = yield
+    if contract:
+        _hide_arguments(outcome)
     failures = failures_of(item) if call.when == "call" else []
     if failures and outcome.passed:
         # The code under test swallowed a contract violation or a cassette error: the test still fails.
