@@ -20,7 +20,7 @@ from vcr.serializers import yamlserializer
 from pytest_connect_email import cassettes, contracts, limits, rules
 from pytest_connect_email.contracts import ContractViolation
 
-from .conftest import bounded
+from .conftest import bounded, start_email_contact
 
 #: Most a guard's time may grow when its input doubles (linear: 2; quadratic: 4).
 GROWTH_BOUND = 3.0
@@ -179,3 +179,26 @@ def test_repairing_a_long_non_address_is_linear() -> None:
     repair(500)  # warm the factory
     small, large = min(repair(2_000) for _ in range(3)), min(repair(4_000) for _ in range(3))
     assert large / small < 3, f"{small:.4f} s at 2,000, {large:.4f} s at 4,000"
+
+
+def test_long_unknown_member_names_cost_about_what_their_size_does() -> None:
+    # difflib indexed every character of each unknown name in Python to look for a close member name
+    # (100 names of 5 KB: 0.27 s, 90 times a known member of the same size); a name that long cannot
+    # be close to any member, and is not indexed.
+    unknown = {**start_email_contact(), **{f"k{i:03d}" + "x" * 5_000: 1 for i in range(100)}}
+    known = {**start_email_contact(), "Description": "x" * 500_000}
+
+    def validate(params: dict[str, object]) -> Callable[[], object]:
+        return _answer(lambda: contracts.validate_request("StartEmailContact", params))
+
+    answer = validate(unknown)()
+    assert isinstance(answer, ContractViolation)
+    assert answer.rules[-1] == "MAX_VIOLATIONS"
+    gc.collect()
+    gc.disable()
+    try:
+        rounds = [(_per_call(validate(unknown)), _per_call(validate(known))) for _ in range(3)]
+    finally:
+        gc.enable()
+    ratio = min(u for u, _ in rounds) / min(k for _, k in rounds)
+    assert ratio < 15, f"100 long unknown names took {ratio:.0f} times a known member of their size"
