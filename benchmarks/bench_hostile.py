@@ -481,6 +481,19 @@ def linear_cases() -> None:
     for label, value in (("5.0", 5.0), ('Decimal("5")', decimal.Decimal("5")), ("True", True), ("b'5'", b"5")):
         versus(f"validate_request: MaxResults={label}", max_results(value), max_results(5), None)
 
+    def start(extra: dict[str, Any]) -> Callable[[], object]:
+        params = {"InstanceId": "i", **START, **extra}
+        return lambda: contracts.validate_request("StartEmailContact", params)
+
+    previous = None
+    for size in (5_000, 10_000):  # difflib indexed each name in Python to look for a close member
+        previous = versus(
+            f"validate_request: 100 unknown members named by {size:,} characters",
+            start({f"k{i:03d}" + "x" * size: 1 for i in range(100)}),
+            start({"Description": "x" * (100 * size)}),
+            previous,
+        )
+
 
 if __name__ == "__main__":
     main()

@@ -463,7 +463,7 @@ def _show(value: object, sensitive: bool) -> str:
         size = f", {len(value)} characters" if isinstance(value, str) else ""
         return f"<sensitive {_json_type(value)}{size}>"
     try:
-        text = repr(value)
+        text = repr(value[:80] if isinstance(value, str) else value)  # a long string: no full copy to cut
     except Exception:  # any object's __repr__ may raise; the report must not
         text = f"<a {type(value).__name__} whose repr() fails>"
     return text if len(text) <= 80 else text[:77] + "..."
