@@ -9,6 +9,10 @@ answer, on either transport and whatever its status, carries a fresh ``x-amzn-Re
 The server speaks HTTP/1.1 with persistent connections (an SDK's connection pool reuses them): a
 connection is served by one thread while requests keep coming, waits for its next request in a
 single selector thread once it goes quiet, and is closed after ``read_timeout`` seconds of silence.
+Requests are framed by h11 (a sans-I/O HTTP/1.1 parser) under the server's own socket loop, which
+holds every request to its budgets (:mod:`pytest_connect_email.limits`): its head to
+``MAX_REQUEST_HEAD_BYTES`` and ``MAX_REQUEST_HEADERS``, its body to ``max_body_bytes`` in one buffer,
+each read to ``read_timeout`` and the whole request to ``request_deadline`` from its first byte.
 ``Emulator.wsgi`` is the same handling as a WSGI application, for hosting the emulator elsewhere.
 """
 
@@ -206,8 +210,9 @@ class Emulator:
         chunk) closes the connection, as the next request's start is unknown. A connection waits for
         its first bytes, and between requests once it has been quiet for a moment, in one selector
         thread, costing no thread; a half-sent request holds its thread at most ``read_timeout``
-        between reads. At most ``config.max_connections`` connections are served at once: the next
-        one with bytes to read is answered 503 and closed.
+        between reads and ``config.request_deadline`` in all (then it is answered 408 and closed). At
+        most ``config.max_connections`` connections are served at once: the next one with bytes to
+        read is answered 503 and closed.
         """
         if host not in ("127.0.0.1", "localhost", "::1"):
             raise ValueError(f"the emulator serves on loopback only (127.0.0.1, localhost or ::1), not {host!r}")
@@ -325,11 +330,12 @@ class _Dropped(Exception):
 def _head_refusal(head: bytes, error: h11.RemoteProtocolError) -> _Refused:
     """The answer to a request line and headers h11 refuses, naming the budget or rule broken: the
     head as read (at most MAX_REQUEST_HEAD_BYTES) is looked at again only on this path."""
-    for declared in _CONTENT_LENGTH_LINE.findall(head):
+    fields = head.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]  # not the body that may follow
+    for declared in _CONTENT_LENGTH_LINE.findall(fields):
         text = declared.decode("latin-1")
         if not _valid_length(text):
             return _Refused(_bad_length(text))
-    lines = head.split(b"\n\n", 1)[0].split(b"\r\n\r\n", 1)[0].count(b"\n")
+    lines = fields.count(b"\n")  # the header lines: each follows a line end
     if lines > limits.MAX_REQUEST_HEADERS:
         return _too_many_headers(lines)
     status = error.error_status_hint

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -23,7 +26,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pytest_connect_email import spec, strategies
-from pytest_connect_email.emulator import Emulator, RunningServer
+from pytest_connect_email.emulator import Config, Emulator, RunningServer
 from pytest_connect_email.emulator.codec import HttpRequest
 
 from .conftest import make_client
@@ -358,3 +361,56 @@ def test_invalid_requests_from_the_fakes_get_a_4xx(emulator: Emulator, operation
     )
     response = emulator.handle(request, signed=False)
     assert 400 <= response.status < 500, (rule, response.body)
+
+
+# -- framing (h11 under the server's socket loop) ------------------------------------------------------
+
+
+@pytest.fixture
+def open_server() -> Iterator[RunningServer]:
+    emulator = Emulator.create(config=Config(read_timeout=1.0), auth_enabled=False)
+    with emulator.serve() as running:
+        yield running
+    emulator.backend.store.close()
+
+
+def test_expect_100_continue_is_answered_before_the_body(open_server: RunningServer) -> None:
+    body = b'{"IdentityManagementType":"CONNECT_MANAGED","InboundCallsEnabled":true,"OutboundCallsEnabled":true}'
+    with socket.create_connection((open_server.host, open_server.port), timeout=5) as sock:
+        sock.sendall(
+            b"PUT /instance HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nConnection: close\r\n"
+            b"Content-Length: %d\r\n\r\n" % len(body)
+        )
+        assert sock.recv(65536) == b"HTTP/1.1 100 Continue\r\n\r\n"
+        sock.sendall(body)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 200"), answer[:300]
+
+
+@pytest.mark.parametrize(
+    ("data", "status", "budget"),
+    [
+        (b"GET /" + b"a" * 70_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", 414, b"MAX_REQUEST_HEAD_BYTES"),
+        (b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"b" * 70_000 + b"\r\n\r\n", 431, b"MAX_REQUEST_HEAD_BYTES"),
+        (
+            b"GET / HTTP/1.1\r\nHost: x\r\n" + b"".join(b"X-%d: 1\r\n" % n for n in range(101)) + b"\r\n",
+            431,
+            b"MAX_REQUEST_HEADERS",
+        ),
+    ],
+    ids=["long-request-line", "long-header", "101-headers"],
+)
+def test_a_head_over_its_budget_is_refused_naming_it(
+    open_server: RunningServer, data: bytes, status: int, budget: bytes
+) -> None:
+    with socket.create_connection((open_server.host, open_server.port), timeout=5) as sock:
+        with contextlib.suppress(OSError):
+            sock.sendall(data)
+        answer = b""
+        with contextlib.suppress(OSError):
+            while chunk := sock.recv(65536):
+                answer += chunk
+    assert answer.startswith(b"HTTP/1.1 %d " % status), answer[:300]
+    assert budget in answer
