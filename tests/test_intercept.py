@@ -187,8 +187,17 @@ def test_a_call_that_breaks_a_doc_rule_fails_before_sending_with_the_call_site(
 ) -> None:
     pytester.makepyfile(
         app=APP,
-        test_app="""
+        worker="""
         import app
+
+        def send_and_log(instance, subject):
+            try:
+                app.send_subject(instance, "support@example.com", subject)
+            except Exception:
+                pass  # the application logs and carries on
+        """,
+        test_app="""
+        import app, worker
 
         def test_long_subject():
             instance = app.new_instance()
@@ -198,10 +207,7 @@ def test_a_call_that_breaks_a_doc_rule_fails_before_sending_with_the_call_site(
 
         def test_swallowed_violation_still_fails():
             instance = app.new_instance()
-            try:
-                app.send_subject(instance, "support@example.com", "s" * 2000)
-            except Exception:
-                pass  # the application logs and carries on
+            worker.send_and_log(instance, "s" * 2000)  # the code under test swallows the violation
         """,
     )
     result = run(pytester, "-p", "connect_email")
@@ -483,6 +489,7 @@ import boto3
 BEFORE = boto3.client("connect", region_name="us-east-1")   # made before the mock was ever started
 
 import pytest_connect_email
+import job  # the code under test: it swallows what its Connect call broke
 
 
 class AppTest(unittest.TestCase):
@@ -508,11 +515,7 @@ class AppTest(unittest.TestCase):
 
     def test_swallowed_violation_fails_the_block(self):
         with self.assertRaises(AssertionError) as caught, pytest_connect_email.mock():
-            client = boto3.client("connect", region_name="us-east-1")
-            try:
-                client.create_email_address(InstanceId="i" * 101, EmailAddress="a@example.com")
-            except AssertionError:
-                pass  # the job logs and carries on
+            job.add_address(boto3.client("connect", region_name="us-east-1"))
         self.assertIn("broke their contract", str(caught.exception))
 
 
@@ -535,9 +538,19 @@ if __name__ == "__main__":
 """
 
 
+MOCK_JOB = """
+def add_address(client):
+    try:
+        client.create_email_address(InstanceId="i" * 101, EmailAddress="a@example.com")
+    except AssertionError:
+        pass  # the job logs and carries on
+"""
+
+
 def test_mock_outside_pytest(tmp_path: Path, environment: Blackhole) -> None:
     script = tmp_path / "script.py"
     script.write_text(textwrap.dedent(MOCK_SCRIPT), encoding="utf-8")
+    (tmp_path / "job.py").write_text(MOCK_JOB, encoding="utf-8")
     done = subprocess.run(
         [sys.executable, str(script)], capture_output=True, text=True, timeout=120, cwd=tmp_path, check=False
     )
