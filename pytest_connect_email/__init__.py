@@ -12,7 +12,11 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 __all__ = [
+    "Call",
+    "Calls",
     "ContractViolation",
+    "Fault",
+    "Faults",
     "OperationNotInModelError",
     "UnknownOperationError",
     "Violation",
@@ -26,6 +30,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
+    from pytest_connect_email.calls import Call, Calls
     from pytest_connect_email.contracts import (
         ContractViolation,
         Violation,
@@ -33,10 +38,15 @@ if TYPE_CHECKING:
         validate_request,
         validate_response,
     )
+    from pytest_connect_email.faults import Fault, Faults
     from pytest_connect_email.intercept import expect_violation, mock, patch_client
     from pytest_connect_email.spec import OperationNotInModelError, UnknownOperationError
 
 _LAZY = {
+    "Call": "pytest_connect_email.calls",
+    "Calls": "pytest_connect_email.calls",
+    "Fault": "pytest_connect_email.faults",
+    "Faults": "pytest_connect_email.faults",
     "ContractViolation": "pytest_connect_email.contracts",
     "Violation": "pytest_connect_email.contracts",
     "validate_error": "pytest_connect_email.contracts",

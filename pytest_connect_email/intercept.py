@@ -33,6 +33,7 @@ on ``before-send``); every other service is never touched.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import gc
 import json
 import os
@@ -42,6 +43,9 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from types import FrameType
 from typing import TYPE_CHECKING, Any, Protocol
+
+from pytest_connect_email.calls import Calls
+from pytest_connect_email.faults import Faults
 
 if TYPE_CHECKING:
     from pytest_connect_email.emulator import RunningServer
@@ -429,26 +433,66 @@ def operation_path(params: dict[str, Any]) -> str:
     return urlsplit(params["url"]).path or "/"
 
 
+def exchange(
+    target: Target,
+    operation: str,
+    request: HttpRequest,
+    signer: Any,
+    owner: Interception | None = None,
+    read_timeout: float | None = None,
+) -> HttpResponse | None:
+    """Answer one attempt of a call: an injected fault (:mod:`.faults`) if one is due, else ``target``;
+    recorded in the open log (:mod:`.calls`). ``None``: the target leaves the call to botocore (moto).
+
+    An injected delay of ``read_timeout`` seconds or more (the calling client's) waits ``read_timeout``
+    and raises botocore's ``ReadTimeoutError``, as a socket would; without one it only waits.
+    """
+    from pytest_connect_email import calls, faults
+    from pytest_connect_email.emulator.codec import HttpResponse, with_request_id
+
+    fault = faults.take(operation)
+    if fault is not None:
+        if fault.delay:
+            import time
+
+            if read_timeout is not None and fault.delay >= read_timeout:
+                from botocore.exceptions import ReadTimeoutError
+
+                time.sleep(read_timeout)
+                calls.record(operation, request, None, calls.TIMEOUT)
+                raise ReadTimeoutError(endpoint_url=f"https://{request.host}{request.raw_path}")
+            time.sleep(fault.delay)
+        if fault.error_code is not None:
+            injected = fault.response()
+            calls.record(operation, request, injected)
+            return injected
+    try:
+        response = target.answer(operation, request, signer)
+    except Exception as exc:
+        if owner is not None:
+            owner.fail(f"{operation} call made at {call_site()}: {exc}")
+        raise
+    if response is None:
+        return None
+    # Every answer names its request, as AWS's do (ResponseMetadata.RequestId); the target's own is kept.
+    response = with_request_id(HttpResponse(response.status, dict(response.headers), response.body))
+    calls.record(operation, request, response)
+    return response
+
+
 def answer_call(
     target: Target, model: Any, params: dict[str, Any], signer: Any, owner: Interception | None = None
 ) -> tuple[Any, Any] | None:
-    """Ask ``target`` for the answer to one call; botocore's ``(http_response, parsed)`` or ``None``."""
+    """Answer one call at ``before-call``, outside botocore's retry loop: botocore's ``(http_response,
+    parsed)`` or ``None``. Only for clients whose ``before-send`` wants an answer object of their own
+    (aiobotocore's); every other client is answered inside the loop by :func:`_on_send`."""
     from botocore.awsrequest import AWSResponse
     from botocore.compat import HTTPHeaders
     from botocore.parsers import create_parser
 
-    try:
-        response = target.answer(model.name, http_request(params), signer)
-    except Exception as exc:
-        if owner is not None:
-            owner.fail(f"{model.name} call made at {call_site()}: {exc}")
-        raise
+    response = exchange(target, model.name, http_request(params), signer, owner)
     if response is None:
         return None
-    from pytest_connect_email.emulator.codec import HttpResponse, with_request_id
-
-    # Every answer names its request, as AWS's do (ResponseMetadata.RequestId); the target's own is kept.
-    response = with_request_id(HttpResponse(response.status, dict(response.headers), response.body))
     headers = HTTPHeaders()  # case-insensitive, as the headers botocore parses over HTTP are
     for name, value in response.headers.items():
         headers[name] = value
@@ -496,6 +540,27 @@ def _on_params(params: dict[str, Any], model: Any, **_: Any) -> None:
         current.check_request(model.name, params, model)
 
 
+@dataclass
+class _Pending:
+    """A call between its ``before-call`` and the ``before-send`` of each of its attempts."""
+
+    target: Target
+    owner: Interception | None
+    model: Any
+    params: dict[str, Any]
+    signer: Any
+    context: dict[str, Any]
+
+
+#: The routed call of this thread (or task) in flight: botocore's ``before-send`` is given only the
+#: prepared request, and every attempt of a call runs in the thread that made it.
+_PENDING: contextvars.ContextVar[_Pending | None] = contextvars.ContextVar("connect_email_pending", default=None)
+#: Set in a call's request context when its target answers offline: botocore signs nothing (no credentials).
+_UNSIGNED = "connect_email_unsigned"
+#: Where an answered request is re-addressed before the ``before-send`` handlers after ours (moto's) see it.
+_ANSWERED = "https://answered.connect-email.invalid"
+
+
 def _on_call(
     model: Any, params: dict[str, Any], request_signer: Any = None, context: Any = None, **_: Any
 ) -> tuple[Any, Any] | None:
@@ -505,13 +570,69 @@ def _on_call(
             raise CallRefused(
                 f"pytest-connect-email refused a Connect call ({model.name}) made at {call_site()}: {_SEALED}"
             )
+        _PENDING.set(None)
         return None
-    answered = current.route(model, params, request_signer)
-    if answered is None and current.target is not None and current.target.offline:
-        # Left to moto: address it to the AWS endpoint moto knows, whatever the client was configured with.
-        region = str((context or {}).get("client_region") or "us-east-1")
-        params["url"] = aws_url(params["url"], operation_path(params), region)
-    return answered
+    if current.target is None:
+        _PENDING.set(None)
+        return None
+    return _pend(current.target, current, model, params, request_signer, context)
+
+
+def _pend(
+    target: Target, owner: Interception | None, model: Any, params: dict[str, Any], signer: Any, context: Any
+) -> tuple[Any, Any] | None:
+    """Route one call: its attempts are answered at ``before-send`` (:func:`_on_send`), inside botocore's
+    retry loop, so retries, ``RetryAttempts`` and botocore's error handling are those of a call to AWS."""
+    if type(signer).__module__.startswith("aiobotocore"):
+        # aiobotocore awaits an answer object of its own at before-send: its calls are answered here, once.
+        answered = answer_call(target, model, params, signer, owner)
+        if answered is None and target.offline:
+            # Left to moto: address it to the AWS endpoint moto knows, whatever the client was configured with.
+            region = str((context or {}).get("client_region") or "us-east-1")
+            params["url"] = aws_url(params["url"], operation_path(params), region)
+        return answered
+    context = context if isinstance(context, dict) else {}
+    _PENDING.set(_Pending(target, owner, model, params, signer, context))
+    if target.offline:
+        context[_UNSIGNED] = True
+    return None
+
+
+def _on_signer(context: Any = None, **_: Any) -> Any:
+    """``choose-signer``: an offline routed call is not signed (nothing is sent, no credentials needed)."""
+    if isinstance(context, dict) and context.get(_UNSIGNED):
+        import botocore
+
+        return botocore.UNSIGNED
+    return None
+
+
+def _on_send(request: Any, event_name: str = "", **_: Any) -> Any:
+    """``before-send.connect`` (ahead of moto's ``before-send``): answer one attempt of the pending call."""
+    pending = _PENDING.get()
+    if pending is None or event_name.split(".")[2:3] != [pending.model.name]:
+        return None
+    from botocore.awsrequest import AWSResponse
+
+    config = pending.context.get("client_config")
+    read_timeout = getattr(config, "read_timeout", None)
+    response = exchange(
+        pending.target,
+        pending.model.name,
+        http_request(pending.params),
+        pending.signer,
+        pending.owner,
+        float(read_timeout) if isinstance(read_timeout, int | float) else None,
+    )
+    url = request.url
+    if response is None:
+        if pending.target.offline:
+            # Left to moto: address it to the AWS endpoint moto knows, whatever the client was configured with.
+            region = str(pending.context.get("client_region") or "us-east-1")
+            request.url = aws_url(url, operation_path(pending.params), region)
+        return None
+    request.url = _ANSWERED  # moto's handler, asked after ours, does not take it too
+    return AWSResponse(url, response.status, response.headers, RawBody(response.body))
 
 
 def aws_url(url: str, path: str, region: str) -> str:
@@ -529,10 +650,10 @@ def _on_answer(http_response: Any, parsed: Any, model: Any, **_: Any) -> None:
         current.check_answer(model.name, http_response, parsed)
 
 
-def _on_send(request: Any, event_name: str = "", **_: Any) -> Any:
+def _on_unanswered(request: Any, event_name: str = "", **_: Any) -> Any:
     # botocore asks every before-send handler and takes the first answer: this one is registered last,
     # so an answer from moto (or another mock) wins over it, and it never has side effects.
-    if not event_name.startswith("before-send.connect."):
+    if not event_name.startswith("before-send.connect.") or request.url == _ANSWERED:
         return None
     current = active()
     if current is None or current.target is None or not current.target.offline:
@@ -552,9 +673,11 @@ def _on_send(request: Any, event_name: str = "", **_: Any) -> Any:
 _HANDLERS: tuple[tuple[str, Callable[..., Any], str], ...] = (
     ("provide-client-params.connect", _on_params, "connect-email-check-request"),
     ("before-call.connect", _on_call, "connect-email-route"),
+    ("choose-signer.connect", _on_signer, "connect-email-unsigned"),
+    ("before-send.connect", _on_send, "connect-email-answer"),
     ("after-call.connect", _on_answer, "connect-email-check-answer"),
 )
-_GUARD = ("before-send", _on_send, "connect-email-guard")
+_GUARD = ("before-send", _on_unanswered, "connect-email-guard")
 
 
 def _register(emitter: Any) -> None:
@@ -608,10 +731,19 @@ def exempt(client: Any) -> Any:
 def route(client: Any, target: Target) -> Any:
     """Send one client's calls to ``target`` whether or not an interception is active."""
 
-    def on_call(model: Any, params: dict[str, Any], request_signer: Any = None, **_: Any) -> tuple[Any, Any] | None:
-        return answer_call(target, model, params, request_signer, active())
+    def on_call(
+        model: Any, params: dict[str, Any], request_signer: Any = None, context: Any = None, **_: Any
+    ) -> tuple[Any, Any] | None:
+        return _pend(target, active(), model, params, request_signer, context)
 
-    client.meta.events.register("before-call.connect", on_call, unique_id="connect-email-client-route")
+    events = client.meta.events
+    events.register("before-call.connect", on_call, unique_id="connect-email-client-route")
+    for event, handler in (("choose-signer.connect", _on_signer), ("before-send.connect", _on_send)):
+        with contextlib.suppress(Exception):  # registered without an id from BUILTIN_HANDLERS: it would run twice
+            events.unregister(event, handler)
+    # The same ids as the process-wide handlers: a client that has those too runs each once.
+    events.register("choose-signer.connect", _on_signer, unique_id="connect-email-unsigned")
+    events.register("before-send.connect", _on_send, unique_id="connect-email-answer")
     return client
 
 
@@ -646,13 +778,14 @@ def expect_violation(rule: str | None = None) -> Iterator[None]:
         current.failures[start:] = [m for m in new if m not in wanted]
 
 
-def mock(*, state: str | None = None, region: str = "us-east-1", check: bool = True) -> Interception:
+def mock(*, state: str | None = None, region: str = "us-east-1", check: bool = True) -> _Mock:
     """The reference emulator for every ``connect`` client of the process, outside pytest too.
 
     ``with pytest_connect_email.mock() as connect: ...`` or ``@pytest_connect_email.mock()`` on a
     function (each run gets a fresh emulator). Inside, ``connect.environ()`` is an environment for a
-    subprocess and ``connect.emulator`` the emulator. ``state`` is an SQLite file to keep the
-    emulator's state in (default: memory).
+    subprocess and ``connect.emulator`` the emulator; ``connect.calls`` lists the block's Connect calls
+    (:mod:`.calls`) and ``connect.faults.add(...)`` makes Connect fail on purpose (:mod:`.faults`).
+    ``state`` is an SQLite file to keep the emulator's state in (default: memory).
     """
     return _Mock(target=None, check=check, region=region, state=state)
 
@@ -663,19 +796,34 @@ class _Mock(Interception):
 
     state: str | None = None
     emulator: Any = None
+    #: The Connect calls of the block (in-process and over :meth:`environ`'s loopback front), in order;
+    #: a new list each time the mock starts.
+    calls: Calls = field(default_factory=Calls)
+    #: Faults to inject (``faults.add("StartEmailContact", "ThrottlingException", times=2)``); they
+    #: apply while the mock is active and may be added before it starts.
+    faults: Faults = field(default_factory=Faults)
 
-    def start(self) -> Interception:
+    def start(self) -> _Mock:
+        from pytest_connect_email import calls, faults, targets
         from pytest_connect_email.emulator import Config
         from pytest_connect_email.emulator import Emulator as EmulatorClass
-        from pytest_connect_email.targets import EmulatorTarget
 
         if self in _ACTIVE:
             raise RuntimeError("this mock() is already active; make another with pytest_connect_email.mock()")
         self.emulator = EmulatorClass.create(state=self.state, config=Config(region=self.region))
-        target = EmulatorTarget(self.emulator)
-        self.target, self.serve = target, target.serve
+        target = targets.EmulatorTarget(self.emulator)
+        self.target = target
+        self.serve = lambda: targets.serve(target)  # the front records subprocess calls and injects faults
         self._owned.append(self.emulator.backend.store.close)
-        return super().start()
+        log, injected = calls.begin(), faults.activate(self.faults)
+        self.calls = log
+        self._owned.append(lambda: calls.end(log))
+        self._owned.append(lambda: faults.deactivate(injected))
+        super().start()
+        return self
+
+    def __enter__(self) -> _Mock:
+        return self.start()
 
     def fresh(self) -> Interception:
         return _Mock(target=None, check=self.check, region=self.region, state=self.state)

@@ -39,6 +39,12 @@ from pytest_connect_email.fixtures import (  # noqa: F401  # pytest finds a plug
     email_address,
     failures_of,
 )
+from pytest_connect_email.fixtures_application import (  # noqa: F401  # fixtures and the per-test call log's hooks
+    connect_calls,
+    connect_faults,
+    pytest_runtest_logfinish,
+    pytest_runtest_logstart,
+)
 from pytest_connect_email.settings import CASSETTE, EMULATOR_SCOPES, MODES, RECORD_MODES, SETTINGS, resolve
 
 # -- options ---------------------------------------------------------------------------------------
