@@ -7,7 +7,9 @@ operations); and DescribeEmailAddress against a canned server: a minimal HTTP/1.
 canned server is the ceiling of any server behind the same boto3 client loop: what is left is the
 client's own cost and loopback. Every server runs as its own process on 127.0.0.1, started and
 stopped here. Each measurement is a bounded loop: at most ``--calls`` calls and ``--seconds`` seconds;
-the targets are measured in turns for ``--rounds`` rounds, and each keeps its best.
+the targets are measured in turns for ``--rounds`` rounds, and each keeps its best. On Linux it also
+prints the CPU time the emulator's and the canned server's processes spend per call (from /proc, the
+least of the rounds): a figure that other work on the machine barely moves, unlike calls per second.
 
 Targets: HTTP at least 3x moto's calls/s and at least 0.8x the canned server's; in-process at least
 10x moto's.
@@ -19,6 +21,7 @@ Targets: HTTP at least 3x moto's calls/s and at least 0.8x the canned server's; 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import signal
 import socket
@@ -47,16 +50,30 @@ def client(url: str) -> Any:
     )
 
 
-def rate(call: Callable[[], Any], calls: int, seconds: float) -> float:
+def rate(call: Callable[[], Any], calls: int, seconds: float, pid: int | None = None) -> tuple[float, float | None]:
+    """Calls per second, and the CPU seconds process ``pid`` spent per call meanwhile (None without one)."""
     for _ in range(20):  # warm up
         call()
     done = 0
+    before = cpu_seconds(pid)
     start = time.perf_counter()
     deadline = start + seconds
     while done < calls and time.perf_counter() < deadline:
         call()
         done += 1
-    return done / (time.perf_counter() - start)
+    elapsed = time.perf_counter() - start
+    after = cpu_seconds(pid)
+    per_call = (after - before) / done if before is not None and after is not None and done else None
+    return done / elapsed, per_call
+
+
+def cpu_seconds(pid: int | None) -> float | None:
+    """User and system CPU seconds of process ``pid`` so far (Linux /proc), or None."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def describe_email_address(connect: Any) -> Callable[[], Any]:
@@ -162,15 +179,15 @@ def serve_canned() -> int:
 
 
 @contextmanager
-def served(command: list[str]) -> Iterator[str]:
-    """Start a server process that prints its URL first; stop it (SIGINT) on exit."""
+def served(command: list[str]) -> Iterator[tuple[str, int]]:
+    """Start a server process that prints its URL first (yields the URL and its pid); stop it (SIGINT) on exit."""
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
         assert process.stdout is not None
         url = process.stdout.readline().strip()
         if not url.startswith("http://127.0.0.1:"):
             raise RuntimeError(f"{command[-1]}: no URL from the server, got {url!r}")
-        yield url
+        yield url, process.pid
     finally:
         process.send_signal(signal.SIGINT)
         try:
@@ -199,11 +216,13 @@ def main() -> int:
     # each keeping its best round: a machine busy with other work slows all of them alike.
     emulator = Emulator.create()
     rates: dict[str, float] = {}
+    cpu: dict[str, float] = {}
     with (
-        served([sys.executable, "-m", "pytest_connect_email.cli", "emulator", "serve"]) as emulator_url,
-        served([sys.executable, __file__, "--serve-canned"]) as canned_url,
+        served([sys.executable, "-m", "pytest_connect_email.cli", "emulator", "serve"]) as (emulator_url, emulator_pid),
+        served([sys.executable, __file__, "--serve-canned"]) as (canned_url, canned_pid),
         moto_served() as moto_url,
     ):
+        pids = {"http": emulator_pid, "canned": canned_pid}
         canned = client(canned_url)
         calls = {
             "http": describe_email_address(client(emulator_url)),
@@ -214,7 +233,10 @@ def main() -> int:
             calls["moto"] = describe_instance(client(moto_url))
         for _ in range(args.rounds):
             for name, call in calls.items():
-                rates[name] = max(rates.get(name, 0.0), rate(call, args.calls, args.seconds))
+                calls_per_second, per_call = rate(call, args.calls, args.seconds, pids.get(name))
+                rates[name] = max(rates.get(name, 0.0), calls_per_second)
+                if per_call is not None:
+                    cpu[name] = min(cpu.get(name, per_call), per_call)
     emulator.backend.store.close()
 
     print(f"best of {args.rounds} rounds, each at most {args.calls} calls and {args.seconds:g} s")
@@ -223,6 +245,8 @@ def main() -> int:
     print(f"canned HTTP/1.1 baseline    (DescribeEmailAddress): {rates['canned']:8.0f} calls/s")
     if "moto" in rates:
         print(f"moto_server baseline        (DescribeInstance):     {rates['moto']:8.0f} calls/s")
+    if "http" in cpu and "canned" in cpu:
+        print(f"server CPU per call: emulator {cpu['http'] * 1e6:6.0f} us, canned {cpu['canned'] * 1e6:6.0f} us")
     ratio = rates["http"] / rates["canned"]
     print(f"ratio HTTP / canned:     {ratio:5.2f}x (target >= 0.8x) -> {verdict(ratio, 0.8)}")
     if "moto" in rates:

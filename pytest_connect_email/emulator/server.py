@@ -387,6 +387,7 @@ class _Connection:
         self.carried = b""
         #: Close the connection after the answer being prepared.
         self.close = False
+        self._timeout: float | None = None  # the socket's, set only when it changes (two syscalls each)
 
     def run(self) -> bool:
         """Serve requests until the connection closes (False) or goes quiet (True: park it)."""
@@ -436,7 +437,7 @@ class _Connection:
         if left <= 0.001:  # settimeout(0) would not wait at all
             raise self._late()
         try:
-            self.sock.settimeout(min(self.server.read_timeout, left))
+            self._settimeout(left if late else self.server.read_timeout)
             return self.sock.recv(size)
         except TimeoutError:
             if late:
@@ -497,7 +498,12 @@ class _Connection:
             self.close = True
         chunked = "transfer-encoding" in lowered  # h11 reads no other coding
         if chunked and "content-length" in lowered:
-            raise _Refused(ProtocolError("the request carries both Content-Length and Transfer-Encoding: chunked"))
+            raise _Refused(
+                ProtocolError(
+                    "the request carries both Content-Length and Transfer-Encoding: chunked, so where its body "
+                    "ends is ambiguous (RFC 9112, section 6.3); send one of the two"
+                )
+            )
         limit = self.emulator.config.max_body_bytes
         try:
             _declared_length(lowered.get("content-length", ""), limit)
@@ -534,7 +540,9 @@ class _Connection:
             try:
                 event = parser.next_event()
             except h11.RemoteProtocolError as error:
-                raise _Refused(ProtocolError(f"the request body could not be read: {str(error)[:200]}")) from None
+                problem = f"the request body could not be read ({str(error)[:200]}); frame it by Content-Length or "
+                problem += "as well-formed chunks (RFC 9112, section 7.1)"
+                raise _Refused(ProtocolError(problem), error.error_status_hint) from None
             if event is h11.NEED_DATA:
                 parser.receive_data(self._receive(deadline, _READ_SIZE))
             elif type(event) is h11.Data:
@@ -568,7 +576,7 @@ class _Connection:
         try:
             self.sock.shutdown(socket.SHUT_WR)
             while dropped < _DISCARD_BYTES and (left := until - time.monotonic()) > 0:
-                self.sock.settimeout(left)
+                self._settimeout(left)
                 data = self.sock.recv(_READ_SIZE)
                 if not data:
                     return
@@ -578,10 +586,15 @@ class _Connection:
 
     def _write(self, data: bytes) -> None:
         try:
-            self.sock.settimeout(self.server.read_timeout)  # a client that does not read is dropped
+            self._settimeout(self.server.read_timeout)  # a client that does not read is dropped
             self.sock.sendall(data)
         except (OSError, ValueError):
             raise _Dropped from None
+
+    def _settimeout(self, timeout: float) -> None:
+        if timeout != self._timeout:
+            self.sock.settimeout(timeout)
+            self._timeout = timeout
 
 
 def _phrase(status: int) -> str:
