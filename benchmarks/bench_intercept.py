@@ -17,6 +17,10 @@ in the same run; and what the installed plugin adds to ``pytest --co`` of a suit
    generated suite of ``--tests`` tests that each make one intercepted call (median over tests, of the
    median of ``--runs`` runs). Both as a ratio to one intercepted call
    (part 1). Target: under 5 ms per test.
+4. An injected fault: the same application call answered by ``connect.faults.add(..., "ThrottlingException")``
+   (parsed by botocore into a ``ClientError``, recorded in ``connect.calls``; the client makes one attempt,
+   so botocore's backoff is not part of it), in the rounds of part 1, against moto's call. Target: at most
+   0.5x moto's, as the intercepted call.
 
     pip install -e '.[test]'   # moto
     python benchmarks/bench_intercept.py [--calls N] [--rounds N] [--runs N] [--seconds S]
@@ -65,6 +69,34 @@ def ours_round(calls: int, seconds: float) -> float:
             calls,
             seconds,
         )
+
+
+def fault_round(calls: int, seconds: float) -> float:
+    from botocore.config import Config
+    from botocore.exceptions import ClientError
+
+    with pytest_connect_email.mock() as connect:
+        client = boto3.client(
+            "connect", region_name="us-east-1", config=Config(retries={"mode": "standard", "total_max_attempts": 1})
+        )
+        instance = client.create_instance(
+            IdentityManagementType="CONNECT_MANAGED", InboundCallsEnabled=True, OutboundCallsEnabled=True
+        )["Id"]
+        address = client.create_email_address(InstanceId=instance, EmailAddress="support@example.com")
+        connect.faults.add("DescribeEmailAddress", "ThrottlingException", times=calls + 20)
+
+        def call() -> None:
+            try:
+                client.describe_email_address(InstanceId=instance, EmailAddressId=address["EmailAddressId"])
+            except ClientError as error:
+                if error.response["Error"]["Code"] != "ThrottlingException":
+                    raise
+            else:
+                raise AssertionError("the injected fault did not answer")
+
+        for _ in range(20):
+            call()
+        return per_call_us(call, calls, seconds)
 
 
 def moto_round(calls: int, seconds: float) -> float:
@@ -171,13 +203,17 @@ def main() -> int:
 
     ours: list[float] = []
     moto: list[float] = []
+    faulted: list[float] = []
     for _ in range(args.rounds):
         ours.append(ours_round(args.calls, args.seconds))
         moto.append(moto_round(args.calls, args.seconds))
-    ours_us, moto_us = statistics.median(ours), statistics.median(moto)
+        faulted.append(fault_round(args.calls, args.seconds))
+    ours_us, moto_us, fault_us = statistics.median(ours), statistics.median(moto), statistics.median(faulted)
     print(f"application call under interception (DescribeEmailAddress, checked): {ours_us:8.1f} us/call")
     print(f"moto mock_aws (DescribeInstance):                                    {moto_us:8.1f} us/call")
     print(f"ratio ours/moto: {ours_us / moto_us:.2f}x (target <= 0.5x)")
+    print(f"injected fault (ThrottlingException, one attempt):                   {fault_us:8.1f} us/call")
+    print(f"ratio fault/moto: {fault_us / moto_us:.2f}x (target <= 0.5x)")
 
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)

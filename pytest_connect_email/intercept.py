@@ -3,7 +3,7 @@ to the contracts, and let nothing escape in the offline modes. Importable withou
 
 How it reaches clients the code under test makes itself:
 
-- :func:`install` appends three handlers to ``botocore.handlers.BUILTIN_HANDLERS`` (once per
+- :func:`install` appends its handlers to ``botocore.handlers.BUILTIN_HANDLERS`` (once per
   process), so every botocore session created afterwards, and every client made from it, carries
   them — boto3's default session, ``boto3.Session(...)``, clients made inside functions or at import;
 - it also registers them on the sessions and ``connect`` clients that already exist (found once,
@@ -16,11 +16,17 @@ re-registered). While one is:
 - ``provide-client-params.connect``: the request is checked against its contract before botocore
   builds it; a violation raises :class:`~.contracts.ContractViolation` naming the file and line of
   the call, and is remembered so a test that swallowed the exception still fails;
-- ``before-call.connect``: the serialised request is handed to the target *instead of* being signed
-  and sent. This happens before signing and after endpoint resolution, so neither the endpoint the
-  client was configured with (``endpoint_url``, ``AWS_ENDPOINT_URL``, ``AWS_ENDPOINT_URL_CONNECT``)
-  nor its credentials matter; the answer is parsed by botocore's own parser, so the code under test
-  sees exactly what it would see over the wire (``ClientError`` included);
+- ``before-call.connect``: the call is routed to the target (after endpoint resolution, so the
+  endpoint the client was configured with — ``endpoint_url``, ``AWS_ENDPOINT_URL``,
+  ``AWS_ENDPOINT_URL_CONNECT`` — does not matter); it is remembered for this thread or task;
+- ``choose-signer.connect``: an offline routed call is not signed (no credentials needed);
+- ``before-send.connect`` (ahead of moto's ``before-send``): each attempt of the call is answered by an
+  injected fault (:mod:`.faults`) or the target, recorded (:mod:`.calls`), and handed to botocore as
+  the HTTP answer, *inside* botocore's retry loop: botocore parses it (``ClientError`` included),
+  its retry handlers judge it and ``RetryAttempts`` counts, as over the wire. Nothing is sent. The
+  answered request is re-addressed to an ``.invalid`` host so moto's handler, asked after ours, leaves
+  it alone; aiobotocore clients (whose ``before-send`` awaits an answer object of their own) are
+  answered at ``before-call`` instead, outside the retry loop;
 - ``after-call.connect``: the answer is checked against the response or error contract;
 - ``before-send`` (registered last, for every service, acting on ``connect`` only): in the offline
   modes a Connect request that nothing answered (an operation the emulator lacks when moto did not
