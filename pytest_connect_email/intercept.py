@@ -15,7 +15,10 @@ re-registered). While one is:
 
 - ``provide-client-params.connect``: the request is checked against its contract before botocore
   builds it; a violation raises :class:`~.contracts.ContractViolation` naming the file and line of
-  the call, and is remembered so a test that swallowed the exception still fails;
+  the call (:class:`~.contracts.ParameterViolation`, also botocore's ``ParamValidationError``, when
+  botocore would refuse the request too), and is remembered with the exception: when the test ends,
+  one caught outside the test's own code and the test machinery was swallowed by the code under
+  test, and the test still fails (:func:`swallowed`);
 - ``before-call.connect``: the call is routed to the target (after endpoint resolution, so the
   endpoint the client was configured with — ``endpoint_url``, ``AWS_ENDPOINT_URL``,
   ``AWS_ENDPOINT_URL_CONNECT`` — does not matter); it is remembered for this thread or task;
