@@ -70,8 +70,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         group,
         parser,
         "--connect-emulator-scope",
-        "how long one state of the embedded emulator lives: test (default; session with --connect-conformance "
-        "or --connect-stateful), module or session",
+        "how long one state of the embedded emulator lives: test (default: what one test creates is gone in the "
+        "next), module or session",
         choices=EMULATOR_SCOPES,
     )
     _option(group, parser, "--connect-region", "region of the clients (default us-east-1)")

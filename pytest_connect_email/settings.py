@@ -51,8 +51,8 @@ class Settings:
     stateful_seed: int | None = None
     #: ``--connect-stateful-replay FILE``: make this saved sequence instead of exploring.
     stateful_replay: Path | None = None
-    #: ``--connect-emulator-scope``: each test (default), each module or the whole run gets one emulator
-    #: state; a run of the conformance suite or the stateful check shares one unless the user chose.
+    #: ``--connect-emulator-scope``: each test (default), each module or the whole run gets one state of
+    #: the embedded emulator.
     emulator_scope: str = "test"
 
 
@@ -115,12 +115,12 @@ def resolve(config: pytest.Config) -> Settings:
 
 
 def _emulator_scope(config: pytest.Config) -> str:
-    """``--connect-emulator-scope``; unset: ``test``, or ``session`` in a run of the shipped conformance suite
-    or the stateful check, whose checks share the session's instance (and each names what it makes uniquely)."""
+    """``--connect-emulator-scope``, ``test`` unless set: the shipped conformance suite and the stateful check
+    pass under every scope (each check names what it makes uniquely), so they choose nothing of their own
+    and the user's tests beside them stay independent of order."""
     chosen = value(config, "connect_emulator_scope")
     if chosen is None:
-        shared = value(config, "connect_conformance", False) or value(config, "connect_stateful", False)
-        return "session" if shared or value(config, "connect_stateful_replay") else "test"
+        return "test"
     scope = str(chosen).strip().lower()
     if scope not in EMULATOR_SCOPES:
         raise pytest.UsageError(

@@ -192,10 +192,13 @@ def test_an_emulator_over_a_state_file_is_shared_state(pytester: pytest.Pytester
     run(pytester).assert_outcomes(passed=2)
 
 
-def test_the_conformance_suite_shares_its_state_and_still_passes(pytester: pytest.Pytester) -> None:
-    result = run(pytester, "--connect-conformance", "-k", "ADDR-001 or DISASSOC-001")
+@pytest.mark.parametrize(("scope", "header"), [((), "per test"), (("--connect-emulator-scope", "session"), "per run")])
+def test_the_conformance_suite_passes_with_a_state_per_check_or_one_shared(
+    pytester: pytest.Pytester, scope: tuple[str, ...], header: str
+) -> None:
+    result = run(pytester, "--connect-conformance", *scope, "-k", "ADDR-001 or DISASSOC-001")
     result.assert_outcomes(passed=2)
-    result.stdout.fnmatch_lines(["*emulator state per run*"])
+    result.stdout.fnmatch_lines([f"*emulator state {header}*"])
 
 
 def test_a_fresh_state_is_cheap() -> None:
