@@ -328,7 +328,9 @@ def connect_client_factory(request: pytest.FixtureRequest, connect_settings: Set
     runtime = request.config.stash[RUNTIME]
 
     def make(validate_requests: bool = True) -> Any:
-        boto_config = BotoConfig(parameter_validation=validate_requests)
+        # One attempt per call: a check (and a test) judges the target's answer, not botocore's retries of it
+        # (answers reach botocore's retry loop, so a 429 or 5xx would otherwise be asked again, and replayed).
+        boto_config = BotoConfig(parameter_validation=validate_requests, retries={"total_max_attempts": 1})
         runtime.adopt(request)
         target = runtime.target()
         if target is not None:  # answered in-process (emulator, cassette) or re-addressed (endpoint)
