@@ -477,9 +477,15 @@ def exchange(
             return injected
     try:
         response = target.answer(operation, request, signer)
+        if response is not None and response.body:
+            # botocore's JSON parser recurses once per level: an answer over the budgets is the target's
+            # fault, said as such, never a RecursionError inside botocore.
+            from pytest_connect_email import limits
+
+            limits.check_json_text(response.body.decode("utf-8", "replace"), f"the answer to {operation}")
     except Exception as exc:
         if owner is not None:
-            owner.fail(f"{operation} call made at {call_site()}: {exc}")
+            owner.fail(f"{operation} call made at {call_site()}: {exc}", exc)
         raise
     if response is None:
         return None
@@ -709,9 +715,11 @@ def install() -> None:
             handlers.BUILTIN_HANDLERS.append((event, handler))
         handlers.BUILTIN_HANDLERS.append((_GUARD[0], _GUARD[1], handlers.REGISTER_LAST))
         for thing in gc.get_objects():
-            if isinstance(thing, Session):
+            # type(), not isinstance(): isinstance() of a dead weak proxy among the objects raises ReferenceError.
+            kind = type(thing)
+            if issubclass(kind, Session):
                 _register(thing.get_component("event_emitter"))
-            elif isinstance(thing, BaseClient):
+            elif issubclass(kind, BaseClient):
                 patch_client(thing)
         _INSTALLED = True
 

@@ -347,10 +347,11 @@ class Backend:
         seen = tx.get("token", key)
         if seen is not None and _now() - seen["created"] < self.config.token_lifetime:
             if seen["digest"] != digest:
-                code = (
-                    "IdempotencyException"
-                    if "IdempotencyException" in contracts.error_codes(operation)
-                    else ("ResourceConflictException")
+                modelled = contracts.error_codes(operation)
+                # The first conflict error the operation models (CreateInstance models none: a bad request).
+                code = next(
+                    (c for c in ("IdempotencyException", "ResourceConflictException") if c in modelled),
+                    _bad_input(operation),
                 )
                 raise ServiceError(code, f"ClientToken {token!r} was already used with different parameters")
             created = self._CREATES.get(operation)

@@ -81,6 +81,12 @@ def with_request_id(response: HttpResponse) -> HttpResponse:
 
 def _scalar(shape: Shape, text: str, where: str) -> Any:
     kind = shape.type_name
+    if kind in ("integer", "long", "float", "double") and not (text.isascii() and len(text) <= limits.MAX_INT_DIGITS):
+        # int() and float() also read other scripts' digits ("٣" is 3) and any length: the wire has ASCII only.
+        raise ProtocolError(
+            f"{where}: expected a number of ASCII digits (at most {limits.MAX_INT_DIGITS}, MAX_INT_DIGITS) for "
+            f"{shape.name}, got {text[:40]!r}"
+        )
     try:
         if kind in ("integer", "long"):
             return int(text)

@@ -115,10 +115,12 @@ class Transaction:
         self._db = connection
         self._store = store
 
-    def _decode(self, kind: str, ident: str, text: str) -> dict[str, Any] | None:
+    def _decode(self, kind: str, ident: str, text: object) -> dict[str, Any] | None:
         """A record's data, or ``None`` (reported once) when it does not decode to a JSON object
         within the budgets of :mod:`pytest_connect_email.limits`."""
         try:
+            if not isinstance(text, str):  # a BLOB or a number written into the file by hand
+                raise ValueError(f"stored as {type(text).__name__}, not text")
             value = limits.loads(text, f"record {kind}/{ident}")
         except (ValueError, RecursionError) as exc:
             problem = f"is not JSON within the budgets ({exc})"
