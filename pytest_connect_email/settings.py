@@ -270,6 +270,8 @@ TARGET_FIXTURES = frozenset(
         "alias_pair",
         "connect_emulator",
         "connect_endpoint",
+        "connect_calls",
+        "connect_faults",
     }
 )
 

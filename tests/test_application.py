@@ -248,3 +248,28 @@ def no_backoff(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     slept: list[float] = []
     monkeypatch.setattr(botocore.endpoint, "time", types.SimpleNamespace(sleep=slept.append))
     return slept
+
+
+def test_the_two_fixtures_turn_the_plugin_on_for_their_test_alone(project: pytest.Pytester) -> None:
+    """Without -p connect_email, a test that asks for connect_faults or connect_calls is routed (its
+    faults apply, its calls are listed), as a test asking for any other Connect fixture is."""
+    project.makepyfile(
+        test_alone="""
+        from botocore.exceptions import ClientError
+        import pytest
+
+        import app
+
+
+        def test_faulted(connect_faults):
+            connect_faults.add("ListInstances", "ThrottlingException", times=10)
+            with pytest.raises(ClientError, match="ThrottlingException"):
+                app.client(attempts=0).list_instances()
+
+
+        def test_listed(connect_calls):
+            app.client().list_instances()
+            assert [c.operation for c in connect_calls] == ["ListInstances"]
+        """
+    )
+    project.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=2)
