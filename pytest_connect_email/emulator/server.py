@@ -186,13 +186,13 @@ class Emulator:
     def attach(self, client: Any) -> Any:
         """Route a botocore/boto3 ``connect`` client's calls to this emulator, without sockets.
 
-        The call is taken at botocore's ``before-call`` event — after the client has validated and
-        serialised the parameters into an HTTP request, before it signs and sends it (the same event
-        botocore's Stubber uses). The request goes through :meth:`handle` like an HTTP one, minus the
+        The call is noted at botocore's ``before-call`` event and answered at ``before-send``, inside
+        botocore's retry loop, unsigned — after the client has validated and serialised the parameters
+        into an HTTP request. The request goes through :meth:`handle` like an HTTP one, minus the
         signature check, and the answer is parsed by botocore's own rest-json parser, so the client
-        sees exactly what it would see over the wire, errors included; ``after-call`` handlers still
-        run. Nothing is retried in-process. (The same route :mod:`pytest_connect_email.intercept`
-        gives every client of the process.)
+        sees exactly what it would see over the wire, errors included, and retries a retryable error
+        as its retry configuration says. (The same route :mod:`pytest_connect_email.intercept` gives
+        every client of the process.)
         """
         from pytest_connect_email.intercept import route
         from pytest_connect_email.targets import EmulatorTarget
