@@ -28,6 +28,7 @@ import base64
 import binascii
 import contextlib
 import copy
+import hashlib
 import json
 import os
 import re
@@ -545,10 +546,93 @@ def field_problems(loaded: Any) -> list[tuple[str, str]]:
 #: Our cassettes end in this, so they never collide with pytest-recording's ``<test>.yaml`` files.
 SUFFIX = ".connect.yaml"
 
+#: What a path component keeps as it is: letters, digits and ``_ . - [ ]``, safe on every filesystem.
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.\-\[\]]")
+#: Names Windows reserves whatever their extension.
+_RESERVED = re.compile(r"(?i)(?:con|prn|aux|nul|com[0-9]|lpt[0-9])(?:\..*)?")
+#: The longest component kept whole; a longer one is cut and gets the digest.
+_LONGEST = 100
 
-def cassette_path(directory: Path, module: str, test_name: str) -> Path:
+
+def cassette_path(directory: Path, nodeid: str, file: Path, rootdir: Path) -> Path:
+    """Where the test with this node id keeps its cassette: ``<dir>/<test file>/<class>/<function>[<id>].connect.yaml``.
+
+    ``<test file>`` is the file's path relative to ``rootdir`` (``tests/unit/test_api.py``), or, for a file
+    outside it (the shipped conformance suite, collected from the installed package), its path from the
+    top of its package (``pytest_connect_email/conformance/conformance_checks.py``), so the cassette does
+    not depend on where the package is installed. The file keeps its ``.py``, so a class folder (never
+    ``.py``) and a module folder never meet. A component keeps only letters, digits and ``_ . - [ ]``;
+    one that lost anything (another character, a capital in a parametrization id, which a case-insensitive
+    filesystem would fold, a name Windows reserves, a length over 100) is sanitised and ends in ``~`` and
+    12 hex digits of the SHA-256 of the node id (as from the rootdir or package), which no unsanitised
+    component has: two node ids never share a file.
+    """
+    head, bracket, param = nodeid.partition("[")
+    names = head.split("::")[1:] or [Path(head).name]
+    names[-1] += bracket + param
+    parts = [*_file_parts(file, rootdir), *names]
+    # Of the node id as seen from the rootdir (or the package), so that it does not depend on where either is.
+    digest = hashlib.sha256("::".join(["/".join(parts[: -len(names)]), *names]).encode("utf-8")).hexdigest()[:12]
+    last = len(parts) - 1
+    safe = [_component(part, digest, fold=index == last and bool(bracket)) for index, part in enumerate(parts)]
+    return directory.joinpath(*safe[:-1], f"{safe[-1]}{SUFFIX}")
+
+
+def _file_parts(file: Path, rootdir: Path) -> list[str]:
+    try:
+        return list(file.resolve().relative_to(rootdir.resolve()).parts)
+    except ValueError:
+        pass
+    top = file.resolve()
+    while (top.parent / "__init__.py").is_file() and top.parent != top.parent.parent:
+        top = top.parent
+    if top == file.resolve():  # not in a package: the name, and the folder's digest
+        where = hashlib.sha256(str(file.resolve().parent).encode("utf-8")).hexdigest()[:12]
+        return [f"outside-{where}", file.name]
+    return list(file.resolve().relative_to(top.parent).parts)
+
+
+def _component(text: str, digest: str, *, fold: bool) -> str:
+    safe = _UNSAFE.sub("_", text)
+    lossless = (
+        safe == text
+        and 0 < len(text) <= _LONGEST
+        and not text.startswith(".")
+        and not text.endswith(".")
+        and not _RESERVED.fullmatch(text)
+        and not (fold and text != text.lower())
+    )
+    return text if lossless else f"{safe[:_LONGEST].strip('.') or '_'}~{digest}"
+
+
+def legacy_cassette_path(directory: Path, module: str, test_name: str) -> Path:
+    """Where releases before per-node-id paths kept a cassette: ``<dir>/<module stem>/<test name>.connect.yaml``
+    (same-named tests shared it). For :func:`migrate` and the error that points at it."""
     safe = re.sub(r"[^A-Za-z0-9_.\-\[\]]+", "_", test_name)
     return directory / module / f"{safe}{SUFFIX}"
+
+
+def migrate(moves: Mapping[Path, list[Path]], *, dry_run: bool = False) -> list[str]:
+    """Copy each old-layout cassette to the new path of every test that used it (same-named tests shared one,
+    so each gets its own copy of what they replayed), then remove the old file. A new path that exists already
+    is left alone. Returns one line per action."""
+    said: list[str] = []
+    for old, news in sorted(moves.items()):
+        if not old.is_file():
+            continue
+        for new in sorted(set(news)):
+            if new.exists():
+                said.append(f"kept {new} (it exists; {old} not copied there)")
+                continue
+            said.append(f"{old} -> {new}")
+            if not dry_run:
+                new.parent.mkdir(parents=True, exist_ok=True)
+                new.write_bytes(old.read_bytes())
+        if not dry_run:
+            old.unlink()
+            with contextlib.suppress(OSError):  # the module's folder, once empty
+                old.parent.rmdir()
+    return said
 
 
 # -- lint ------------------------------------------------------------------------------------------

@@ -162,6 +162,15 @@ def build_parser() -> argparse.ArgumentParser:
         description="Check cassettes (files, or folders searched for *.yaml/*.yml) before they are committed.",
     )
     lint_cmd.add_argument("paths", nargs="+", type=Path, help="cassette files or folders")
+    migrate_cmd = tapes.add_parser(
+        "migrate",
+        help="move cassettes of the old layout (<module stem>/<test name>) to one per test node id",
+        description="Collect the tests (pytest --collect-only, in this directory, with the arguments after "
+        "`--`, e.g. -- --connect-conformance) and move each old-layout cassette to the path of every test "
+        "that used it (same-named tests shared one: each gets a copy); the old files are removed.",
+    )
+    migrate_cmd.add_argument("--dry-run", action="store_true", help="say what would move, move nothing")
+    migrate_cmd.add_argument("pytest_args", nargs=argparse.REMAINDER, help="arguments for pytest's collection")
     serve = sub.add_parser("emulator", help="run the reference emulator").add_subparsers(dest="action", required=True)
     cmd = serve.add_parser(
         "serve",
@@ -289,6 +298,39 @@ def cassettes_lint(paths: list[Path]) -> int:
     return 2 if missing else 1 if count else 0
 
 
+def cassettes_migrate(pytest_args: list[str], *, dry_run: bool) -> int:
+    """Collect the tests as pytest would run them, then move each old-layout cassette (see
+    :func:`.cassettes.legacy_cassette_path`) to the new path of every test that used it."""
+    import pytest
+
+    from pytest_connect_email import cassettes
+    from pytest_connect_email.settings import SETTINGS
+
+    moves: dict[Path, list[Path]] = {}
+
+    class Collector:
+        @staticmethod
+        def pytest_collection_finish(session: pytest.Session) -> None:
+            directory = session.config.stash[SETTINGS].cassette_dir
+            for item in session.items:
+                file = Path(str(item.path))
+                new = cassettes.cassette_path(directory, item.nodeid, file, session.config.rootpath)
+                old = cassettes.legacy_cassette_path(directory, file.stem, item.name)
+                moves.setdefault(old, []).append(new)
+
+    args = [a for a in pytest_args if a != "--"]
+    code = pytest.main(["--collect-only", "-q", "-p", "connect_email", "-p", "no:cacheprovider", *args], [Collector()])
+    if code not in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
+        print(f"connect-email cassettes migrate: pytest could not collect the tests (exit {int(code)}); nothing moved")
+        return 2
+    said = cassettes.migrate(moves, dry_run=dry_run)
+    for line in said:
+        print(line)
+    moved = sum(" -> " in line for line in said)
+    print(f"{'would move' if dry_run else 'moved'} {moved} cassette(s)")
+    return 0
+
+
 def list_checks(operations: list[str], *, markdown: bool) -> int:
     """Print the shipped checks grouped by operation, in the order of the covered operations."""
     from pytest_connect_email.conformance import shipped_checks
@@ -357,6 +399,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "conformance":
         return conformance(args.pytest_args)
     if args.command == "cassettes":
+        if args.action == "migrate":
+            return cassettes_migrate(args.pytest_args, dry_run=args.dry_run)
         return cassettes_lint(args.paths)
     if args.command == "checks":
         return list_checks(args.operation, markdown=args.markdown)

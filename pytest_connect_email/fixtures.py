@@ -503,7 +503,8 @@ def connect_fake(request: pytest.FixtureRequest, connect_settings: Settings) -> 
 
 @pytest.fixture(autouse=True)
 def _connect_cassette(request: pytest.FixtureRequest) -> Iterator[None]:
-    """In record and replay modes, one cassette per test: ``<dir>/<test module>/<test name>.connect.yaml``.
+    """In record and replay modes, one cassette per test, at a path made from its whole node id
+    (:func:`.cassettes.cassette_path`): ``<dir>/<test file>/<class>/<test name>.connect.yaml``.
 
     Only Connect calls reach it; a test that makes none writes nothing.
     """
@@ -513,8 +514,16 @@ def _connect_cassette(request: pytest.FixtureRequest) -> Iterator[None]:
         return
     from pytest_connect_email import cassettes
 
-    module = Path(str(request.node.path)).stem
-    path = cassettes.cassette_path(settings.cassette_dir, module, request.node.name)
+    node = request.node
+    path = cassettes.cassette_path(settings.cassette_dir, node.nodeid, Path(str(node.path)), request.config.rootpath)
+    legacy = cassettes.legacy_cassette_path(settings.cassette_dir, Path(str(node.path)).stem, node.name)
+    if not path.exists() and legacy.is_file():
+        raise cassettes.CassetteError(
+            f"{node.nodeid}: its cassette is at {path}, which is missing, and a cassette of the old layout "
+            f"(one per module stem and test name, shared by same-named tests) is at {legacy}; move the old "
+            "cassettes with `connect-email cassettes migrate` (run where you run pytest, with the same "
+            "arguments after `--`), or delete the old file and record again"
+        )
     hook = request.config.pluginmanager.hook.pytest_connect_email_scrub
     state: cassettes.CassetteState = request.config.stash[CASSETTE]
     replay = settings.mode == "replay"

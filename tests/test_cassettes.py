@@ -143,8 +143,8 @@ def test_record_with_planted_secrets_then_lint_and_replay_offline(
     recorded.assert_outcomes(passed=2)
     files = sorted(p.relative_to(tapes).as_posix() for p in tapes.rglob("*.yaml"))
     assert files == [
-        "test_user/test_address_round_trip.connect.yaml",
-        "test_user/test_second_call_same_request_plays_in_order.connect.yaml",
+        "test_user.py/test_address_round_trip.connect.yaml",
+        "test_user.py/test_second_call_same_request_plays_in_order.connect.yaml",
     ]
 
     text = _all_text(tapes)
@@ -181,7 +181,7 @@ def test_an_unmatched_request_names_cassette_request_and_closest(pytester: pytes
     result = _run(pytester, "--connect-mode=replay", f"--connect-cassette-dir={tapes}")
     result.assert_outcomes(failed=1)
     out = result.stdout.str()
-    assert "test_user/test_it.connect.yaml: no recorded answer for PUT /email-addresses/" in out
+    assert "test_user.py/test_it.connect.yaml: no recorded answer for PUT /email-addresses/" in out
     assert "body members differ: EmailAddress" in out
     assert "--connect-mode record" in out
 
@@ -203,7 +203,7 @@ def test_record_mode_all_rewrites_a_stale_cassette(pytester: pytest.Pytester) ->
     pytester.makepyfile(test_user=SIMPLE.replace('    email_address("second")\n', ""))
     rerecord = ("--connect-mode=record", "--connect-record-mode=all", f"--connect-cassette-dir={tapes}")
     _run(pytester, *rerecord).assert_outcomes(passed=1)
-    text = (tapes / "test_user" / "test_it.connect.yaml").read_text(encoding="utf-8")
+    text = (tapes / "test_user.py" / "test_it.connect.yaml").read_text(encoding="utf-8")
     assert "second@" not in text
     strict = ("--connect-mode=replay", f"--connect-cassette-dir={tapes}", "--connect-cassette-strict")
     _run(pytester, *strict).assert_outcomes(passed=1)
@@ -212,7 +212,7 @@ def test_record_mode_all_rewrites_a_stale_cassette(pytester: pytest.Pytester) ->
 def test_a_missing_cassette_says_how_to_record_it(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_user=SIMPLE)
     result = _run(pytester, "--connect-mode=replay", f"--connect-cassette-dir={pytester.path / 'none'}")
-    expected = "*no cassette at*test_user/test_it.connect.yaml*record it with: pytest -p connect_email --connect-mode*"
+    expected = "*no cassette at*test_user.py/test_it.connect.yaml*record it with: pytest -p connect_email --connect-mode*"
     result.stdout.fnmatch_lines([expected])
 
 
@@ -232,7 +232,7 @@ def test_a_missing_cassette_says_how_to_record_it(pytester: pytest.Pytester) -> 
 def test_bad_cassettes_are_clear_errors(pytester: pytest.Pytester, mangle: Any, message: str) -> None:
     tapes = pytester.path / "tapes"
     _record(pytester, tapes, SIMPLE)
-    path = tapes / "test_user" / "test_it.connect.yaml"
+    path = tapes / "test_user.py" / "test_it.connect.yaml"
     path.write_text(mangle(path.read_text(encoding="utf-8")), encoding="utf-8")
     result = _run(pytester, "--connect-mode=replay", f"--connect-cassette-dir={tapes}")
     assert result.ret != 0
@@ -282,7 +282,7 @@ def test_the_scrub_hook_scrubs_more(pytester: pytest.Pytester) -> None:
         """
     )
     _record(pytester, tapes, SIMPLE)
-    assert "scrubbed by the team hook" in (tapes / "test_user" / "test_it.connect.yaml").read_text(encoding="utf-8")
+    assert "scrubbed by the team hook" in (tapes / "test_user.py" / "test_it.connect.yaml").read_text(encoding="utf-8")
 
 
 # -- the committed cassettes -------------------------------------------------------------------------

@@ -322,8 +322,8 @@ def test_record_then_replay_application_calls_and_nothing_else(
     recorded = run(pytester, "-p", "connect_email", "--connect-mode=record", f"--connect-cassette-dir={tapes}")
     recorded.assert_outcomes(passed=2)
     files = sorted(p.relative_to(tapes).as_posix() for p in tapes.rglob("*"))
-    assert files == ["test_app", "test_app/test_round_trip.connect.yaml"]
-    text = (tapes / "test_app" / "test_round_trip.connect.yaml").read_text(encoding="utf-8")
+    assert files == ["test_app.py", "test_app.py/test_round_trip.connect.yaml"]
+    text = (tapes / "test_app.py" / "test_round_trip.connect.yaml").read_text(encoding="utf-8")
     assert "acme-logistics" not in text
     assert REAL_LOOKING["AWS_ACCESS_KEY_ID"] not in text
     assert "Authorization" not in text
@@ -431,7 +431,7 @@ def test_pytest_recording_keeps_its_cassettes_and_ours_stay_apart(
     result = run(pytester, "-p", "connect_email", "--connect-mode=record", "--record-mode=once")
     result.assert_outcomes(passed=1)
     theirs = pytester.path / "cassettes" / "test_app" / "test_both.yaml"
-    ours = pytester.path / "cassettes" / "test_app" / "test_both.connect.yaml"
+    ours = pytester.path / "cassettes" / "test_app.py" / "test_both.connect.yaml"
     assert ours.is_file()
     assert "/customers/1" in theirs.read_text(encoding="utf-8")
     their_text = theirs.read_text(encoding="utf-8")
@@ -467,7 +467,7 @@ def test_a_subprocess_gets_the_target_through_connect_endpoint(
     for mode in ("emulator", "record", "replay"):
         result = run(pytester, "-p", "connect_email", f"--connect-mode={mode}", f"--connect-cassette-dir={tapes}")
         result.assert_outcomes(passed=1)
-    assert (tapes / "test_cli" / "test_aws_cli.connect.yaml").is_file()
+    assert (tapes / "test_cli.py" / "test_aws_cli.connect.yaml").is_file()
     assert environment.connections == 0
 
 
@@ -585,7 +585,7 @@ def test_live_and_record_against_an_endpoint_readdress_application_calls(
         assert len(emulator.backend.invoke("ListInstances", {})["InstanceSummaryList"]) == 2
     finally:
         emulator.backend.store.close()
-    text = (tapes / "test_app" / "test_application_calls_reach_the_emulator.connect.yaml").read_text(encoding="utf-8")
+    text = (tapes / "test_app.py" / "test_application_calls_reach_the_emulator.connect.yaml").read_text(encoding="utf-8")
     assert REAL_LOOKING["AWS_ACCESS_KEY_ID"] not in text
     replayed = run(pytester, "-p", "connect_email", "--connect-mode=replay", f"--connect-cassette-dir={tapes}")
     replayed.assert_outcomes(passed=1)

@@ -64,7 +64,7 @@ def test_deep_inputs_do_not_crash_the_interpreter(tmp_path: Path) -> None:
 
 def test_replaying_a_deep_cassette_fails_the_test_not_the_session(tmp_path: Path) -> None:
     (tmp_path / "test_user.py").write_text(USER_TEST, encoding="utf-8")
-    cassette = tmp_path / "cassettes" / "test_user" / "test_lists_instances.connect.yaml"
+    cassette = tmp_path / "cassettes" / "test_user.py" / "test_lists_instances.connect.yaml"
     cassette.parent.mkdir(parents=True)
     cassette.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
     result = run(
