@@ -3,11 +3,11 @@ run's interception (a thread left running, an ``atexit`` handler, a spawned chil
 
 from __future__ import annotations
 
-import socket
-import threading
 from pathlib import Path
 
 import pytest
+
+from ..test_intercept import Blackhole
 
 PASSING = "def test_nothing():\n    pass\n"
 
@@ -48,36 +48,6 @@ def test_a_markdown_report_path_is_refused_and_overwrites_nothing(pytester: pyte
     assert not (pytester.path / "r.md").exists()
 
 
-class _Blackhole:
-    """A loopback listener that counts the connections made to it and answers none."""
-
-    def __init__(self) -> None:
-        self.sock = socket.create_server(("127.0.0.1", 0))
-        self.sock.settimeout(0.2)
-        self.connections = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.sock.getsockname()[1]}"
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                continue
-            self.connections += 1
-            conn.close()
-
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
-        self.sock.close()
-
-
 CONFTEST = """
 import atexit
 import threading
@@ -100,7 +70,7 @@ def late_call(where):
 
 def in_thread():
     started.set()
-    release.wait(10)
+    release.wait(110)  # the run ends first: the release comes from its unconfigure
     late_call("thread")
 
 
@@ -148,7 +118,7 @@ def test_a_spawned_child_reaches_the_runs_target(connect_client):
 def test_calls_after_the_run_are_refused_and_spawned_children_reach_the_target(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    blackhole = _Blackhole()
+    blackhole = Blackhole()
     try:
         # Everything points at the blackhole: what reaches it escaped the run's routing.
         monkeypatch.setenv("AWS_ENDPOINT_URL_CONNECT", blackhole.url)
@@ -167,4 +137,4 @@ def test_calls_after_the_run_are_refused_and_spawned_children_reach_the_target(
         assert "join them in a fixture's teardown" in out
         assert blackhole.connections == 0
     finally:
-        blackhole.close()
+        blackhole.stop()
