@@ -101,6 +101,9 @@ decisions (each from the reference pages, the model's documentation, or a choice
   instances while ``mock_aws`` is active) answers for an instance id the store lacks; such an instance is
   this emulator's own for the email operations (its ARN is the parent of its addresses' and contacts' ARNs)
   for as long as the callable finds it; once gone there, its addresses and contacts are not found either.
+- **Ids and time.** New ids are random UUIDs and timestamps read the wall clock, unless the layer above
+  calls ``Backend.seed(seed)``: then both follow the seed and the order of the calls (the plugin seeds
+  it with a test's id when it records, so recording an unchanged test again writes the same cassette).
 - **Throttling** (off by default) emulates the documented default of 2 requests/s with a burst of 5.
   A state file locked by another process for over ``limits.STATE_LOCK_TIMEOUT`` also answers
   ``ThrottlingException`` (retryable), never a 500. A broken state file and a record that no longer
@@ -113,6 +116,7 @@ import base64
 import contextlib
 import datetime as dt
 import hashlib
+import itertools
 import json
 import sqlite3
 import threading
@@ -227,6 +231,31 @@ def _now() -> float:
     return time.time()
 
 
+def _random_id() -> str:
+    return str(uuid.uuid4())
+
+
+#: Where a seeded backend's clock starts (2024-01-01T00:00:00Z); each reading is one second later.
+SEEDED_EPOCH = 1_704_067_200.0
+
+
+def seeded_ids(seed: str) -> Callable[[], str]:
+    """UUIDs made from ``seed`` and the order they are asked for: the same seed gives the same ids."""
+    counter = itertools.count()
+
+    def new_id() -> str:
+        digest = hashlib.sha256(f"{seed}:id:{next(counter)}".encode()).hexdigest()
+        return str(uuid.UUID(digest[:32], version=4))
+
+    return new_id
+
+
+def seeded_clock(start: float = SEEDED_EPOCH) -> Callable[[], float]:
+    """A clock that reads ``start``, then one second more at each reading: timestamps follow call order only."""
+    counter = itertools.count()
+    return lambda: start + next(counter)
+
+
 def _iso(epoch: float) -> str:
     return dt.datetime.fromtimestamp(epoch, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -280,6 +309,16 @@ class Backend:
         #: the store lacks is looked up here, and a record found (``Id``, ``Arn``, ``InstanceAlias``, ...) is
         #: taken as an instance of this emulator's own for as long as the lookup finds it. Never stored.
         self.instances_elsewhere: Callable[[str], Mapping[str, Any] | None] | None = None
+        #: Where new ids (instances, addresses, contacts) come from: random UUIDs unless :meth:`seed` was given one.
+        self.new_id: Callable[[], str] = _random_id
+        #: The time of timestamps and of ClientToken ages: the wall clock unless :meth:`seed` was given a seed.
+        self.clock: Callable[[], float] = _now
+
+    def seed(self, seed: str | None) -> None:
+        """Make ids and timestamps a function of ``seed`` and of call order (:func:`seeded_ids`,
+        :func:`seeded_clock`), so the same calls make the same answers (the layer above seeds it with a
+        test's id to record it the same way every time); ``None``: random ids and the wall clock again."""
+        self.new_id, self.clock = (seeded_ids(seed), seeded_clock()) if seed is not None else (_random_id, _now)
 
     def reset(self) -> None:
         """A fresh state: no instance, address, contact, queue or ClientToken, a full throttling bucket;
@@ -345,7 +384,7 @@ class Backend:
         key = f"{operation}:{token}"
         digest = hashlib.sha256(json.dumps(params, sort_keys=True, default=str).encode()).hexdigest()
         seen = tx.get("token", key)
-        if seen is not None and _now() - seen["created"] < self.config.token_lifetime:
+        if seen is not None and self.clock() - seen["created"] < self.config.token_lifetime:
             if seen["digest"] != digest:
                 modelled = contracts.error_codes(operation)
                 # The first conflict error the operation models (CreateInstance models none: a bad request).
@@ -367,7 +406,7 @@ class Backend:
             return dict(seen["result"])
         result = handler(tx, params)
         # Filed under the instance: DeleteInstance forgets the tokens of the calls made in it.
-        record = {"digest": digest, "result": result, "created": _now()}
+        record = {"digest": digest, "result": result, "created": self.clock()}
         tx.put("token", key, record, parent=params.get("InstanceId", ""))
         return result
 
@@ -433,13 +472,13 @@ class Backend:
     # -- instances ---------------------------------------------------------------------------------
 
     def _create_instance(self, tx: Transaction, p: Params) -> Result:
-        ident = str(uuid.uuid4())
+        ident = self.new_id()
         record = {
             "Id": ident,
             "Arn": self._arn("instance", ident),
             "IdentityManagementType": p["IdentityManagementType"],
             "InstanceAlias": p.get("InstanceAlias"),
-            "CreatedTime": _now(),
+            "CreatedTime": self.clock(),
             "ServiceRole": f"arn:aws:iam::{self.config.account_id}:role/aws-service-role/connect.amazonaws.com/"
             "AWSServiceRoleForAmazonConnect",
             "InstanceStatus": "ACTIVE",
@@ -497,8 +536,8 @@ class Backend:
                 "ServiceQuotaExceededException",
                 f"the instance already has {self.config.max_email_addresses} email addresses (the quota)",
             )
-        ident = str(uuid.uuid4())
-        stamp = _iso(_now())
+        ident = self.new_id()
+        stamp = _iso(self.clock())
         record = {
             "InstanceId": instance_id,
             "EmailAddressId": ident,
@@ -558,7 +597,7 @@ class Backend:
         for name in ("DisplayName", "Description"):
             if name in p:
                 record[name] = p[name]
-        record["ModifiedTimestamp"] = _iso(_now())
+        record["ModifiedTimestamp"] = _iso(self.clock())
         tx.put("email", record["EmailAddressId"], record, parent=p["InstanceId"])
         return {"EmailAddressId": record["EmailAddressId"], "EmailAddressArn": record["EmailAddressArn"]}
 
@@ -710,7 +749,7 @@ class Backend:
         if p.get("RelatedContactId"):
             self._combined_attributes(p["RelatedContactId"], attributes)
         recipients = self._recipients(p)
-        ident = str(uuid.uuid4())
+        ident, now = self.new_id(), self.clock()
         sender = p["FromEmailAddress"]
         record = {
             "InstanceId": instance_id,
@@ -721,8 +760,8 @@ class Backend:
             "Channel": "EMAIL",
             "Name": p.get("Name"),
             "Description": p.get("Description"),
-            "InitiationTimestamp": _now(),
-            "LastUpdateTimestamp": _now(),
+            "InitiationTimestamp": now,
+            "LastUpdateTimestamp": now,
             "RelatedContactId": p.get("RelatedContactId"),
             "CustomerEndpoint": self._public(
                 {"Type": "EMAIL_ADDRESS", "Address": sender["EmailAddress"], "DisplayName": sender.get("DisplayName")},
@@ -828,7 +867,7 @@ class Backend:
             raise ServiceError("InvalidRequestException", "only TASK contacts can be initiated with COMPLETED state")
         if p.get("RelatedContactId"):
             self._contact(tx, instance_id, p["RelatedContactId"])
-        ident = str(uuid.uuid4())
+        ident, now = self.new_id(), self.clock()
         record = {
             "InstanceId": instance_id,
             "Id": ident,
@@ -838,8 +877,8 @@ class Backend:
             "Channel": channel,
             "Name": p.get("Name"),
             "Description": p.get("Description"),
-            "InitiationTimestamp": _now(),
-            "LastUpdateTimestamp": _now(),
+            "InitiationTimestamp": now,
+            "LastUpdateTimestamp": now,
             "RelatedContactId": p.get("RelatedContactId"),
             "PreviousContactId": p.get("PreviousContactId"),
             "Attributes": dict(p.get("Attributes") or {}),
@@ -876,8 +915,9 @@ class Backend:
         self._message_members(p["EmailMessage"])
         self._sender(tx, p["InstanceId"], p)
         self._recipients(p)
-        ident = str(uuid.uuid4())
-        tx.put("outbound", ident, {"InstanceId": p["InstanceId"], "Request": p, "Sent": _now()}, parent=p["InstanceId"])
+        ident = self.new_id()
+        record = {"InstanceId": p["InstanceId"], "Request": p, "Sent": self.clock()}
+        tx.put("outbound", ident, record, parent=p["InstanceId"])
         return {}
 
     _OUTBOUND_METHODS = ("OUTBOUND", "AGENT_REPLY")
@@ -902,8 +942,7 @@ class Backend:
             self._sender(tx, p["InstanceId"], p)
         self._recipients(p)
         contact["OutboundMessage"] = p["EmailMessage"]
-        contact["Sent"] = _now()
-        contact["LastUpdateTimestamp"] = _now()
+        contact["Sent"] = contact["LastUpdateTimestamp"] = self.clock()
         tx.put("contact", contact["Id"], contact, parent=p["InstanceId"])
         return {"ContactId": contact["Id"]}
 
@@ -915,7 +954,7 @@ class Backend:
                 f"contact {contact['Id']!r} was already sent by StartOutboundEmailContact; its draft cannot change",
             )
         contact["OutboundMessage"] = p["EmailMessage"]
-        contact["LastUpdateTimestamp"] = _now()
+        contact["LastUpdateTimestamp"] = self.clock()
         tx.put("contact", contact["Id"], contact, parent=p["InstanceId"])
         return {"ContactId": contact["Id"]}
 
@@ -944,7 +983,7 @@ class Backend:
                 f"a queue has at most {self.config.max_queue_addresses} email addresses (49 associated plus its "
                 f"default outbound address); this association would make {self._queue_size(queue)}",
             )
-        queue["Modified"] = _now()
+        queue["Modified"] = self.clock()
         tx.put("queue", key, queue, parent=p["InstanceId"])
         return {}
 
@@ -956,7 +995,7 @@ class Backend:
         for address_id in p["EmailAddressesId"]:
             if address_id in queue["EmailAddressIds"]:
                 queue["EmailAddressIds"].remove(address_id)
-        queue["Modified"] = _now()
+        queue["Modified"] = self.clock()
         tx.put("queue", key, queue, parent=p["InstanceId"])
         return {}
 
@@ -999,6 +1038,6 @@ class Backend:
                 f"the queue already has {self.config.max_queue_addresses} email addresses; associate the default "
                 "outbound address with it first, or disassociate another",
             )
-        queue["Modified"] = _now()
+        queue["Modified"] = self.clock()
         tx.put("queue", key, queue, parent=p["InstanceId"])
         return {}

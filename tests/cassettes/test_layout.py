@@ -113,7 +113,8 @@ def test_paths_stay_apart_and_are_safe(tmp_path: Path) -> None:
     assert len({p.as_posix().lower() for p in paths}) == len(ids), paths  # distinct even on a case-folding disk
     for path in paths:
         for part in path.parts:
-            assert len(part) <= 130 and not part.endswith((".", " "))
+            assert len(part) <= 130
+            assert not part.endswith((".", " "))
             assert all(c.isascii() and (c.isalnum() or c in "_.-[]~") for c in part), part
 
 
@@ -132,13 +133,64 @@ def test_an_old_layout_cassette_is_a_clear_error_and_migrate_moves_it(
     replay = pytester.runpytest("-p", "connect_email", "-p", "no:cacheprovider", "--connect-mode=replay")
     replay.assert_outcomes(errors=1)
     out = replay.stdout.str()
-    assert "CassetteError" in out and str(new) in out and str(old) in out
+    assert "CassetteError" in out
+    assert str(new) in out
+    assert str(old) in out
     assert "connect-email cassettes migrate" in out
 
     from pytest_connect_email import cli
 
     monkeypatch.chdir(pytester.path)
     assert cli.main(["cassettes", "migrate"]) == 0
-    assert new.is_file() and not old.exists() and not old.parent.exists()
+    assert new.is_file()
+    assert not old.parent.exists()
     replayed = pytester.runpytest("-p", "connect_email", "-p", "no:cacheprovider", "--connect-mode=replay")
     replayed.assert_outcomes(passed=1)
+STABLE = """
+import boto3
+
+
+def test_stable(connect_client, connect_instance_id, email_address):
+    made = email_address("stable")
+    connect_client.describe_email_address(InstanceId=connect_instance_id, EmailAddressId=made.id)
+    contact = connect_client.start_email_contact(
+        InstanceId=connect_instance_id,
+        FromEmailAddress={"EmailAddress": "customer@example.net"},
+        DestinationEmailAddress=made.address,
+        EmailMessage={"MessageSourceType": "RAW",
+                      "RawMessage": {"Subject": "s", "Body": "b", "ContentType": "text/plain"}},
+    )
+    connect_client.describe_contact(InstanceId=connect_instance_id, ContactId=contact["ContactId"])
+
+
+def test_own_client_in_its_region(connect_instance_id):
+    client = boto3.client("connect", region_name="eu-west-2", aws_access_key_id="k", aws_secret_access_key="s")
+    client.search_email_addresses(InstanceId=connect_instance_id)
+"""
+
+
+def test_rerecording_an_unchanged_test_is_byte_identical_and_holds_no_transport_noise(
+    pytester: pytest.Pytester,
+) -> None:
+    _project(pytester, {"test_stable.py": STABLE})
+    _record(pytester, "--connect-record-mode=all").assert_outcomes(passed=2)
+    tapes = pytester.path / "cassettes"
+    first = {name: (tapes / name).read_bytes() for name in _files(tapes)}
+    assert sorted(first) == [
+        "test_stable.py/test_own_client_in_its_region.connect.yaml",
+        "test_stable.py/test_stable.connect.yaml",
+    ]
+    _record(pytester, "--connect-record-mode=all").assert_outcomes(passed=2)
+    assert {name: (tapes / name).read_bytes() for name in _files(tapes)} == first
+
+    text = b"\n".join(first.values()).decode("utf-8")
+    for noise in ("User-Agent", "X-Amz-Date", "amz-sdk-", "x-amzn-RequestId", "Authorization", "Date:"):
+        assert noise.lower() not in text.lower(), noise
+    own = first["test_stable.py/test_own_client_in_its_region.connect.yaml"].decode("utf-8")
+    # The application's client in eu-west-2; the fixture's client, in the run's region (us-east-1), made the instance.
+    assert "uri: https://connect.eu-west-2.amazonaws.com/search-email-addresses\n" in own
+    assert "uri: https://connect.us-east-1.amazonaws.com/instance\n" in own
+
+    _env(pytester)
+    replay = ("-p", "connect_email", "-p", "no:cacheprovider", "--connect-mode=replay", "--connect-cassette-strict")
+    pytester.runpytest(*replay).assert_outcomes(passed=2)
