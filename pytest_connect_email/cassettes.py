@@ -26,17 +26,18 @@ from __future__ import annotations
 
 import base64
 import binascii
+import collections
 import contextlib
 import copy
+import functools
 import hashlib
 import json
 import os
 import re
 import tempfile
 import threading
-import uuid
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -44,6 +45,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import yaml
 from vcr.cassette import Cassette
 from vcr.persisters.filesystem import CassetteNotFoundError
+from vcr.record_mode import RecordMode
 from vcr.request import Request
 from vcr.serialize import deserialize, serialize
 
@@ -162,13 +164,45 @@ def _as_plain(request: Request) -> dict[str, Any]:
 # -- matching --------------------------------------------------------------------------------------
 
 
+class CassetteMismatchWarning(UserWarning):
+    """A call answered by the next unplayed recording of its operation and path, though members of its
+    request differ from that recording's (values that change every run: a clock, a ``uuid4()``)."""
+
+
+def connect_operation(method: str, uri: str) -> str | None:
+    """The Connect operation a request calls, any of the model's, covered by this toolkit or not
+    (``None``: the request belongs to another API)."""
+    found = router.match(method, urlsplit(uri).path)
+    return found[0] if found else None
+
+
+@functools.lru_cache(maxsize=512)
+def _volatile(operation: str | None) -> tuple[frozenset[str], frozenset[str]]:
+    """The idempotency tokens of an operation (the model's ``idempotencyToken`` members, which botocore fills
+    with a fresh uuid4 per call): their names in the body and in the query."""
+    if operation is None:
+        return VOLATILE_BODY, VOLATILE_QUERY
+    try:
+        shape = spec.service_model().operation_model(operation).input_shape
+    except Exception:  # a model without the operation: the names every Connect operation uses
+        return VOLATILE_BODY, VOLATILE_QUERY
+    body: set[str] = set()
+    query: set[str] = set()
+    for name, member in (shape.members if shape is not None else {}).items():
+        if member.metadata.get("idempotencyToken"):
+            wire = member.serialization.get("name", name)
+            (query if member.serialization.get("location") == "querystring" else body).add(wire)
+    return frozenset(body), frozenset(query)
+
+
 def match_key(request: Request) -> tuple[str, str, str, str]:
-    """What two requests must share to match: method, path, query and body, without volatile members."""
+    """What two requests share when they are equal: method, path, query and body, without idempotency tokens."""
     split = urlsplit(request.uri)
-    query = sorted((k, v) for k, v in parse_qsl(split.query, keep_blank_values=True) if k not in VOLATILE_QUERY)
+    volatile_body, volatile_query = _volatile(connect_operation(request.method, request.uri))
+    query = sorted((k, v) for k, v in parse_qsl(split.query, keep_blank_values=True) if k not in volatile_query)
     document = _json(request.body)
     if isinstance(document, dict):
-        document = {k: v for k, v in document.items() if k not in VOLATILE_BODY}
+        document = {k: v for k, v in document.items() if k not in volatile_body}
         body = json.dumps(document, sort_keys=True, ensure_ascii=False)
     else:
         body = (
@@ -187,12 +221,159 @@ def rest_json_matcher(r1: Request, r2: Request) -> None:
         raise AssertionError(", ".join(f"{p} differs" for p, a, b in zip(parts, k1, k2, strict=True) if a != b))
 
 
-class IndexedCassette(Cassette):  # type: ignore[misc]  # vcrpy ships no type hints
-    """A vcrpy cassette whose lookups go through a dict keyed by :func:`match_key`."""
+def ignore_patterns(given: str | Iterable[str]) -> tuple[str, ...]:
+    """Members never compared, from ``"References.*.Value,Attributes.trace"`` (commas or white space between)
+    or a list: dotted paths of the boto3 parameters, ``*`` for any map key or list item, a number for one
+    list item. A ``ValueError`` says which one is malformed."""
+    items = re.split(r"[,\s]+", given) if isinstance(given, str) else [str(item) for item in given]
+    kept: list[str] = []
+    for item in (i.strip() for i in items):
+        if not item:
+            continue
+        if any(not part for part in item.split(".")):
+            raise ValueError(
+                f"{item!r} has an empty member name: give dotted member names of the boto3 parameters, "
+                "* for any map key or list item, e.g. References.*.Value,Attributes.trace"
+            )
+        kept.append(item)
+    return tuple(dict.fromkeys(kept))
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+
+#: ``decide(operation, recorded, sent)``: True matches, False does not, None leaves it to the comparison.
+Decide = Callable[[str, dict[str, Any], dict[str, Any]], "bool | None"]
+
+
+@dataclass(frozen=True)
+class Matching:
+    """How a cassette compares the members of two requests of one operation and path."""
+
+    #: Members never compared (see :func:`ignore_patterns`).
+    ignore: tuple[str, ...] = ()
+    #: A plugin's judgement (the ``pytest_connect_email_match`` hook), asked first.
+    decide: Decide | None = None
+
+
+@functools.lru_cache(maxsize=64)
+def _compiled(ignore: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
+    return tuple(tuple(pattern.split(".")) for pattern in ignore)
+
+
+def _without(value: Any, patterns: tuple[tuple[str, ...], ...]) -> Any:
+    """``value`` without the members the patterns name (a pattern names a member and everything inside it)."""
+    if not patterns:
+        return value
+    if isinstance(value, dict):
+        items: Iterator[tuple[Any, Any]] = iter(value.items())
+    elif isinstance(value, list):
+        items = iter(enumerate(value))
+    else:
+        return value
+    kept: dict[Any, Any] = {}
+    for key, item in items:
+        inner = tuple(p[1:] for p in patterns if p[0] == "*" or p[0] == str(key))
+        if () not in inner:
+            kept[key] = _without(item, inner)
+    return kept if isinstance(value, dict) else list(kept.values())
+
+
+def _differences(old: Any, new: Any, where: str = "") -> list[str]:
+    """The dotted paths (list items by number) of the members that differ, innermost first found."""
+    if old == new:
+        return []
+    if isinstance(old, dict) and isinstance(new, dict):
+        out: list[str] = []
+        for key in sorted(set(old) | set(new), key=str):
+            inner = f"{where}.{key}" if where else str(key)
+            out += _differences(old.get(key), new.get(key), inner) if key in old and key in new else [inner]
+        return out
+    if isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
+        out = []
+        for index, (a, b) in enumerate(zip(old, new, strict=True)):
+            out += _differences(a, b, f"{where}.{index}" if where else str(index))
+        return out
+    return [where or "the whole request"]
+
+
+@dataclass
+class _Parsed:
+    """A request as its boto3 parameters (without idempotency tokens); for a request that cannot be read
+    so, its query and JSON body (or text)."""
+
+    operation: str
+    params: dict[str, Any]
+    fingerprint: str = ""
+
+
+def _parsed(request: Request) -> _Parsed:
+    split = urlsplit(request.uri)
+    found = router.match(request.method, split.path)
+    raw = request.body or b""
+    body = raw.encode("utf-8") if isinstance(raw, str) else bytes(raw)
+    query = parse_qsl(split.query, keep_blank_values=True)
+    if found is not None:
+        operation, labels = found
+        headers = {str(k): str(v[0] if isinstance(v, list) and v else v) for k, v in (request.headers or {}).items()}
+        http = codec.HttpRequest(
+            method=request.method.upper(), raw_path=split.path, query=query, headers=headers, body=body
+        )
+        try:
+            params = codec.parse_request(spec.service_model().operation_model(operation), http, labels)
+        except Exception:  # unreadable as the operation's parameters: compared as query and body below
+            params = None
+        if params is not None:
+            tokens = _token_members(operation)
+            return _Parsed(operation, {k: v for k, v in params.items() if k not in tokens})
+    volatile_body, volatile_query = _volatile(found[0] if found else None)
+    document = _json(body)
+    if isinstance(document, dict):
+        document = {k: v for k, v in document.items() if k not in volatile_body}
+    elif document is None:
+        document = body.decode("utf-8", "replace")
+    kept = {k: v for k, v in query if k not in volatile_query}
+    return _Parsed(found[0] if found else "", {"query": kept, "body": document})
+
+
+@functools.lru_cache(maxsize=512)
+def _token_members(operation: str) -> frozenset[str]:
+    """The boto3 names of an operation's idempotency tokens."""
+    shape = spec.service_model().operation_model(operation).input_shape
+    members = shape.members.items() if shape is not None else ()
+    return frozenset(name for name, member in members if member.metadata.get("idempotencyToken"))
+
+
+@dataclass(frozen=True)
+class Found:
+    """The recording that answers a request: its index, and the members that differ (none: an equal one)."""
+
+    index: int
+    differences: tuple[str, ...] = ()
+
+
+Route = tuple[str, str]
+
+
+def _route(request: Request) -> Route:
+    return request.method.upper(), urlsplit(request.uri).path
+
+
+class IndexedCassette(Cassette):  # type: ignore[misc]  # vcrpy ships no type hints
+    """A vcrpy cassette whose lookups go through a dict keyed by method and path.
+
+    Among the recordings of a request's method and path, the first unplayed one with equal members answers
+    (boto3 parameters compared as data, idempotency tokens and :attr:`Matching.ignore` left out, the
+    ``decide`` callable asked first); with none, :meth:`lookup` may fall back to the first unplayed one in
+    recorded order and say which members differ. Equal members are found through a dict of fingerprints,
+    built per method and path on first use, so the cost per request stays flat as cassettes grow.
+    """
+
+    def __init__(self, *args: Any, matching: Matching | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._by_key: dict[tuple[str, str, str, str], list[int]] = {}
+        self.matching = matching or Matching()
+        self._by_key: dict[Route, list[int]] = {}
+        self._parsed_at: dict[int, _Parsed] = {}
+        self._equal: dict[Route, dict[str, collections.deque[int]]] = {}
+        self._cursor: dict[Route, int] = {}
+        self._asked: tuple[Request, Found | None] | None = None
         self._lock = threading.RLock()  # tests may call from several threads at once
 
     def append(self, request: Request, response: dict[str, Any]) -> None:
@@ -200,18 +381,85 @@ class IndexedCassette(Cassette):  # type: ignore[misc]  # vcrpy ships no type hi
             before = len(self.data)
             super().append(request, response)
             if len(self.data) > before:
-                self._by_key.setdefault(match_key(self.data[-1][0]), []).append(before)
+                route = _route(self.data[-1][0])
+                self._by_key.setdefault(route, []).append(before)
+                table = self._equal.get(route)
+                if table is not None and self.matching.decide is None:
+                    table.setdefault(self._fingerprint(before), collections.deque()).append(before)
+
+    def rewind(self) -> None:
+        with self._lock:
+            super().rewind()
+            self._equal.clear()
+            self._cursor.clear()
+            self._asked = None
+
+    # -- lookups -----------------------------------------------------------------------------------
+
+    def lookup(self, request: Request, *, fallback: bool = False) -> Found | None:
+        """The recording that answers ``request``: an unplayed one of its method and path with equal members,
+        else (``fallback``) the first unplayed one of them, with the members that differ; ``None``: none."""
+        with self._lock:
+            if self.record_mode == RecordMode.ALL or not (self.rewound or self.allow_playback_repeats):
+                return None
+            live = self._before_record_request(request)
+            if not live:
+                return None
+            route = _route(live)
+            indices = self._by_key.get(route)
+            if not indices:
+                return None
+            sent = self._fingerprinted(_parsed(live))
+            index = self._equal_one(route, indices, sent)
+            if index is not None:
+                return Found(index)
+            if not fallback:
+                return None
+            index = self._first_unplayed(route, indices)
+            if index is None:
+                return None
+            recorded = self._parsed(index)
+            patterns = _compiled(self.matching.ignore)
+            differ = _differences(_without(recorded.params, patterns), _without(sent.params, patterns))
+            return Found(index, tuple(differ) or ("(a pytest_connect_email_match hook said they differ)",))
+
+    def play(self, found: Found) -> dict[str, Any]:
+        """Mark a found recording played (as vcrpy's ``play_response`` does) and return its response."""
+        with self._lock:
+            index = found.index
+            response: dict[str, Any] = self.data[index][1]
+            if self.play_counts[index] == 0 and index < getattr(self, "_loaded_count", 0):
+                self._played_interactions.append((self.data[index][0], response))  # for drop_unused_requests
+            self.play_counts[index] += 1
+            return response
+
+    def can_play_response_for(self, request: Request) -> bool:
+        with self._lock:
+            found = self.lookup(request)
+            self._asked = (request, found)  # vcrpy's stubs ask play_response for the same request next
+            return found is not None
 
     def play_response(self, request: Request) -> Any:
+        from vcr.errors import UnhandledHTTPRequestError
+
         with self._lock:
-            return super().play_response(request)
+            asked, self._asked = self._asked, None
+            found = asked[1] if asked is not None and asked[0] is request else None
+            if found is None or (self.play_counts[found.index] and not self.allow_playback_repeats):
+                found = self.lookup(request)
+            if found is None:
+                raise UnhandledHTTPRequestError(f"The cassette ({self._path!r}) doesn't contain the request")
+            return self.play(found)
 
     def _responses(self, request: Request) -> Iterator[tuple[int, dict[str, Any]]]:
-        request = self._before_record_request(request)
-        if not request:
+        """Every recording with equal members (vcrpy's ``responses_of`` and ``in`` use it)."""
+        live = self._before_record_request(request)
+        if not live:
             return
-        for index in self._by_key.get(match_key(request), ()):
-            yield index, self.data[index][1]
+        sent = self._fingerprinted(_parsed(live))
+        for index in self._by_key.get(_route(live), ()):
+            if self._is_equal(index, sent):
+                yield index, self.data[index][1]
 
     def closest(self, request: Request) -> tuple[Request | None, str]:
         """The recorded request nearest to ``request`` and what differs (for error messages)."""
@@ -224,6 +472,55 @@ class IndexedCassette(Cassette):  # type: ignore[misc]  # vcrpy ships no type hi
                 best = (same, recorded, _difference(key, wanted))
         return best[1], best[2]
 
+    # -- internals ---------------------------------------------------------------------------------
+
+    def _playable(self, index: int) -> bool:
+        return bool(self.allow_playback_repeats) or self.play_counts[index] == 0
+
+    def _parsed(self, index: int) -> _Parsed:
+        parsed = self._parsed_at.get(index)
+        if parsed is None:
+            parsed = self._parsed_at[index] = self._fingerprinted(_parsed(self.data[index][0]))
+        return parsed
+
+    def _fingerprinted(self, parsed: _Parsed) -> _Parsed:
+        kept = _without(parsed.params, _compiled(self.matching.ignore))
+        parsed.fingerprint = json.dumps(kept, sort_keys=True, ensure_ascii=False, default=str)
+        return parsed
+
+    def _fingerprint(self, index: int) -> str:
+        return self._parsed(index).fingerprint
+
+    def _is_equal(self, index: int, sent: _Parsed) -> bool:
+        recorded = self._parsed(index)
+        if self.matching.decide is not None:
+            verdict = self.matching.decide(sent.operation, recorded.params, sent.params)
+            if verdict is not None:
+                return bool(verdict)
+        return recorded.fingerprint == sent.fingerprint
+
+    def _equal_one(self, route: Route, indices: list[int], sent: _Parsed) -> int | None:
+        if self.matching.decide is not None:  # a plugin judges each pair: asked in recorded order
+            return next((i for i in indices if self._playable(i) and self._is_equal(i, sent)), None)
+        table = self._equal.get(route)
+        if table is None:
+            table = self._equal[route] = {}
+            for index in indices:
+                table.setdefault(self._fingerprint(index), collections.deque()).append(index)
+        queue = table.get(sent.fingerprint)
+        while queue and not self._playable(queue[0]):
+            queue.popleft()  # played: never again until a rewind rebuilds the table
+        return queue[0] if queue else None
+
+    def _first_unplayed(self, route: Route, indices: list[int]) -> int | None:
+        if self.allow_playback_repeats:
+            return indices[0]
+        at = self._cursor.get(route, 0)
+        while at < len(indices) and not self._playable(indices[at]):
+            at += 1
+        self._cursor[route] = at
+        return indices[at] if at < len(indices) else None
+
 
 def _difference(recorded: tuple[str, ...], wanted: tuple[str, ...]) -> str:
     names = ("method", "path", "query", "body")
@@ -233,7 +530,7 @@ def _difference(recorded: tuple[str, ...], wanted: tuple[str, ...]) -> str:
             continue
         if name == "body":
             old, new = _json(a), _json(b)
-            keys = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k)) if _both_dicts(old, new) else []
+            keys = _differences(old, new) if _both_dicts(old, new) else []
             if keys:
                 out.append(f"body members differ: {', '.join(keys)}")
                 continue
@@ -295,7 +592,7 @@ class AtomicPersister:
         except Exception as exc:
             raise CassetteError(f"{path}: not a vcrpy cassette ({exc}); delete it and record again") from None
         for request in requests:
-            if operation_of(request.method, request.uri) is None:
+            if connect_operation(request.method, request.uri) is None:  # any Connect operation replays
                 raise CassetteError(
                     f"{path}: {request.method} {urlsplit(request.uri).path} is no Amazon Connect email operation; "
                     "this cassette belongs to another API — point --connect-cassette-dir elsewhere or record again"
@@ -568,27 +865,15 @@ def cassette_path(directory: Path, nodeid: str, file: Path, rootdir: Path) -> Pa
     12 hex digits of the SHA-256 of the node id (as from the rootdir or package), which no unsanitised
     component has: two node ids never share a file.
     """
-    files, names = _key_parts(nodeid, file, rootdir)
-    parts = [*files, *names]
-    digest = hashlib.sha256(test_key(nodeid, file, rootdir).encode("utf-8")).hexdigest()[:12]
-    last = len(parts) - 1
-    safe = [_component(part, digest, fold=index == last and "[" in nodeid) for index, part in enumerate(parts)]
-    return directory.joinpath(*safe[:-1], f"{safe[-1]}{SUFFIX}")
-
-
-def test_key(nodeid: str, file: Path, rootdir: Path) -> str:
-    """The node id as seen from the rootdir, or from the top of the package for a file outside it
-    (``pytest_connect_email/conformance/conformance_checks.py::test_x``): the same wherever the project or the
-    package is, so it names a test's cassette and seeds what its recording generates."""
-    files, names = _key_parts(nodeid, file, rootdir)
-    return "::".join(["/".join(files), *names])
-
-
-def _key_parts(nodeid: str, file: Path, rootdir: Path) -> tuple[list[str], list[str]]:
     head, bracket, param = nodeid.partition("[")
     names = head.split("::")[1:] or [Path(head).name]
     names[-1] += bracket + param
-    return _file_parts(file, rootdir), names
+    parts = [*_file_parts(file, rootdir), *names]
+    # Of the node id as seen from the rootdir (or the package), so that it does not depend on where either is.
+    digest = hashlib.sha256("::".join(["/".join(parts[: -len(names)]), *names]).encode("utf-8")).hexdigest()[:12]
+    last = len(parts) - 1
+    safe = [_component(part, digest, fold=index == last and bool(bracket)) for index, part in enumerate(parts)]
+    return directory.joinpath(*safe[:-1], f"{safe[-1]}{SUFFIX}")
 
 
 def _file_parts(file: Path, rootdir: Path) -> list[str]:
@@ -758,9 +1043,11 @@ def _lint_contracts(name: str, index: int, interaction: Any) -> Iterator[Finding
         yield Finding(name, where, "not a request/response pair")
         return
     found = router.match(method, urlsplit(uri).path)
-    if found is None or found[0] not in spec.OPERATIONS:
-        yield Finding(name, where, f"{method} {urlsplit(uri).path} is no Amazon Connect email operation")
+    if found is None:
+        yield Finding(name, where, f"{method} {urlsplit(uri).path} is no Amazon Connect operation")
         return
+    if found[0] not in spec.OPERATIONS:
+        return  # another Connect operation: recorded and replayed like any other, but it has no contract of ours
     operation, labels = found
     body = request.get("body") or b""
     body = body.get("string", b"") if isinstance(body, dict) else body
@@ -806,14 +1093,26 @@ class CassetteState:
         self.scrubbing: Scrubbing | None = None
         self.path: Path | None = None
         self.nodeid = ""
-        #: The test's :func:`test_key` (set by the plugin's cassette fixture): seeds the recorded tokens.
-        self.key = ""
         self.record_mode = "none"
+        #: ``--connect-cassette-strict``: a call whose members differ from every recording fails the test.
+        self.strict = False
+        #: The running test already failed for its cassette (a miss, or a strict mismatch).
+        self.failed = False
 
     @contextlib.contextmanager
-    def use(self, path: Path, *, record_mode: str, extra: Any = None, nodeid: str = "") -> Iterator[IndexedCassette]:
+    def use(
+        self,
+        path: Path,
+        *,
+        record_mode: str,
+        extra: Any = None,
+        nodeid: str = "",
+        matching: Matching | None = None,
+        strict: bool = False,
+    ) -> Iterator[IndexedCassette]:
         """Load the test's cassette (no HTTP patching: only Connect calls reach it, through
-        :class:`CassetteTarget`), and save it afterwards when the test recorded something."""
+        :class:`CassetteTarget`), and save it afterwards when the test recorded something. ``matching``
+        says which members are compared (:class:`Matching`); ``strict`` makes a mismatch a failure."""
         from vcr import VCR
 
         def user_scrub(request: dict[str, Any], response: dict[str, Any], operation: str) -> None:
@@ -837,73 +1136,14 @@ class CassetteState:
         for name in ("path_transformer", "func_path_generator", "record_on_exception"):  # the decorator's, not ours
             config.pop(name, None)
         self.scrubbing, self.path, self.nodeid, self.record_mode = scrubbing, path, nodeid, record_mode
+        self.strict, self.failed = strict, False
         try:
-            cassette = IndexedCassette.load(**config)
+            cassette = IndexedCassette.load(**config, matching=matching)
             self.cassette = cassette
             yield cassette
             cassette._save()  # writes only when something was recorded: a test without Connect calls writes nothing
         finally:
             self.cassette = self.scrubbing = self.path = None
-
-
-#: The only headers a cassette keeps: what matching, replay and botocore's parsing read (no Connect email
-#: operation binds a member to a header). Transport noise (``User-Agent`` with its metric flags and kernel,
-#: ``X-Amz-Date``, ``amz-sdk-*``, request ids, ``Date``, ``Content-Length``) would change every recording.
-KEPT_REQUEST_HEADERS = frozenset({"content-type"})
-KEPT_RESPONSE_HEADERS = frozenset({"content-type", "x-amzn-errortype"})
-_LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]", "::1")
-_SCOPE_REGION = re.compile(r"Credential=[^/,\s]+/\d{8}/([a-z0-9-]+)/")
-
-
-def kept_headers(headers: Mapping[str, Any], kept: frozenset[str]) -> dict[str, Any]:
-    """``headers`` without transport noise: only the names in ``kept`` (any case)."""
-    return {name: value for name, value in headers.items() if name.lower() in kept}
-
-
-def recorded_base(request: codec.HttpRequest, signer: Any, default: str) -> str:
-    """The scheme and host a cassette records for ``request``: the host the client addressed
-    (``connect.eu-west-2.amazonaws.com``, a team's gateway), so the URI keeps the client's region and
-    endpoint shape; a loopback host (the front subprocesses reach, a served emulator: its port changes
-    every run) becomes ``connect.<region>.amazonaws.com`` in the region of the client's signer or of its
-    signature's credential scope, else ``default``'s."""
-    host = request.host or ""
-    name = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
-    if host and name not in _LOOPBACK_HOSTS:
-        return f"https://{host}"
-    region = getattr(signer, "region_name", None)
-    if not isinstance(region, str) or not region:
-        found = _SCOPE_REGION.search(request.header("Authorization") or "")
-        region = found.group(1) if found else None
-    return f"https://connect.{region}.amazonaws.com" if region else default
-
-
-def stable_tokens(request: Request, tokens: dict[str, str], seed: str) -> Request:
-    """``request`` with each idempotency token (``ClientToken`` in the body, ``clientToken`` in the query;
-    botocore makes a uuid4 per call) replaced by a UUID made from ``seed`` (the test's node id) and the order
-    in which the token first appeared (``tokens`` remembers), so a token sent twice stays one token and a
-    re-recording writes the same ones. Matching ignores these members."""
-
-    def stable(token: str) -> str:
-        if token not in tokens:
-            digest = hashlib.sha256(f"{seed}:token:{len(tokens)}".encode()).hexdigest()
-            tokens[token] = str(uuid.UUID(digest[:32], version=4))
-        return tokens[token]
-
-    document = _json(request.body)
-    split = urlsplit(request.uri)
-    pairs = parse_qsl(split.query, keep_blank_values=True)
-    if not (isinstance(document, dict) and any(k in document for k in VOLATILE_BODY)) and not any(
-        k in VOLATILE_QUERY for k, _ in pairs
-    ):
-        return request
-    clean = copy.copy(request)
-    if isinstance(document, dict) and any(k in document for k in VOLATILE_BODY):
-        document = {k: stable(v) if k in VOLATILE_BODY and isinstance(v, str) else v for k, v in document.items()}
-        clean.body = _encode(document)
-    if any(k in VOLATILE_QUERY for k, _ in pairs):
-        query = urlencode([(k, stable(v) if k in VOLATILE_QUERY else v) for k, v in pairs])
-        clean.uri = urlunsplit((split.scheme, split.netloc, split.path, query, split.fragment))
-    return clean
 
 
 @dataclass
@@ -919,11 +1159,8 @@ class CassetteTarget:
     state: CassetteState
     #: Where recorded calls go (record mode); ``None`` replays.
     inner: Any = None
-    #: The host recorded in the cassettes' URIs when the call's own cannot tell (see :func:`recorded_base`;
-    #: matching ignores it).
+    #: The host recorded in the cassettes' URIs (matching ignores it).
     base_url: str = "https://connect.us-east-1.amazonaws.com"
-    #: The running test's idempotency tokens and the stable ones recorded for them (:func:`stable_tokens`).
-    _tokens: tuple[str, dict[str, str]] = field(default_factory=lambda: ("", {}), repr=False)
 
     @property
     def offline(self) -> bool:
@@ -938,16 +1175,16 @@ class CassetteTarget:
                 "cassette per test, so make Connect calls inside tests (not at import or in session fixtures)"
             )
         query = f"?{request.raw_query}" if request.raw_query else ""
-        base = recorded_base(request, signer, self.base_url)
-        wanted = Request(
-            request.method,
-            f"{base}{request.raw_path}{query}",
-            request.body,
-            kept_headers(request.headers, KEPT_REQUEST_HEADERS),
-        )
-        if cassette.can_play_response_for(wanted):
-            return self._played(cassette.play_response(wanted))
+        wanted = Request(request.method, f"{self.base_url}{request.raw_path}{query}", request.body, request.headers)
+        # Where nothing may be recorded, a call with no equal recording takes the next one of its operation and
+        # path (values that change every run); where it may, it is a new episode, as with vcrpy.
+        found = cassette.lookup(wanted, fallback=self.inner is None or cassette.write_protected)
+        if found is not None:
+            if found.differences:
+                self._differ(operation, path, found)
+            return self._played(cassette.play(found))
         if self.inner is None:
+            state.failed = True
             raise CassetteError(self._miss(cassette, path, wanted))
         if cassette.write_protected:
             raise CassetteError(
@@ -957,19 +1194,13 @@ class CassetteTarget:
         answer: codec.HttpResponse | None = self.inner.answer(operation, request, signer)
         if answer is not None:
             phrase = _phrase(answer.status)
-            headers = {k: [v] for k, v in kept_headers(answer.headers, KEPT_RESPONSE_HEADERS).items()}
-            if self._tokens[0] != (state.key or state.nodeid):
-                self._tokens = (state.key or state.nodeid, {})
-            recorded = stable_tokens(wanted, self._tokens[1], self._tokens[0])
-            body = answer.body
-            for original, stable in self._tokens[1].items():  # an answer that names the token (an error message)
-                body = body.replace(original.encode("utf-8"), stable.encode("utf-8"))
+            headers = {k: [v] for k, v in answer.headers.items()}
             cassette.append(
-                recorded,
+                wanted,
                 {
                     "status": {"code": answer.status, "message": phrase},
                     "headers": headers,
-                    "body": {"string": body},
+                    "body": {"string": answer.body},
                 },
             )
         return answer
@@ -983,6 +1214,33 @@ class CassetteTarget:
             body = _encode(scrubbing.scrubber.restore(document))
         headers.pop("Content-Length", None)
         return codec.HttpResponse(int(recorded["status"]["code"]), headers, body)
+
+    def _differ(self, operation: str, path: Path, found: Found) -> None:
+        """A call answered by a recording whose members differ: a warning, or with ``strict`` a failure."""
+        shown = ", ".join(found.differences[:10]) + (" ..." if len(found.differences) > 10 else "")
+        ignore = ",".join(d for d in found.differences[:10] if not d.startswith("("))
+        advice = (
+            f"if they change every run (a clock, a uuid4), leave them out of matching: --connect-cassette-ignore "
+            f"{ignore} (ini connect_cassette_ignore), or @pytest.mark.connect_cassette(ignore=[...]) on the test; "
+            if ignore
+            else ""
+        )
+        advice += "if the request changed, record again with --connect-mode record --connect-record-mode all"
+        if self.state.strict:
+            self.state.failed = True
+            raise CassetteError(
+                f"{path}: no recording of {operation} has this request's members (--connect-cassette-strict); "
+                f"these differ from the next recording in order: {shown}; {advice}"
+            )
+        import warnings
+
+        warnings.warn(
+            CassetteMismatchWarning(
+                f"{path}: {operation} was answered by its next recording in order, though these members of the "
+                f"request differ from it: {shown}; {advice}"
+            ),
+            stacklevel=2,
+        )
 
     def _miss(self, cassette: IndexedCassette, path: Path, wanted: Request) -> str:
         nodeid = self.state.nodeid

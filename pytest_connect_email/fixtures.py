@@ -94,16 +94,6 @@ class Runtime:
         if callable(reset) and getattr(getattr(backend, "store", None), "path", None) is None:
             reset()
 
-    def seed(self, request: pytest.FixtureRequest, seed: str) -> None:
-        """Make the embedded target's ids and timestamps follow ``seed`` and call order (record mode: see
-        ``Backend.seed``); an emulator without ``backend.seed()`` is left alone."""
-        if not self.embedded:
-            return
-        self.adopt(request)
-        seed_with = getattr(getattr(self._emulator, "backend", None), "seed", None)
-        if callable(seed_with):
-            seed_with(seed)
-
     def target(self) -> Any:
         """The target of the mode, or ``None`` in live mode without ``--connect-endpoint-url``."""
         if not self._made:
@@ -126,8 +116,7 @@ class Runtime:
             return inner
         from pytest_connect_email.cassettes import CassetteTarget
 
-        # The host a call's URI is recorded with when its own is loopback (cassettes.recorded_base).
-        base = f"https://connect.{settings.region}.amazonaws.com"
+        base = settings.endpoint_url or f"https://connect.{settings.region}.amazonaws.com"
         return CassetteTarget(self.config.stash[CASSETTE], inner if settings.mode == "record" else None, base)
 
     def require_credentials(self) -> None:
@@ -537,22 +526,44 @@ def _connect_cassette(request: pytest.FixtureRequest) -> Iterator[None]:
         )
     hook = request.config.pluginmanager.hook.pytest_connect_email_scrub
     state: cassettes.CassetteState = request.config.stash[CASSETTE]
-    # What the recording generates (the embedded emulator's ids and clock, the recorded ClientTokens) follows
-    # the test's id and call order: recording an unchanged test again writes the same bytes.
-    state.key = cassettes.test_key(node.nodeid, Path(str(node.path)), request.config.rootpath)
-    if settings.mode == "record":
-        request.config.stash[RUNTIME].seed(request, f"{settings.seed}:{state.key}")
     replay = settings.mode == "replay"
     record_mode = "none" if replay else settings.record_mode
-    with state.use(path, record_mode=record_mode, extra=hook, nodeid=request.node.nodeid):
+    matching = _matching(request, settings)
+    strict = replay and settings.cassette_strict
+    nodeid = request.node.nodeid
+    with state.use(path, record_mode=record_mode, extra=hook, nodeid=nodeid, matching=matching, strict=strict):
         yield
-        if replay and settings.cassette_strict and state.cassette is not None and not state.cassette.all_played:
+        # A test that already failed for its cassette (a miss, a strict mismatch) fails once, not again here.
+        if strict and not state.failed and state.cassette is not None and not state.cassette.all_played:
             unplayed = len(state.cassette) - len(state.cassette.play_counts)
             pytest.fail(
                 f"{path}: {unplayed} recorded interaction(s) were not played (--connect-cassette-strict); "
                 "the cassette is stale: record it again with --connect-mode record --connect-record-mode all",
                 pytrace=False,
             )
+
+
+def _matching(request: pytest.FixtureRequest, settings: Settings) -> Any:
+    """The cassette's :class:`.cassettes.Matching`: ``--connect-cassette-ignore``, the test's ``connect_cassette``
+    markers' ``ignore``, and the ``pytest_connect_email_match`` hook when a plugin implements it."""
+    from pytest_connect_email import cassettes
+
+    ignore = list(settings.cassette_ignore)
+    for marker in request.node.iter_markers("connect_cassette"):
+        given = marker.kwargs.get("ignore", ())
+        try:
+            ignore += cassettes.ignore_patterns(given)
+        except ValueError as exc:
+            pytest.fail(f"@pytest.mark.connect_cassette(ignore=...): {exc}", pytrace=False)
+    hook = request.config.pluginmanager.hook.pytest_connect_email_match
+    decide = None
+    if hook.get_hookimpls():
+
+        def decide(operation: str, recorded: dict[str, Any], sent: dict[str, Any]) -> bool | None:
+            verdict: bool | None = hook(operation=operation, recorded=recorded, sent=sent)
+            return verdict
+
+    return cassettes.Matching(tuple(dict.fromkeys(ignore)), decide)
 
 
 @pytest.fixture(autouse=True)

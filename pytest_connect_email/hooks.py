@@ -33,3 +33,15 @@ def pytest_connect_email_scrub(request: dict[str, Any], response: dict[str, Any]
     Called for every interaction after the built-in scrubbing (credentials, account ids, sensitive
     members); ``request`` is a plain dict (method, uri, headers, body) of the scrubbed request.
     """
+
+
+@hookspec(firstresult=True)
+def pytest_connect_email_match(operation: str, recorded: dict[str, Any], sent: dict[str, Any]) -> bool | None:
+    """Decide whether a recorded request answers the one a test sent, in record and replay modes.
+
+    Asked for each unplayed recording of the same operation and path, in recorded order. ``recorded``
+    and ``sent`` are the two requests' boto3 parameters, both scrubbed (as the cassette holds them),
+    without idempotency tokens; the ignore list (``--connect-cassette-ignore``, the ``connect_cassette``
+    marker) is not applied to them. Return ``True`` (it answers), ``False`` (it does not), or ``None``
+    to leave it to the comparison of the members not ignored. The first non-``None`` answer counts.
+    """

@@ -150,7 +150,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         group,
         parser,
         "--connect-cassette-strict",
-        "fail a replayed test that did not play every recorded interaction",
+        "fail a replayed test that did not play every recorded interaction, or whose request's members differ "
+        "from every recording of its operation and path (without it: the next recording answers, with a warning)",
+    )
+    _option(
+        group,
+        parser,
+        "--connect-cassette-ignore",
+        "comma-separated request members cassettes never compare, as dotted boto3 parameter paths with * for any "
+        "map key or list item (e.g. References.*.Value,Attributes.trace); idempotency tokens never count; "
+        "one test adds its own with @pytest.mark.connect_cassette(ignore=[...])",
     )
     _option(
         group,
@@ -178,6 +187,11 @@ def pytest_configure(config: pytest.Config) -> None:
     _RUNS += 1
     config.stash[_COUNTED] = True
     config.addinivalue_line("markers", "connect_check(id, operation): a conformance check with a stable id")
+    config.addinivalue_line(
+        "markers",
+        "connect_cassette(ignore=[...]): request members this test's cassette never compares (dotted boto3 "
+        "parameter paths, * for any map key or list item), added to --connect-cassette-ignore",
+    )
     config.addinivalue_line(
         "markers",
         "connect_email(intercept=True): turn the plugin's modes on for this test; intercept=False leaves the "

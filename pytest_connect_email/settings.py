@@ -54,6 +54,8 @@ class Settings:
     #: ``--connect-emulator-scope``: each test (default), each module or the whole run gets one state of
     #: the embedded emulator.
     emulator_scope: str = "test"
+    #: ``--connect-cassette-ignore``: members a cassette never compares (dotted boto3 parameter paths, ``*``).
+    cassette_ignore: tuple[str, ...] = ()
 
 
 SETTINGS = pytest.StashKey[Settings]()
@@ -111,7 +113,21 @@ def resolve(config: pytest.Config) -> Settings:
         stateful_shrink_seconds=_seconds(config, "connect_stateful_shrink_seconds", 10.0),
         stateful_replay=Path(str(replay)) if (replay := value(config, "connect_stateful_replay")) else None,
         emulator_scope=_emulator_scope(config),
+        cassette_ignore=_ignore(config),
     )
+
+
+def _ignore(config: pytest.Config) -> tuple[str, ...]:
+    """``--connect-cassette-ignore`` (ini ``connect_cassette_ignore``): member paths, judged before any test."""
+    text = str(value(config, "connect_cassette_ignore", ""))
+    if not text.strip():
+        return ()
+    from pytest_connect_email.cassettes import ignore_patterns  # vcrpy: only in runs that set the option
+
+    try:
+        return ignore_patterns(text)
+    except ValueError as exc:
+        raise pytest.UsageError(f"--connect-cassette-ignore: {exc}") from None
 
 
 def _emulator_scope(config: pytest.Config) -> str:
@@ -247,6 +263,7 @@ OPTION_NAMES = (
     "connect_record_mode",
     "connect_record_accounts",
     "connect_cassette_strict",
+    "connect_cassette_ignore",
     "connect_intercept",
     "connect_fail_on_not_implemented",
     "connect_require_operations",
