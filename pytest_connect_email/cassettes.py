@@ -36,8 +36,9 @@ import os
 import re
 import tempfile
 import threading
+import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -865,15 +866,27 @@ def cassette_path(directory: Path, nodeid: str, file: Path, rootdir: Path) -> Pa
     12 hex digits of the SHA-256 of the node id (as from the rootdir or package), which no unsanitised
     component has: two node ids never share a file.
     """
+    files, names = _key_parts(nodeid, file, rootdir)
+    parts = [*files, *names]
+    digest = hashlib.sha256(test_key(nodeid, file, rootdir).encode("utf-8")).hexdigest()[:12]
+    last = len(parts) - 1
+    safe = [_component(part, digest, fold=index == last and "[" in nodeid) for index, part in enumerate(parts)]
+    return directory.joinpath(*safe[:-1], f"{safe[-1]}{SUFFIX}")
+
+
+def test_key(nodeid: str, file: Path, rootdir: Path) -> str:
+    """The node id as seen from the rootdir, or from the top of the package for a file outside it
+    (``pytest_connect_email/conformance/conformance_checks.py::test_x``): the same wherever the project or the
+    package is, so it names a test's cassette and seeds what its recording generates."""
+    files, names = _key_parts(nodeid, file, rootdir)
+    return "::".join(["/".join(files), *names])
+
+
+def _key_parts(nodeid: str, file: Path, rootdir: Path) -> tuple[list[str], list[str]]:
     head, bracket, param = nodeid.partition("[")
     names = head.split("::")[1:] or [Path(head).name]
     names[-1] += bracket + param
-    parts = [*_file_parts(file, rootdir), *names]
-    # Of the node id as seen from the rootdir (or the package), so that it does not depend on where either is.
-    digest = hashlib.sha256("::".join(["/".join(parts[: -len(names)]), *names]).encode("utf-8")).hexdigest()[:12]
-    last = len(parts) - 1
-    safe = [_component(part, digest, fold=index == last and bool(bracket)) for index, part in enumerate(parts)]
-    return directory.joinpath(*safe[:-1], f"{safe[-1]}{SUFFIX}")
+    return _file_parts(file, rootdir), names
 
 
 def _file_parts(file: Path, rootdir: Path) -> list[str]:
@@ -1093,6 +1106,8 @@ class CassetteState:
         self.scrubbing: Scrubbing | None = None
         self.path: Path | None = None
         self.nodeid = ""
+        #: The test's :func:`test_key` (set by the plugin's cassette fixture): seeds the recorded tokens.
+        self.key = ""
         self.record_mode = "none"
         #: ``--connect-cassette-strict``: a call whose members differ from every recording fails the test.
         self.strict = False
@@ -1146,6 +1161,66 @@ class CassetteState:
             self.cassette = self.scrubbing = self.path = None
 
 
+#: The only headers a cassette keeps: what matching, replay and botocore's parsing read (no Connect email
+#: operation binds a member to a header). Transport noise (``User-Agent`` with its metric flags and kernel,
+#: ``X-Amz-Date``, ``amz-sdk-*``, request ids, ``Date``, ``Content-Length``) would change every recording.
+KEPT_REQUEST_HEADERS = frozenset({"content-type"})
+KEPT_RESPONSE_HEADERS = frozenset({"content-type", "x-amzn-errortype"})
+_LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]", "::1")
+_SCOPE_REGION = re.compile(r"Credential=[^/,\s]+/\d{8}/([a-z0-9-]+)/")
+
+
+def kept_headers(headers: Mapping[str, Any], kept: frozenset[str]) -> dict[str, Any]:
+    """``headers`` without transport noise: only the names in ``kept`` (any case)."""
+    return {name: value for name, value in headers.items() if name.lower() in kept}
+
+
+def recorded_base(request: codec.HttpRequest, signer: Any, default: str) -> str:
+    """The scheme and host a cassette records for ``request``: the host the client addressed
+    (``connect.eu-west-2.amazonaws.com``, a team's gateway), so the URI keeps the client's region and
+    endpoint shape; a loopback host (the front subprocesses reach, a served emulator: its port changes
+    every run) becomes ``connect.<region>.amazonaws.com`` in the region of the client's signer or of its
+    signature's credential scope, else ``default``'s."""
+    host = request.host or ""
+    name = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+    if host and name not in _LOOPBACK_HOSTS:
+        return f"https://{host}"
+    region = getattr(signer, "region_name", None)
+    if not isinstance(region, str) or not region:
+        found = _SCOPE_REGION.search(request.header("Authorization") or "")
+        region = found.group(1) if found else None
+    return f"https://connect.{region}.amazonaws.com" if region else default
+
+
+def stable_tokens(request: Request, tokens: dict[str, str], seed: str) -> Request:
+    """``request`` with each idempotency token (``ClientToken`` in the body, ``clientToken`` in the query;
+    botocore makes a uuid4 per call) replaced by a UUID made from ``seed`` (the test's node id) and the order
+    in which the token first appeared (``tokens`` remembers), so a token sent twice stays one token and a
+    re-recording writes the same ones. Matching ignores these members."""
+
+    def stable(token: str) -> str:
+        if token not in tokens:
+            digest = hashlib.sha256(f"{seed}:token:{len(tokens)}".encode()).hexdigest()
+            tokens[token] = str(uuid.UUID(digest[:32], version=4))
+        return tokens[token]
+
+    document = _json(request.body)
+    split = urlsplit(request.uri)
+    pairs = parse_qsl(split.query, keep_blank_values=True)
+    if not (isinstance(document, dict) and any(k in document for k in VOLATILE_BODY)) and not any(
+        k in VOLATILE_QUERY for k, _ in pairs
+    ):
+        return request
+    clean = copy.copy(request)
+    if isinstance(document, dict) and any(k in document for k in VOLATILE_BODY):
+        document = {k: stable(v) if k in VOLATILE_BODY and isinstance(v, str) else v for k, v in document.items()}
+        clean.body = _encode(document)
+    if any(k in VOLATILE_QUERY for k, _ in pairs):
+        query = urlencode([(k, stable(v) if k in VOLATILE_QUERY else v) for k, v in pairs])
+        clean.uri = urlunsplit((split.scheme, split.netloc, split.path, query, split.fragment))
+    return clean
+
+
 @dataclass
 class CassetteTarget:
     """Replay Connect calls from the running test's cassette, or record them into it.
@@ -1159,8 +1234,11 @@ class CassetteTarget:
     state: CassetteState
     #: Where recorded calls go (record mode); ``None`` replays.
     inner: Any = None
-    #: The host recorded in the cassettes' URIs (matching ignores it).
+    #: The host recorded in the cassettes' URIs when the call's own cannot tell (see :func:`recorded_base`;
+    #: matching ignores it).
     base_url: str = "https://connect.us-east-1.amazonaws.com"
+    #: The running test's idempotency tokens and the stable ones recorded for them (:func:`stable_tokens`).
+    _tokens: tuple[str, dict[str, str]] = field(default_factory=lambda: ("", {}), repr=False)
 
     @property
     def offline(self) -> bool:
@@ -1175,7 +1253,13 @@ class CassetteTarget:
                 "cassette per test, so make Connect calls inside tests (not at import or in session fixtures)"
             )
         query = f"?{request.raw_query}" if request.raw_query else ""
-        wanted = Request(request.method, f"{self.base_url}{request.raw_path}{query}", request.body, request.headers)
+        base = recorded_base(request, signer, self.base_url)
+        wanted = Request(
+            request.method,
+            f"{base}{request.raw_path}{query}",
+            request.body,
+            kept_headers(request.headers, KEPT_REQUEST_HEADERS),
+        )
         # Where nothing may be recorded, a call with no equal recording takes the next one of its operation and
         # path (values that change every run); where it may, it is a new episode, as with vcrpy.
         found = cassette.lookup(wanted, fallback=self.inner is None or cassette.write_protected)
@@ -1194,13 +1278,19 @@ class CassetteTarget:
         answer: codec.HttpResponse | None = self.inner.answer(operation, request, signer)
         if answer is not None:
             phrase = _phrase(answer.status)
-            headers = {k: [v] for k, v in answer.headers.items()}
+            headers = {k: [v] for k, v in kept_headers(answer.headers, KEPT_RESPONSE_HEADERS).items()}
+            if self._tokens[0] != (state.key or state.nodeid):
+                self._tokens = (state.key or state.nodeid, {})
+            recorded = stable_tokens(wanted, self._tokens[1], self._tokens[0])
+            body = answer.body
+            for original, stable in self._tokens[1].items():  # an answer that names the token (an error message)
+                body = body.replace(original.encode("utf-8"), stable.encode("utf-8"))
             cassette.append(
-                wanted,
+                recorded,
                 {
                     "status": {"code": answer.status, "message": phrase},
                     "headers": headers,
-                    "body": {"string": answer.body},
+                    "body": {"string": body},
                 },
             )
         return answer

@@ -94,6 +94,16 @@ class Runtime:
         if callable(reset) and getattr(getattr(backend, "store", None), "path", None) is None:
             reset()
 
+    def seed(self, request: pytest.FixtureRequest, seed: str) -> None:
+        """Make the embedded target's ids and timestamps follow ``seed`` and call order (record mode: see
+        ``Backend.seed``); an emulator without ``backend.seed()`` is left alone."""
+        if not self.embedded:
+            return
+        self.adopt(request)
+        seed_with = getattr(getattr(self._emulator, "backend", None), "seed", None)
+        if callable(seed_with):
+            seed_with(seed)
+
     def target(self) -> Any:
         """The target of the mode, or ``None`` in live mode without ``--connect-endpoint-url``."""
         if not self._made:
@@ -116,7 +126,8 @@ class Runtime:
             return inner
         from pytest_connect_email.cassettes import CassetteTarget
 
-        base = settings.endpoint_url or f"https://connect.{settings.region}.amazonaws.com"
+        # The host a call's URI is recorded with when its own is loopback (cassettes.recorded_base).
+        base = f"https://connect.{settings.region}.amazonaws.com"
         return CassetteTarget(self.config.stash[CASSETTE], inner if settings.mode == "record" else None, base)
 
     def require_credentials(self) -> None:
@@ -526,6 +537,11 @@ def _connect_cassette(request: pytest.FixtureRequest) -> Iterator[None]:
         )
     hook = request.config.pluginmanager.hook.pytest_connect_email_scrub
     state: cassettes.CassetteState = request.config.stash[CASSETTE]
+    # What the recording generates (the embedded emulator's ids and clock, the recorded ClientTokens) follows
+    # the test's id and call order: recording an unchanged test again writes the same bytes.
+    state.key = cassettes.test_key(node.nodeid, Path(str(node.path)), request.config.rootpath)
+    if settings.mode == "record":
+        request.config.stash[RUNTIME].seed(request, f"{settings.seed}:{state.key}")
     replay = settings.mode == "replay"
     record_mode = "none" if replay else settings.record_mode
     matching = _matching(request, settings)
