@@ -5,10 +5,11 @@ tokens never count; and what is recorded replays (an operation the emulator does
 from __future__ import annotations
 
 import os
+import re
+import sys
 from pathlib import Path
 
 import pytest
-from vcr.request import Request
 
 from pytest_connect_email import cassettes
 
@@ -48,10 +49,32 @@ def test_send(connect_client, connect_instance_id, email_address):
     contact = app.send(connect_instance_id, "customer@example.com", recipient)
     found = connect_client.describe_contact(InstanceId=connect_instance_id, ContactId=contact)["Contact"]
     assert found["Id"] == contact
+
+
+@pytest.mark.connect_cassette(ignore=["References", "Attributes.*"])
+def test_marked(connect_instance_id, email_address):
+    app.send(connect_instance_id, "customer@example.com", email_address("inbox").address)
+
+
+@pytest.mark.connect_cassette(ignore=["References"])
+def test_partly_marked(connect_instance_id, email_address):
+    app.send(connect_instance_id, "customer@example.com", email_address("inbox").address)
+
+
+def test_tokens(connect_client, connect_instance_id, email_address):
+    # Only the ClientToken botocore draws (a uuid4 per call) differs between runs: it never counts.
+    connect_client.start_email_contact(
+        InstanceId=connect_instance_id,
+        FromEmailAddress={"EmailAddress": "c@example.com"},
+        DestinationEmailAddress=email_address("a").address,
+        EmailMessage={"MessageSourceType": "RAW", "RawMessage": {"Subject": "s", "Body": "b",
+                      "ContentType": "text/plain"}},
+    )
 """
 
 WARNED = "*CassetteMismatchWarning*StartEmailContact was answered by its next recording in order*"
 MEMBERS = "Attributes.trace, References.received.Value"
+STRICT = "no recording of StartEmailContact has this request's members (--connect-cassette-strict)"
 
 
 @pytest.fixture
@@ -65,101 +88,69 @@ def project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytes
 
 
 def _run(pytester: pytest.Pytester, mode: str, *args: str) -> pytest.RunResult:
-    # A fresh `app` module per run: the previous run's clock and uuid4 are not reused.
-    import sys
-
-    sys.modules.pop("app", None)
+    sys.modules.pop("app", None)  # a fresh `app` module per run, as a new process would import it
     return pytester.runpytest("-p", "connect_email", "-p", "no:cacheprovider", f"--connect-mode={mode}", *args)
 
 
-def _recorded(pytester: pytest.Pytester) -> pytest.Pytester:
-    _run(pytester, "record").assert_outcomes(passed=1)
+def _recorded(pytester: pytest.Pytester, *args: str, passed: int = 4) -> pytest.Pytester:
+    """Record, then move the application's clock a day on: its DATE reference and uuid4 differ on replay."""
+    _run(pytester, "record", *args).assert_outcomes(passed=passed)
     (pytester.path / "app.py").write_text(APP.replace("NUDGE = 0", "NUDGE = 86_400_000"), encoding="utf-8")
     return pytester
 
 
-def test_per_run_values_replay_with_a_warning_naming_them(project: pytest.Pytester) -> None:
-    _recorded(project)
-    result = _run(project, "replay")
-    result.assert_outcomes(passed=1, warnings=1)
-    result.stdout.fnmatch_lines([WARNED])
-    assert MEMBERS in result.stdout.str()
-    assert "--connect-cassette-ignore Attributes.trace,References.received.Value" in result.stdout.str()
-    assert "ClientToken" not in result.stdout.str()  # botocore's fresh token differs too, and never counts
-
-
-def test_strict_mode_fails_once_naming_them(project: pytest.Pytester) -> None:
-    _recorded(project)
-    result = _run(project, "replay", "--connect-cassette-strict")
-    result.assert_outcomes(failed=1)  # not failed and error: the unplayed recording is that same mismatch
+def _sections(result: pytest.RunResult) -> dict[str, str]:
+    """Each failed test's report, by test name."""
     out = result.stdout.str()
-    assert "no recording of StartEmailContact has this request's members (--connect-cassette-strict)" in out
-    assert MEMBERS in out
+    parts = re.split(r"_{3,} (test_\w+) _{3,}", out)
+    return dict(zip(parts[1::2], parts[2::2], strict=True))
 
 
-@pytest.mark.parametrize(
-    "how",
-    [
-        ("--connect-cassette-ignore=References.*.Value,Attributes.trace",),
-        ("-o", "connect_cassette_ignore=References.*.Value Attributes.trace"),
-    ],
-    ids=["option", "ini"],
-)
-def test_strict_mode_with_an_ignore_list_passes(project: pytest.Pytester, how: tuple[str, ...]) -> None:
+def test_per_run_values_warn_strict_fails_once_and_an_ignore_list_passes(project: pytest.Pytester) -> None:
     _recorded(project)
-    result = _run(project, "replay", "--connect-cassette-strict", *how)
-    result.assert_outcomes(passed=1)
+    # Without configuration: replayed, with one warning per test naming the members that differ.
+    result = _run(project, "replay")
+    result.assert_outcomes(passed=4, warnings=2)
+    result.stdout.fnmatch_lines([WARNED])
+    out = result.stdout.str()
+    assert f"differ from it: {MEMBERS};" in out  # test_send
+    assert "differ from it: Attributes.trace;" in out  # test_partly_marked: References ignored by its marker
+    assert "--connect-cassette-ignore Attributes.trace,References.received.Value" in out
+    assert "ClientToken" not in out  # test_tokens: botocore's fresh token never counts
+    # Strict: one failure per test naming the members (not FAILED plus ERROR for the unplayed recording).
+    result = _run(project, "replay", "--connect-cassette-strict")
+    result.assert_outcomes(passed=2, failed=2)
+    failed = _sections(result)
+    assert sorted(failed) == ["test_partly_marked", "test_send"]
+    assert STRICT in failed["test_send"]
+    assert MEMBERS in failed["test_send"]
+    assert "these differ from the next recording in order: Attributes.trace;" in failed["test_partly_marked"]
+    # Strict with an ignore list (the ini value; the option is the same setting): every test passes.
+    result = _run(
+        project,
+        "replay",
+        "--connect-cassette-strict",
+        "-o",
+        "connect_cassette_ignore=References.*.Value, Attributes.trace",
+    )
+    result.assert_outcomes(passed=4)
     assert "CassetteMismatchWarning" not in result.stdout.str()
 
 
-def test_the_marker_ignores_members_for_its_test(project: pytest.Pytester) -> None:
-    _recorded(project)
-    marked = TEST.replace("def test_send", '@pytest.mark.connect_cassette(ignore=["References", "Attributes.*"])\ndef test_send')
-    project.makepyfile(test_app=marked)
-    _run(project, "replay", "--connect-cassette-strict").assert_outcomes(passed=1)
-    project.makepyfile(test_app=TEST.replace("def test_send", '@pytest.mark.connect_cassette(ignore=["References"])\ndef test_send'))
-    result = _run(project, "replay", "--connect-cassette-strict")
-    result.assert_outcomes(failed=1)
-    assert "these differ from the next recording in order: Attributes.trace;" in result.stdout.str()
-
-
-@pytest.mark.parametrize(("verdict", "outcome"), [("True", "passed"), ("None", "failed"), ("False", "failed")])
-def test_the_match_hook_decides(project: pytest.Pytester, verdict: str, outcome: str) -> None:
-    _recorded(project)
+def test_the_match_hook_decides(project: pytest.Pytester) -> None:
+    _recorded(project, "-k", "test_send or test_tokens", passed=2)
     project.makeconftest(
-        f"""
-SEEN = []
-
+        """
 def pytest_connect_email_match(operation, recorded, sent):
-    if operation == "StartEmailContact":
-        assert "ClientToken" not in sent and sent["Attributes"]["channel"] == recorded["Attributes"]["channel"]
-        return {verdict}
-    return None
+    if operation != "StartEmailContact":
+        return None  # the comparison decides
+    assert "ClientToken" not in sent and "ClientToken" not in recorded
+    return "Attributes" in sent  # test_send's per-run values are fine; test_tokens' request is refused
 """
     )
-    result = _run(project, "replay", "--connect-cassette-strict")
-    result.assert_outcomes(**{outcome: 1})
-
-
-def test_idempotency_tokens_never_count(project: pytest.Pytester) -> None:
-    """Every ClientToken the model marks as an idempotency token differs between runs (botocore draws a
-    uuid4), and a request that differs in nothing else replays strictly, without a warning."""
-    project.makepyfile(
-        test_app="""
-def test_tokens(connect_client, connect_instance_id, email_address):
-    address = email_address("a")
-    connect_client.start_email_contact(
-        InstanceId=connect_instance_id,
-        FromEmailAddress={"EmailAddress": "c@example.com"},
-        DestinationEmailAddress=address.address,
-        EmailMessage={"MessageSourceType": "RAW", "RawMessage": {"Subject": "s", "Body": "b",
-                      "ContentType": "text/plain"}},
-    )
-"""
-    )
-    _run(project, "record").assert_outcomes(passed=1)
-    result = _run(project, "replay", "--connect-cassette-strict", "-W", "error::UserWarning")
-    result.assert_outcomes(passed=1)
+    result = _run(project, "replay", "--connect-cassette-strict", "-k", "test_send or test_tokens")
+    result.assert_outcomes(passed=1, failed=1)
+    assert "(a pytest_connect_email_match hook said they differ)" in _sections(result)["test_tokens"]
 
 
 UNCOVERED = """
@@ -176,18 +167,17 @@ def test_uncovered(connect_instance_id):
 """
 
 
-@pytest.mark.parametrize("record_mode", ["once", "all"])
-def test_an_operation_the_emulator_lacks_records_replays_and_lints(project: pytest.Pytester, record_mode: str) -> None:
+def test_an_operation_the_emulator_lacks_records_replays_and_lints(project: pytest.Pytester) -> None:
     """Its answer (UnknownOperationException from the emulator; AWS's own against a sandbox) is recorded
     and replayed like any other, re-recorded by record mode all, and lint passes the cassette."""
     project.makepyfile(test_app=UNCOVERED)
     _run(project, "record").assert_outcomes(passed=1)
     (path,) = (project.path / "cassettes").rglob("*.connect.yaml")
     assert "/analytics-data/instance/" in path.read_text(encoding="utf-8")
-    if record_mode == "all":
-        _run(project, "record", "--connect-record-mode=all").assert_outcomes(passed=1)
-    _run(project, "replay", "--connect-cassette-strict").assert_outcomes(passed=1)
     assert cassettes.lint(path) == []
+    _run(project, "replay", "--connect-cassette-strict").assert_outcomes(passed=1)
+    _run(project, "record", "--connect-record-mode=all").assert_outcomes(passed=1)
+    _run(project, "replay", "--connect-cassette-strict").assert_outcomes(passed=1)
 
 
 def test_lint_still_names_another_api(tmp_path: Path) -> None:
@@ -209,13 +199,9 @@ version: 1
 
 
 def test_a_bad_ignore_list_is_a_usage_error(project: pytest.Pytester) -> None:
-    result = _run(project, "replay", "--connect-cassette-ignore=References..Value")
+    result = _run(project, "replay", "--connect-cassette-ignore=References..Value")  # the option, parsed
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*--connect-cassette-ignore: 'References..Value' has an empty member name*"])
-
-
-def _request(body: str) -> Request:
-    return Request("POST", "https://h/contact/email/i-1", body.encode(), {})
 
 
 def test_ignore_patterns_take_any_key_and_list_item() -> None:
