@@ -95,13 +95,24 @@ ExtraScrub = Callable[[dict[str, Any], dict[str, Any], str], None]
 
 @dataclass
 class Scrubbing:
-    """The scrubbing of one cassette: a deterministic :class:`~.scrub.Scrubber` plus user hooks."""
+    """The scrubbing of one cassette: a :class:`~.scrub.Scrubber` (numbered fakes) plus user hooks."""
 
     scrubber: scrub.Scrubber
     extra: ExtraScrub | None = None
+    #: Set while vcrpy loads the cassette: recorded requests are scrubbed already and pass unchanged,
+    #: so they never take a number from the test's live values (only noticed, for the old scheme).
+    loading: bool = False
+    #: Whether a cassette of the old, hashed scheme keeps being scrubbed that way (so it replays);
+    #: ``False`` when it is re-recorded from scratch.
+    keep_legacy: bool = True
 
     def request(self, request: Request) -> Request:
         """A scrubbed copy of a vcrpy request (recording, and matching of live requests)."""
+        if self.loading:
+            if self.keep_legacy:
+                body = request.body
+                self.scrubber.notice(body.decode("utf-8", "replace") if isinstance(body, bytes) else str(body or ""))
+            return request
         clean = copy.deepcopy(request)
         split = urlsplit(clean.uri)
         query = urlencode(scrub.scrub_query(parse_qsl(split.query, keep_blank_values=True)))
@@ -113,6 +124,11 @@ class Scrubbing:
         if operation is not None and isinstance(document, dict):
             schema = contracts.load_schema(operation, "request")
             clean.body = _encode(self.scrubber.scrub(schema, document, learn=True))
+        elif operation is not None and clean.body:
+            # Over the budgets (sent with validate_requests=False) or not JSON: scrubbed as text all the same.
+            text = clean.body.decode("utf-8", "replace") if isinstance(clean.body, bytes) else str(clean.body)
+            members = scrub.sensitive_members(contracts.load_schema(operation, "request"))
+            clean.body = self.scrubber.scrub_json_text(text, members, learn=True).encode("utf-8")
         return clean
 
     def response(self, request: Request, response: dict[str, Any]) -> dict[str, Any]:
@@ -125,11 +141,13 @@ class Scrubbing:
         if operation is not None and document is not None:
             status = int(clean.get("status", {}).get("code", 200))
             schema = _answer_schema(operation, status, clean["headers"], document)
-            scrubbed = self.scrubber.scrub(schema, document) if schema else scrub_strings(document)
+            scrubbed = self.scrubber.scrub(schema or {}, document)
             clean["body"]["string"] = _encode(scrubbed)
-        elif isinstance(body, (bytes, str)):
+        elif isinstance(body, (bytes, str)) and body:
             text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
-            clean["body"]["string"] = scrub.scrub_account_ids(text).encode("utf-8")
+            schema = contracts.load_schema(operation, "response") if operation else {}
+            members = scrub.sensitive_members(schema)
+            clean["body"]["string"] = self.scrubber.scrub_json_text(text, members).encode("utf-8")
         if self.extra is not None:
             self.extra(_as_plain(request), clean, operation or "")
         return clean
@@ -141,14 +159,9 @@ class Scrubbing:
         return hook
 
 
-def scrub_strings(document: Any) -> Any:
-    if isinstance(document, str):
-        return scrub.scrub_account_ids(document)
-    if isinstance(document, list):
-        return [scrub_strings(v) for v in document]
-    if isinstance(document, dict):
-        return {k: scrub_strings(v) for k, v in document.items()}
-    return document
+def scrub_strings(document: Any, scrubber: scrub.Scrubber | None = None) -> Any:
+    """A document of no known schema scrubbed by meaning: personal members, addresses, account ids."""
+    return (scrubber or scrub.Scrubber()).scrub({}, document)
 
 
 def _answer_schema(operation: str, status: int, headers: Mapping[str, Any], document: Any) -> dict[str, Any] | None:
@@ -1041,10 +1054,86 @@ def _lint(path: Path) -> list[Finding]:
             found.extend(_lint_contracts(name, index, interaction))
         except Exception as exc:  # one unreadable interaction must not hide the findings of the others
             found.append(Finding(name, f"interactions[{index}]", f"cannot be checked: {type(exc).__name__}: {exc}"))
+    found.extend(_scrub_findings(name, text, loaded["interactions"], broken))
     unique: dict[tuple[str, str, str], Finding] = {}
     for item in found:
         unique.setdefault((item.path, item.where.replace(" (base64-decoded)", ""), item.problem), item)
     return list(unique.values())
+
+
+class LinkableCassetteWarning(UserWarning):
+    """A cassette recorded with the old scrubbing, whose fakes are unsalted hashes of the real values."""
+
+
+def _scrub_findings(name: str, text: str, interactions: list[Any], broken: set[str]) -> list[Finding]:
+    """What scrubbing would have changed: each value the scrubber would replace is a personal value left in
+    the cassette (named by where it is and the kind of fake it would get, never shown). Addresses outside the
+    example domains are reported by the address rule already. A cassette of the old, hashed scheme is
+    accepted with a :class:`LinkableCassetteWarning` instead, until it is recorded again."""
+    scrubbing = Scrubbing(scrub.Scrubber())
+    scrubbing.scrubber.notice(text)
+    found: list[Finding] = []
+    for index, interaction in enumerate(interactions):
+        if f"interactions[{index}]" in broken:
+            continue
+        try:
+            found.extend(_scrub_changes(name, index, interaction, scrubbing))
+        except Exception as exc:  # lint never stops on one interaction
+            found.append(Finding(name, f"interactions[{index}]", f"cannot be scrubbed: {type(exc).__name__}: {exc}"))
+    if scrubbing.scrubber.legacy:
+        import warnings
+
+        left = f"; {len(found)} value(s) it would scrub now" if found else ""
+        warnings.warn(
+            f"{name}: recorded with the old scrubbing, whose fakes (user-<hex>@example.com) are unsalted hashes "
+            f"of the real values{left}: record it again with --connect-mode record --connect-record-mode all",
+            LinkableCassetteWarning,
+            stacklevel=3,
+        )
+        return []
+    return found
+
+
+def _scrub_changes(name: str, index: int, interaction: Any, scrubbing: Scrubbing) -> Iterator[Finding]:
+    request, response = interaction["request"], interaction["response"]
+    recorded = Request(str(request["method"]), str(request["uri"]), request.get("body"), {})
+    pairs = [("request.body", recorded.body, scrubbing.request(recorded).body)]
+    answer = response.get("body", {}).get("string")
+    headers = {str(k): v for k, v in (response.get("headers") or {}).items()}
+    rewritten = scrubbing.response(
+        recorded, {"status": response["status"], "headers": headers, "body": {"string": answer}}
+    )
+    pairs.append(("response.body.string", answer, rewritten["body"]["string"]))
+    for part, before, after in pairs:
+        old, new = _json(before), _json(after)
+        if old is None or new is None:
+            old, new = _as_text(before), _as_text(after)
+        for pointer, was, fake in _changed(old, new, ""):
+            if any(not scrub.is_example_address(a) for a in scrub.EMAIL.findall(was)):
+                continue  # the address rule reports it
+            yield Finding(
+                name,
+                f"interactions[{index}].{part}{pointer}",
+                f"a personal value left unscrubbed (scrubbing writes {fake[:40]!r} here)",
+            )
+
+
+def _as_text(body: Any) -> str:
+    return body.decode("utf-8", "replace") if isinstance(body, bytes) else str(body or "")
+
+
+def _changed(old: Any, new: Any, pointer: str) -> Iterator[tuple[str, str, str]]:
+    """(JSON pointer, old text, new text) of each string scrubbing changed in a document (or a text)."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        for (key, value), (new_key, new_value) in zip(old.items(), new.items(), strict=False):
+            if key != new_key:
+                yield f"{pointer}/{key}", str(key), str(new_key)
+            yield from _changed(value, new_value, f"{pointer}/{key}")
+    elif isinstance(old, list) and isinstance(new, list):
+        for position, (value, new_value) in enumerate(zip(old, new, strict=False)):
+            yield from _changed(value, new_value, f"{pointer}/{position}")
+    elif old != new:
+        yield pointer, str(old), str(new)
 
 
 def _lint_contracts(name: str, index: int, interaction: Any) -> Iterator[Finding]:
@@ -1134,7 +1223,7 @@ class CassetteState:
             if extra is not None:
                 extra(request=request, response=response, operation=operation)
 
-        scrubbing = Scrubbing(scrub.Scrubber(), user_scrub)
+        scrubbing = Scrubbing(scrub.Scrubber(), user_scrub, keep_legacy=record_mode != "all")
         recorder = VCR(
             record_mode=record_mode,
             match_on=["connect"],
@@ -1153,7 +1242,11 @@ class CassetteState:
         self.scrubbing, self.path, self.nodeid, self.record_mode = scrubbing, path, nodeid, record_mode
         self.strict, self.failed = strict, False
         try:
-            cassette = IndexedCassette.load(**config, matching=matching)
+            scrubbing.loading = True  # recorded requests are scrubbed already: they take no numbers
+            try:
+                cassette = IndexedCassette.load(**config, matching=matching)
+            finally:
+                scrubbing.loading = False
             self.cassette = cassette
             yield cassette
             cassette._save()  # writes only when something was recorded: a test without Connect calls writes nothing
