@@ -200,8 +200,8 @@ def _volatile(operation: str | None) -> tuple[frozenset[str], frozenset[str]]:
         shape = spec.service_model().operation_model(operation).input_shape
     except Exception:  # a model without the operation: the names every Connect operation uses
         return VOLATILE_BODY, VOLATILE_QUERY
-    body: set[str] = set()
-    query: set[str] = set()
+    body: set[str] = set(VOLATILE_BODY)  # ClientToken too where the model does not mark it (CreateEmailAddress)
+    query: set[str] = set(VOLATILE_QUERY)
     for name, member in (shape.members if shape is not None else {}).items():
         if member.metadata.get("idempotencyToken"):
             wire = member.serialization.get("name", name)
@@ -349,10 +349,11 @@ def _parsed(request: Request) -> _Parsed:
 
 @functools.lru_cache(maxsize=512)
 def _token_members(operation: str) -> frozenset[str]:
-    """The boto3 names of an operation's idempotency tokens."""
+    """The boto3 names of an operation's idempotency tokens, and ``ClientToken`` wherever the model does not
+    mark it (CreateEmailAddress's is a token that botocore does not fill)."""
     shape = spec.service_model().operation_model(operation).input_shape
     members = shape.members.items() if shape is not None else ()
-    return frozenset(name for name, member in members if member.metadata.get("idempotencyToken"))
+    return VOLATILE_BODY | {name for name, member in members if member.metadata.get("idempotencyToken")}
 
 
 @dataclass(frozen=True)
