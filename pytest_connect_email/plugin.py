@@ -258,9 +258,10 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     if settings is not None:
         target = f", mode {settings.mode}" + (f" ({settings.endpoint_url})" if settings.endpoint_url else "")
         if settings.mode == "emulator" or (settings.mode == "record" and not settings.endpoint_url):
-            target += ", emulator state per " + {"test": "test", "module": "module", "session": "run"}[
-                settings.emulator_scope
-            ]
+            target += (
+                ", emulator state per "
+                + {"test": "test", "module": "module", "session": "run"}[settings.emulator_scope]
+            )
         if settings.enabled:
             target += ", application clients " + ("intercepted" if settings.intercept else "not intercepted")
             from pytest_connect_email import active  # loads botocore: only in runs that asked for the plugin

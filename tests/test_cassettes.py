@@ -218,7 +218,9 @@ def test_record_mode_all_rewrites_a_stale_cassette(pytester: pytest.Pytester) ->
 def test_a_missing_cassette_says_how_to_record_it(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_user=SIMPLE)
     result = _run(pytester, "--connect-mode=replay", f"--connect-cassette-dir={pytester.path / 'none'}")
-    expected = "*no cassette at*test_user.py/test_it.connect.yaml*record it with: pytest -p connect_email --connect-mode*"
+    expected = (
+        "*no cassette at*test_user.py/test_it.connect.yaml*record it with: pytest -p connect_email --connect-mode*"
+    )
     result.stdout.fnmatch_lines([expected])
 
 

@@ -187,7 +187,8 @@ def test_conformance_runs_in_the_users_project(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     assert f"rootdir: {tmp_path}" in result.stdout
     assert "(mode record)" in result.stdout
-    recorded = sorted(p.name for p in (tmp_path / "tapes" / "pytest_connect_email" / "conformance" / "conformance_checks.py").glob("*.connect.yaml"))
+    suite = tmp_path / "tapes" / "pytest_connect_email" / "conformance" / "conformance_checks.py"
+    recorded = sorted(p.name for p in suite.glob("*.connect.yaml"))
     assert "test_disassociate_answers_200_with_an_empty_object.connect.yaml" in recorded
 
 

@@ -585,7 +585,8 @@ def test_live_and_record_against_an_endpoint_readdress_application_calls(
         assert len(emulator.backend.invoke("ListInstances", {})["InstanceSummaryList"]) == 2
     finally:
         emulator.backend.store.close()
-    text = (tapes / "test_app.py" / "test_application_calls_reach_the_emulator.connect.yaml").read_text(encoding="utf-8")
+    cassette = tapes / "test_app.py" / "test_application_calls_reach_the_emulator.connect.yaml"
+    text = cassette.read_text(encoding="utf-8")
     assert REAL_LOOKING["AWS_ACCESS_KEY_ID"] not in text
     replayed = run(pytester, "-p", "connect_email", "--connect-mode=replay", f"--connect-cassette-dir={tapes}")
     replayed.assert_outcomes(passed=1)

@@ -8,8 +8,8 @@ import time
 import pytest
 
 #: Plugins the projects here do not use, left out of each in-process run for its start-up time.
-QUIET = ("-p", "no:cacheprovider", "-p", "no:hypothesispytest", "-p", "no:faker", "-p", "no:recording")
-QUIET += ("-p", "no:xdist", "-p", "no:randomly")
+QUIET: tuple[str, ...] = ("-p", "no:cacheprovider", "-p", "no:hypothesispytest", "-p", "no:faker")
+QUIET += ("-p", "no:recording", "-p", "no:xdist", "-p", "no:randomly")
 
 #: The application's own client and calls, as a new user's code makes them (no fixture of the plugin).
 APP = """

@@ -10,8 +10,8 @@ import unittest
 import pytest
 
 #: Plugins the projects here do not use, left out of each in-process run for its start-up time.
-QUIET = ("-p", "no:cacheprovider", "-p", "no:hypothesispytest", "-p", "no:faker", "-p", "no:recording")
-QUIET += ("-p", "no:xdist", "-p", "no:randomly")
+QUIET: tuple[str, ...] = ("-p", "no:cacheprovider", "-p", "no:hypothesispytest", "-p", "no:faker")
+QUIET += ("-p", "no:recording", "-p", "no:xdist", "-p", "no:randomly")
 
 #: The customer's address as an application holds it (a display name too): never printed by a failure.
 CUSTOMER = "Alice Liddell <alice.liddell@wonderland-corp.example>"

@@ -80,6 +80,7 @@ def with_request_id(response: HttpResponse) -> HttpResponse:
 
 
 def _scalar(shape: Shape, text: str, where: str) -> Any:
+    text = str(text)  # a request built in-process may carry a number where the wire has its digits
     kind = shape.type_name
     if kind in ("integer", "long", "float", "double") and not (text.isascii() and len(text) <= limits.MAX_INT_DIGITS):
         # int() and float() also read other scripts' digits ("٣" is 3) and any length: the wire has ASCII only.

@@ -146,6 +146,8 @@ def test_an_old_layout_cassette_is_a_clear_error_and_migrate_moves_it(
     assert not old.parent.exists()
     replayed = pytester.runpytest("-p", "connect_email", "-p", "no:cacheprovider", "--connect-mode=replay")
     replayed.assert_outcomes(passed=1)
+
+
 STABLE = """
 import boto3
 
