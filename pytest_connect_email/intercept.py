@@ -579,6 +579,11 @@ _ANSWERED = "https://answered.connect-email.invalid"
 def _on_call(
     model: Any, params: dict[str, Any], request_signer: Any = None, context: Any = None, **_: Any
 ) -> tuple[Any, Any] | None:
+    pending = _PENDING.get()
+    if pending is not None and pending.params is params:
+        # This very call was routed by its client's own handler (route(), Emulator.attach), which ran
+        # first: it keeps its target, whichever of the two handlers the client got first.
+        return None
     current = active()
     if current is None:
         if _SEALED is not None:

@@ -11,6 +11,15 @@ from typing import Any
 
 import pytest
 
+# Modules that hold process-wide state (the handlers botocore calls, the pending call, the open call log,
+# the active faults) are imported by the suite's own process first: an in-process pytester run drops the
+# modules first imported inside it, and a second copy's handlers would not see the first copy's state
+# (an attached client's calls then went to the network, depending on test order).
+import pytest_connect_email.calls
+import pytest_connect_email.faults
+import pytest_connect_email.intercept
+import pytest_connect_email.targets  # noqa: F401
+
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 

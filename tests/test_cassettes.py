@@ -248,20 +248,6 @@ def test_bad_cassettes_are_clear_errors(pytester: pytest.Pytester, mangle: Any, 
     assert "record again" in result.stdout.str()
 
 
-def test_record_and_replay_under_xdist(pytester: pytest.Pytester) -> None:
-    pytest.importorskip("xdist")
-    tapes = pytester.path / "tapes"
-    pytester.makepyfile(
-        test_user="\n".join(
-            f"def test_{i}(connect_client, email_address):\n    email_address('n{i}')\n" for i in range(6)
-        )
-    )
-    _run(pytester, "--connect-mode=record", f"--connect-cassette-dir={tapes}", "-n", "2").assert_outcomes(passed=6)
-    assert len(list(tapes.rglob("*.yaml"))) == 6
-    assert not list(tapes.rglob(".*"))  # no temporary files left behind
-    _run(pytester, "--connect-mode=replay", f"--connect-cassette-dir={tapes}", "-n", "2").assert_outcomes(passed=6)
-
-
 @pytest.mark.parametrize("credentials", [True, False])
 def test_recording_a_non_loopback_endpoint_needs_an_allowed_account(
     pytester: pytest.Pytester, credentials: bool

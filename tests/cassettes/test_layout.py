@@ -78,7 +78,7 @@ def _matches(found: list[str]) -> None:
         assert name == pattern or (pattern.endswith("~") and name.startswith(pattern)), (name, pattern)
 
 
-def test_same_named_tests_record_distinct_cassettes_under_xdist(pytester: pytest.Pytester) -> None:
+def test_same_named_tests_record_distinct_cassettes_and_replay_under_xdist(pytester: pytest.Pytester) -> None:
     pytest.importorskip("xdist")
     _project(pytester, SAME_NAMED)
     _env(pytester)
@@ -92,6 +92,12 @@ def test_same_named_tests_record_distinct_cassettes_under_xdist(pytester: pytest
     assert "unit" in (tapes / "tests/unit/test_api.py/test_send.connect.yaml").read_text(encoding="utf-8")
     assert "alpha" in (tapes / "tests/test_classes.py/TestAlpha/test_x.connect.yaml").read_text(encoding="utf-8")
     assert "beta" in (tapes / "tests/test_classes.py/TestBeta/test_x.connect.yaml").read_text(encoding="utf-8")
+    assert not list(tapes.rglob(".*"))  # no temporary files left behind
+    # And they replay under xdist, each test from its own cassette.
+    replayed = pytester.runpytest_subprocess(
+        "-p", "connect_email", "-p", "no:cacheprovider", "--connect-mode=replay", "-n", "2"
+    )
+    replayed.assert_outcomes(passed=6)
 
 
 def test_paths_stay_apart_and_are_safe(tmp_path: Path) -> None:

@@ -326,3 +326,27 @@ def test_request_ids_through_the_plugins_client(pytester: pytest.Pytester) -> No
     )
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     result.assert_outcomes(passed=1)
+
+
+def test_an_attached_client_keeps_its_route_whenever_the_process_wide_handlers_arrive() -> None:
+    """A client attached before the process-wide handlers were installed gets them after its own route;
+    the call still goes to its emulator (it went to the network, depending on test order)."""
+    import boto3
+
+    from pytest_connect_email import intercept
+    from pytest_connect_email.emulator import Emulator
+
+    emulator = Emulator.create(auth_enabled=False)
+    try:
+        client = boto3.client(
+            "connect",
+            region_name="us-east-1",
+            endpoint_url="http://connect.emulator.invalid",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+        emulator.attach(client)
+        intercept.patch_client(client)  # the process-wide handlers, registered after the route
+        assert client.list_instances()["InstanceSummaryList"] == []
+    finally:
+        emulator.backend.store.close()
