@@ -707,8 +707,8 @@ def _check(
     relative = _schema_file(operation, direction, error)  # argument errors are the caller's, raised as such
     try:
         return _judge(operation, direction, document, relative, strict)
-    except MemoryError:
-        raise
+    except (MemoryError, spec.OperationNotInModelError):
+        raise  # the model in use lacks the operation: named as such, not blamed on the document
     except Exception as exc:  # a value whose own methods raise: a violation, never an escape
         # Budgets and types are judged before any value is read, so what raises here is a value of a
         # type of its own whose __iter__, __eq__, __len__ or __repr__ raises (a Mapping that is not

@@ -572,6 +572,8 @@ class _Pending:
 _PENDING: contextvars.ContextVar[_Pending | None] = contextvars.ContextVar("connect_email_pending", default=None)
 #: Set in a call's request context when its target answers offline: botocore signs nothing (no credentials).
 _UNSIGNED = "connect_email_unsigned"
+#: Set in a call's request context when its client's own route() answers it.
+_ROUTED = "connect_email_routed"
 #: Where an answered request is re-addressed before the ``before-send`` handlers after ours (moto's) see it.
 _ANSWERED = "https://answered.connect-email.invalid"
 
@@ -579,10 +581,9 @@ _ANSWERED = "https://answered.connect-email.invalid"
 def _on_call(
     model: Any, params: dict[str, Any], request_signer: Any = None, context: Any = None, **_: Any
 ) -> tuple[Any, Any] | None:
-    pending = _PENDING.get()
-    if pending is not None and pending.params is params:
-        # This very call was routed by its client's own handler (route(), Emulator.attach), which ran
-        # first: it keeps its target, whichever of the two handlers the client got first.
+    if isinstance(context, dict) and context.get(_ROUTED):
+        # Routed by its client's own handler (route(), Emulator.attach), which runs first: not ours.
+        _PENDING.set(None)
         return None
     current = active()
     if current is None:
@@ -632,6 +633,10 @@ def _on_send(request: Any, event_name: str = "", **_: Any) -> Any:
     pending = _PENDING.get()
     if pending is None or event_name.split(".")[2:3] != [pending.model.name]:
         return None
+    return _answer_pending(pending, request)
+
+
+def _answer_pending(pending: _Pending, request: Any) -> Any:
     from botocore.awsrequest import AWSResponse
 
     config = pending.context.get("client_config")
@@ -751,21 +756,37 @@ def exempt(client: Any) -> Any:
 
 
 def route(client: Any, target: Target) -> Any:
-    """Send one client's calls to ``target`` whether or not an interception is active."""
+    """Send one client's calls to ``target`` whether or not an interception is active.
+
+    The client keeps its pending call in a slot of its own and answers it with a ``before-send`` handler
+    of its own, so nothing process-wide (another interception's target, a second copy of this module
+    that an in-process test run left behind) can take its calls elsewhere."""
+    import threading
+
+    local = threading.local()
 
     def on_call(
         model: Any, params: dict[str, Any], request_signer: Any = None, context: Any = None, **_: Any
     ) -> tuple[Any, Any] | None:
-        return _pend(target, active(), model, params, request_signer, context)
+        if type(request_signer).__module__.startswith("aiobotocore"):
+            return _pend(target, active(), model, params, request_signer, context)
+        context = context if isinstance(context, dict) else {}
+        context[_ROUTED] = True  # the process-wide handlers leave this call alone
+        local.pending = _Pending(target, active(), model, params, request_signer, context)
+        if target.offline:
+            context[_UNSIGNED] = True
+        return None
+
+    def on_send(request: Any, event_name: str = "", **_: Any) -> Any:
+        pending = getattr(local, "pending", None)
+        if pending is None or event_name.split(".")[2:3] != [pending.model.name]:
+            return None
+        return _answer_pending(pending, request)
 
     events = client.meta.events
-    events.register("before-call.connect", on_call, unique_id="connect-email-client-route")
-    for event, handler in (("choose-signer.connect", _on_signer), ("before-send.connect", _on_send)):
-        with contextlib.suppress(Exception):  # registered without an id from BUILTIN_HANDLERS: it would run twice
-            events.unregister(event, handler)
-    # The same ids as the process-wide handlers: a client that has those too runs each once.
+    events.register_first("before-call.connect", on_call, unique_id="connect-email-client-route")
+    events.register_first("before-send.connect", on_send, unique_id="connect-email-client-answer")
     events.register("choose-signer.connect", _on_signer, unique_id="connect-email-unsigned")
-    events.register("before-send.connect", _on_send, unique_id="connect-email-answer")
     return client
 
 
