@@ -227,16 +227,25 @@ def pytest_configure(config: pytest.Config) -> None:
         except ValueError as exc:
             raise pytest.UsageError(str(exc)) from None
     if settings.conformance or settings.stateful:
-        from pytest_connect_email.conformance import SEQUENCES, SEQUENCES_MODULE, SUITE_MODULES, SUITES, support
+        from pytest_connect_email.conformance import (
+            SEQUENCES,
+            SEQUENCES_MODULE,
+            SUITE_MODULES,
+            SUITES,
+            suite_args,
+            support,
+        )
 
         if not config.pluginmanager.is_registered(support):  # the suite's shared fixtures
             config.pluginmanager.register(support, "connect_email_conformance")
 
         named = SUITE_MODULES[0] in config.args  # connect-email conformance
-        extra = [] if named or not settings.conformance else [str(path) for path in SUITES]
-        if settings.stateful:
+        # Node ids of the suite (a printed command pasted in a user's project): those checks, found where installed.
+        config.args[:], picked = suite_args(config.args, config.invocation_params.dir)
+        extra = [] if named or picked or not settings.conformance else [str(path) for path in SUITES]
+        if settings.stateful and not picked:
             extra.append(SEQUENCES_MODULE if named else str(SEQUENCES))
-        if settings.conformance:
+        if settings.conformance and not picked:
             for paths in config.pluginmanager.hook.pytest_connect_email_checks(config=config):
                 extra.extend(paths or [])
         config.args.extend(p for p in extra if p not in config.args)

@@ -91,7 +91,7 @@ def resolve(config: pytest.Config) -> Settings:
         instance_id=value(config, "connect_instance_id"),
         queue_id=value(config, "connect_queue_id"),
         seed=seed,
-        conformance=bool(value(config, "connect_conformance", False)),
+        conformance=bool(value(config, "connect_conformance", False)) or _names_suite(config),
         report=_output_path("connect_report", paths["connect_report"], markdown_beside=True),
         baseline=Path(paths["connect_baseline"]) if paths["connect_baseline"] else None,
         write_baseline=_output_path("connect_write_baseline", paths["connect_write_baseline"]),
@@ -115,6 +115,17 @@ def resolve(config: pytest.Config) -> Settings:
         emulator_scope=_emulator_scope(config),
         cassette_ignore=_ignore(config),
     )
+
+
+def _names_suite(config: pytest.Config) -> bool:
+    """Whether the command line names checks of the shipped suite by node id or file (a command the plugin
+    printed, pasted): the suite's fixtures are then registered as ``--connect-conformance`` does."""
+    args = [str(arg) for arg in config.args]
+    if not any(arg.split("::", 1)[0].endswith(".py") for arg in args):
+        return False
+    from pytest_connect_email.conformance import suite_file  # pytest only: the suite's modules load later
+
+    return any(suite_file(arg, config.invocation_params.dir) is not None for arg in args)
 
 
 def _ignore(config: pytest.Config) -> tuple[str, ...]:

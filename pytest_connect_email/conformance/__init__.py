@@ -27,6 +27,61 @@ SEQUENCES_MODULE = f"{__name__}.sequences"
 MARKER = "connect_check"
 #: The pseudo-operation of the stateful check (also ``support.STATEFUL``, which imports pytest fixtures).
 STATEFUL = "(stateful)"
+#: The suite's files as node ids spell them wherever the package is installed: from the top of the package
+#: (``pytest_connect_email/conformance/conformance_checks.py``), as in a checkout of this project (whose rootdir
+#: is the package's parent) and as the cassettes name them. A file outside the run's rootdir would otherwise
+#: get the node id ``::test_x`` (pytest counts a path from its rootdir, else from the argument that named it).
+NODE_PREFIX = f"{__name__.replace('.', '/')}/"
+
+
+def suite_file(arg: str, invocation_dir: Path) -> Path | None:
+    """The suite file (a ``conformance_*.py`` module or ``sequences.py``) that a command-line argument names,
+    as a path or a node id (``pytest_connect_email/conformance/conformance_addresses.py::test_x``), or ``None``.
+
+    The node id form is found from any directory: from a user's project, where the package is installed
+    elsewhere, it names the installed file (what :func:`suite_args` passes to pytest)."""
+    text = arg.split("::", 1)[0].replace("\\", "/")
+    if not text.endswith(".py"):
+        return None
+    files = {path.resolve(): path for path in (*SUITES, SEQUENCES)}
+    given = Path(text) if Path(text).is_absolute() else invocation_dir / text
+    if given.is_file():
+        return files.get(given.resolve())
+    if text.startswith(NODE_PREFIX):
+        return files.get((Path(__file__).parent / text[len(NODE_PREFIX) :]).resolve())
+    return None
+
+
+def suite_args(args: list[str], invocation_dir: Path) -> tuple[list[str], bool]:
+    """``args`` with each node id of the suite that does not name a file from ``invocation_dir`` (a node id
+    printed by a run in a user's project) pointed at the installed file, and whether any argument names a
+    node or file of the suite. Other arguments are kept as they are."""
+    rewritten: list[str] = []
+    named = False
+    for arg in args:
+        file = suite_file(arg, invocation_dir)
+        if file is None:
+            rewritten.append(arg)
+            continue
+        named = True
+        path, sep, rest = arg.partition("::")
+        given = Path(path) if Path(path).is_absolute() else invocation_dir / path
+        rewritten.append(arg if given.is_file() else f"{file}{sep}{rest}")
+    return rewritten, named
+
+
+def suite_nodeid(path: Path, rootpath: Path) -> str | None:
+    """The node id of a suite file collected from outside the rootdir (``None`` for any other file, or one
+    under the rootdir, whose node id pytest already counts from there)."""
+    resolved = path.resolve()
+    if resolved not in {p.resolve() for p in (*SUITES, SEQUENCES)}:
+        return None
+    try:
+        resolved.relative_to(rootpath.resolve())
+    except ValueError:
+        return f"{NODE_PREFIX}{path.name}"
+    return None
+
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -65,6 +66,18 @@ def _missing_from_model(exc: AttributeError) -> str | None:
 def _not_in_model(exc: AttributeError) -> NotInModel | None:
     missing = _missing_from_model(exc)
     return None if missing is None else NotInModel(spec.OperationNotInModelError(missing, spec.model().label))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pycollect_makemodule(module_path: Path, parent: pytest.Collector) -> pytest.Module | None:
+    """A suite module collected from outside the rootdir (the installed package, from a user's project) keeps
+    its path in its node id (``pytest_connect_email/conformance/conformance_addresses.py::test_x``), so the node
+    ids, ``--junitxml`` class names and printed commands name it; pytest alone gives ``::test_x`` there."""
+    nodeid = conformance.suite_nodeid(module_path, parent.config.rootpath)
+    if nodeid is None:
+        return None
+    module: pytest.Module = pytest.Module.from_parent(parent, path=module_path, nodeid=nodeid)
+    return module
 
 
 @pytest.hookimpl(wrapper=True)
