@@ -22,6 +22,8 @@ import contextlib
 import datetime as dt
 import json
 import os
+import re
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -77,6 +79,75 @@ class Run:
     divergences: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
     #: Report files that could not be written when the run ended (the run then fails).
     write_errors: list[str] = field(default_factory=list)
+    #: Node ids of the tests that are not conformance checks, and of those of them that failed (in order).
+    other_ran: set[str] = field(default_factory=set)
+    other_failed: dict[str, None] = field(default_factory=dict)
+    #: The run's verdict, once the run has ended (controller only).
+    verdict: Verdict | None = None
+    #: What the terminal summary says besides (a step summary that could not be appended to).
+    notes: list[str] = field(default_factory=list)
+
+    def other_tests(self) -> OtherTests:
+        failed = tuple(self.other_failed)
+        return OtherTests(ran=len(self.other_ran), failed=len(failed), failed_nodeids=failed)
+
+
+@dataclass(frozen=True)
+class OtherTests:
+    """The tests of a run that are not conformance checks: how many ran and failed (a failure fails the run)."""
+
+    ran: int = 0
+    failed: int = 0
+    failed_nodeids: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {"ran": self.ran, "failed": self.failed, "failed_nodeids": list(self.failed_nodeids)}
+
+
+@dataclass(frozen=True)
+class GateOptions:
+    """The gate options of a run (a merge of shards: the union of the operations, any shard's flag)."""
+
+    fail_on_not_implemented: bool = False
+    require_operations: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, settings: Settings) -> GateOptions:
+        return cls(settings.fail_on_not_implemented, tuple(settings.require_operations))
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "fail_on_not_implemented": self.fail_on_not_implemented,
+            "require_operations": list(self.require_operations),
+        }
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The run's verdict, said the same way in every report (terminal, JSON, Markdown, JUnit, step summary).
+
+    ``failures`` holds every reason the run's exit status is not 0 that the report knows of; the gate
+    passed exactly when it is empty. ``run_failures`` are those the checks, the gate options and the
+    other tests do not explain (a report that could not be written, pytest's own exit status): a merge
+    of shards cannot recompute them and keeps them. ``checked`` says what a passing gate checked."""
+
+    failures: tuple[str, ...]
+    checked: tuple[str, ...]
+    options: GateOptions
+    run_failures: tuple[str, ...] = ()
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "passed": self.passed,
+            "failures": list(self.failures),
+            "checked": list(self.checked),
+            "options": self.options.to_json(),
+            "run_failures": list(self.run_failures),
+        }
 
 
 RUN = pytest.StashKey[Run]()
@@ -234,9 +305,12 @@ class Recorder:
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         props = dict(report.user_properties)
         check_id = props.get(CHECK_PROPERTY)
-        if check_id is None:
-            return
         run = self.config.stash[RUN]
+        if check_id is None:  # another test: its failure fails the run too, and the verdict says so
+            run.other_ran.add(report.nodeid)
+            if report.failed:
+                run.other_failed.setdefault(report.nodeid, None)
+            return
         result = run.results.setdefault(
             str(check_id), Result(str(check_id), str(props.get("connect_operation", "")), report.nodeid)
         )
@@ -260,29 +334,26 @@ class Recorder:
             result.outcome = "skipped"
             result.detail = str(report.longrepr[-1]) if isinstance(report.longrepr, tuple) else report.longreprtext
 
+    @pytest.hookimpl(tryfirst=True)  # before LogXML writes the JUnit file in its own pytest_sessionfinish
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         if hasattr(self.config, "workerinput"):  # an xdist worker: the controller writes the report
             return
         settings, run = self.config.stash[SETTINGS], self.config.stash[RUN]
+        if not asked_for(settings, run):  # a suite that only uses the fixtures: no verdict to publish
+            return
         if session.exitstatus == pytest.ExitCode.USAGE_ERROR:  # the run never started (e.g. no credentials)
+            self._publish(session, run, settings, files=False)
             return
         run.gate_failures = gate_failures(settings, run)
         if run.gate_failures and session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
-        if not run.results:
-            return
         for check_id, entry in run.baseline.items():
             result = run.results.get(check_id)
             if not active(entry):
                 run.baseline_expired.append(check_id)
             elif result is not None and result.outcome == "passed":
                 run.baseline_now_passing.append(check_id)
-        if settings.report is not None:
-            try:
-                write_report(settings.report, settings, run)
-            except OSError as exc:
-                run.write_errors.append(f"--connect-report {settings.report}: not written ({exc})")
-        if settings.write_baseline is not None:
+        if settings.write_baseline is not None and run.results:
             failed = [r for r in run.results.values() if r.outcome == "failed"]
             # A stateful divergence is excused by its kind (operation and field), not by failing the whole check.
             kinds = [kind for r in failed for kind in r.stateful.get("kinds", [])]
@@ -298,12 +369,53 @@ class Recorder:
                 write_file(settings.write_baseline, text)
             except OSError as exc:
                 run.write_errors.append(f"--connect-write-baseline {settings.write_baseline}: not written ({exc})")
-        if run.write_errors and session.exitstatus == pytest.ExitCode.OK:
+        self._publish(session, run, settings, files=True)
+
+    def _judge(self, session: pytest.Session, run: Run, settings: Settings) -> Verdict:
+        """The verdict on the run as it stands, and the exit status made to agree with it."""
+        verdict = judge(
+            run.results.values(), GateOptions.of(settings), run.other_tests(), run.write_errors, int(session.exitstatus)
+        )
+        if not verdict.passed and session.exitstatus == pytest.ExitCode.OK:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        run.verdict = verdict
+        return verdict
+
+    def _document(self, run: Run, settings: Settings, verdict: Verdict) -> dict[str, Any]:
+        from pytest_connect_email.conformance import all_checks
+
+        texts = {i: (c.source, c.title) for i, c in all_checks(stateful=True).items()}
+        return build_document(
+            run.results.values(),
+            verdict=verdict,
+            other=run.other_tests(),
+            target=target_of(settings),
+            settings=settings_entries(settings),
+            texts=texts,
+            baseline_now_passing=run.baseline_now_passing,
+            baseline_expired=run.baseline_expired,
+        )
+
+    def _publish(self, session: pytest.Session, run: Run, settings: Settings, *, files: bool) -> None:
+        """Say the verdict everywhere: the report files (``--connect-report``), the GitHub step summary, the
+        JUnit XML file; a report that cannot be written is itself a reason the run fails."""
+        verdict = self._judge(session, run, settings)
+        document = self._document(run, settings, verdict)
+        if files and settings.report is not None:
+            try:
+                write_report(settings.report, document)
+            except OSError as exc:
+                run.write_errors.append(f"--connect-report {settings.report}: not written ({exc})")
+                verdict = self._judge(session, run, settings)
+                document = self._document(run, settings, verdict)
+        problem = append_step_summary(markdown(document))
+        if problem:
+            run.notes.append(problem)
+        junit_case(self.config, verdict)
 
     def pytest_terminal_summary(self, terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
         settings, run = config.stash[SETTINGS], config.stash[RUN]
-        if hasattr(config, "workerinput") or not (run.results or run.gate_failures or run.write_errors):
+        if hasattr(config, "workerinput") or not (run.results or run.gate_failures or run.write_errors or run.notes):
             return
         counts: dict[str, int] = {}
         for result in run.results.values():
@@ -326,12 +438,14 @@ class Recorder:
                 terminalreporter.write_line(stateful_line(result.stateful))
         if run.results:
             terminalreporter.write_line(f"coverage: {coverage_line(operation_rows(list(run.results.values())))}")
-        if settings.report is not None and run.results:
+        if settings.report is not None and not any(e.startswith("--connect-report ") for e in run.write_errors):
             terminalreporter.write_line(f"report: {settings.report} and {settings.report.with_suffix('.md')}")
         for problem in run.gate_failures:
             terminalreporter.write_line(f"gate failed: {problem}", red=True)
         for problem in run.write_errors:
             terminalreporter.write_line(problem, red=True)
+        for note in run.notes:
+            terminalreporter.write_line(note, yellow=True)
 
 
 def stateful_line(stats: dict[str, Any]) -> str:
@@ -354,24 +468,129 @@ def stateful_line(stats: dict[str, Any]) -> str:
 
 def gate_failures(settings: Settings, run: Run) -> list[str]:
     """Why ``--connect-fail-on-not-implemented`` and ``--connect-require-operations`` fail the run (empty: pass)."""
-    problems = []
-    results = sorted(run.results.values(), key=lambda r: r.id)
-    if settings.fail_on_not_implemented:
+    return _gate_options(GateOptions.of(settings), list(run.results.values()))[0]
+
+
+def _gate_options(options: GateOptions, results: list[Result]) -> tuple[list[str], list[str]]:
+    """The gate options' failures, and what they checked that held."""
+    problems, held = [], []
+    results = sorted(results, key=lambda r: r.id)
+    if options.fail_on_not_implemented:
         gaps = [r.id for r in results if r.outcome == "not implemented"]
         if gaps:
             problems.append(
                 f"--connect-fail-on-not-implemented: {len(gaps)} check(s) not implemented: {', '.join(gaps)}"
             )
-    for operation in settings.require_operations:
+        else:
+            held.append("--connect-fail-on-not-implemented: no check not implemented")
+    for operation in options.require_operations:
         mine = [r for r in results if r.operation == operation]
         # Its own checks, or checks of other operations whose setup calls it, found it missing.
         gaps = [r.id for r in results if r.outcome == "not implemented" and _missing(r) == operation]
+        passing = [r.id for r in mine if r.outcome == "passed"]
         if gaps:
             problems.append(f"--connect-require-operations: {operation} is not implemented ({', '.join(gaps)})")
-        elif not any(r.outcome == "passed" for r in mine):
+        elif not passing:
             ran = ", ".join(f"{r.id} {_outcome_text(r)}" for r in mine) or "no checks ran"
             problems.append(f"--connect-require-operations: {operation} has no passing check ({ran})")
-    return problems
+        else:
+            held.append(
+                f"--connect-require-operations {operation}: passing check{'s' if len(passing) > 1 else ''} "
+                + _names(passing)
+            )
+    return problems, held
+
+
+#: How many failed checks the verdict names one per line; more are named together in one line.
+CHECK_LINES = 5
+
+
+def _names(ids: list[str] | tuple[str, ...], most: int = 10) -> str:
+    shown = ", ".join(ids[:most])
+    return shown + (f" and {len(ids) - most} more" if len(ids) > most else "")
+
+
+def exit_status_line(status: int) -> str:
+    """A reason for a non-zero exit status that nothing else in the report explains."""
+    try:
+        name = pytest.ExitCode(status).name.lower().replace("_", " ")
+    except ValueError:
+        name = "unknown"
+    return f"pytest's exit status is {status} ({name})"
+
+
+def judge(
+    results: Iterable[Result],
+    options: GateOptions,
+    other: OtherTests,
+    run_failures: Iterable[str] = (),
+    exit_status: int | None = None,
+) -> Verdict:
+    """The verdict on a run (or a merge of shards): its failed checks that the baseline does not excuse,
+    the gate options, the other tests that failed and ``run_failures`` (reports not written, a shard's
+    failure a merge cannot recompute); with ``exit_status``, pytest's, which the verdict then agrees
+    with: a status other than 0 and 1, or 1 that nothing else explains, is a reason of its own."""
+    ordered = sorted(results, key=lambda r: r.id)
+    failures: list[str] = []
+    broken = [r for r in ordered if r.outcome == "failed" and not r.baseline]
+    if len(broken) <= CHECK_LINES:
+        failures += [f"{r.id} ({r.operation}) failed: {r.summary or 'failed'}" for r in broken]
+    else:
+        failures.append(f"{len(broken)} checks failed: {', '.join(r.id for r in broken)}")
+    problems, held = _gate_options(options, ordered)
+    failures += problems
+    if other.failed:
+        named = f": {_names(other.failed_nodeids, 5)}" if other.failed_nodeids else ""
+        failures.append(f"{other.failed} other test(s) failed{named}")
+    kept = [" ".join(line.split()) for line in run_failures]
+    if exit_status not in (None, 0) and (exit_status != 1 or not (failures or kept)):
+        kept.append(exit_status_line(int(exit_status)))
+    checked: list[str] = []
+    if ordered and not broken:
+        counts = _counts(ordered)
+        summary = ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
+        checked.append(f"{len(ordered)} check(s) ran, none failed ({summary})")
+        excused = [r.id for r in ordered if r.outcome == "failed"]
+        if excused:
+            checked.append(f"{len(excused)} failure(s) excused by the baseline: {_names(excused)}")
+    elif not ordered:
+        checked.append("no conformance check ran")
+    checked += held
+    if other.ran and not other.failed:
+        checked.append(f"{other.ran} other test(s) ran, none failed")
+    return Verdict(tuple(failures + kept), tuple(checked), options, tuple(kept))
+
+
+def _counts(results: Iterable[Result]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for result in results:
+        counts[result.outcome] = counts.get(result.outcome, 0) + 1
+    return counts
+
+
+def asked_for(settings: Settings, run: Run) -> bool:
+    """Whether the run is one whose verdict the plugin publishes: conformance checks ran, or the run asked for
+    the suite, a report or a gate (a suite that only uses the fixtures gets no gate test case or summary)."""
+    return bool(
+        run.results
+        or settings.conformance
+        or settings.stateful
+        or settings.report is not None
+        or settings.fail_on_not_implemented
+        or settings.require_operations
+    )
+
+
+def target_of(settings: Settings) -> dict[str, Any]:
+    return {"mode": settings.mode, "endpoint_url": settings.endpoint_url, "region": settings.region}
+
+
+def settings_entries(settings: Settings) -> list[dict[str, str]]:
+    """Each setting that is not its default: name, value and where it came from (``Settings.sources``)."""
+    return [
+        {"name": str(name), "value": str(value), "source": str(source)}
+        for name, value, source in getattr(settings, "sources", ())
+    ]
 
 
 def _missing(result: Result) -> str:
@@ -397,12 +616,15 @@ def modelled_errors(operation: str) -> list[str]:
         return []
 
 
-def operation_rows(results: list[Result]) -> list[dict[str, Any]]:
+def operation_rows(
+    results: list[Result], modelled_of: Callable[[str], list[str]] = modelled_errors
+) -> list[dict[str, Any]]:
     """One row per covered operation (all of ``spec.OPERATIONS``, checked or not), then any other operation
     a check names or found missing. An operation is covered when at least one of its behavioural checks
     passed; ``missing_for`` lists the checks (of any operation) that were not implemented because the
     endpoint lacks this one; ``errors_exercised`` are the modelled error codes of this operation that the
-    target answered during passing checks."""
+    target answered during passing checks (``modelled_of`` gives an operation's modelled error codes: the
+    installed model's, or for a merge those the shards' reports list)."""
     from pytest_connect_email.spec import OPERATIONS
 
     named = {r.operation for r in results} | {_missing(r) for r in results if r.outcome == "not implemented"}
@@ -411,7 +633,7 @@ def operation_rows(results: list[Result]) -> list[dict[str, Any]]:
     for operation in (*OPERATIONS, *extra):
         mine = sorted((r for r in results if r.operation == operation), key=lambda r: r.id)
         counts = {o: sum(r.outcome == o for r in mine) for o in _OUTCOMES}
-        modelled = modelled_errors(operation)
+        modelled = modelled_of(operation)
         answered = {code for r in results if r.outcome == "passed" for op, code in r.errors if op == operation}
         rows.append(
             {
@@ -442,21 +664,32 @@ def coverage_line(rows: list[dict[str, Any]]) -> str:
     )
 
 
-def write_report(path: Path, settings: Settings, run: Run) -> None:
-    from pytest_connect_email.conformance import all_checks
-
-    known = all_checks(stateful=True)
-    results = sorted(run.results.values(), key=lambda r: r.id)
-    counts: dict[str, int] = {}
-    for result in results:
-        counts[result.outcome] = counts.get(result.outcome, 0) + 1
-    rows = operation_rows(results)
+def build_document(
+    results: Iterable[Result],
+    *,
+    verdict: Verdict,
+    other: OtherTests,
+    target: dict[str, Any],
+    settings: list[dict[str, str]],
+    texts: Mapping[str, tuple[str, str]],
+    modelled_of: Callable[[str], list[str]] = modelled_errors,
+    baseline_now_passing: Iterable[str] = (),
+    baseline_expired: Iterable[str] = (),
+    shards: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """The report (JSON) of a run or of a merge of shards: one function, so both say the same things the
+    same way. ``texts`` gives a check's source and title by id."""
+    ordered = sorted(results, key=lambda r: r.id)
+    rows = operation_rows(ordered, modelled_of)
     listed = [row for row in rows if row["listed"]]
-    document = {
+    document: dict[str, Any] = {
         "tool": f"pytest-connect-email {__version__}",
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "target": {"mode": settings.mode, "endpoint_url": settings.endpoint_url, "region": settings.region},
-        "summary": counts,
+        "target": target,
+        "settings": settings,
+        "gate": verdict.to_json(),
+        "summary": _counts(ordered),
+        "other_tests": other.to_json(),
         "coverage": {
             "covered": sum(row["covered"] for row in listed),
             "operations": len(listed),
@@ -479,47 +712,114 @@ def write_report(path: Path, settings: Settings, run: Run) -> None:
             }
             for row in rows
         ],
-        "baseline": {"now_passing": sorted(run.baseline_now_passing), "expired": sorted(run.baseline_expired)},
+        "baseline": {"now_passing": sorted(set(baseline_now_passing)), "expired": sorted(set(baseline_expired))},
         "checks": [
             {
                 "id": r.id,
                 "operation": r.operation,
                 "outcome": r.outcome,
                 "duration": round(r.duration, 4),
-                "source": known[r.id].source if r.id in known else "",
-                "title": known[r.id].title if r.id in known else "",
+                "source": texts.get(r.id, ("", ""))[0],
+                "title": texts.get(r.id, ("", ""))[1],
                 "detail": r.detail,
                 **({"missing_operation": _missing(r)} if r.outcome == "not implemented" else {}),
                 **({"summary": r.summary} if r.summary else {}),
                 **({"baseline": r.baseline} if r.baseline else {}),
+                "errors": [list(pair) for pair in sorted(set(r.errors))],
+                **({"stateful": r.stateful} if r.stateful else {}),
                 "nodeid": r.nodeid,
             }
-            for r in results
+            for r in ordered
         ],
     }
-    text = markdown(document)
-    write_file(path, json.dumps(document, indent=2, ensure_ascii=False) + "\n")
-    write_file(path.with_suffix(".md"), text)
+    if shards is not None:
+        document["shards"] = shards
+    return document
+
+
+def write_report(path: Path, document: dict[str, Any]) -> None:
+    """The JSON at ``path`` and its Markdown beside it, both or neither (see :func:`write_files`)."""
+    write_files(
+        {path: json.dumps(document, indent=2, ensure_ascii=False) + "\n", path.with_suffix(".md"): markdown(document)}
+    )
+
+
+def append_step_summary(text: str) -> str:
+    """Append ``text`` to GitHub Actions' step summary when ``GITHUB_STEP_SUMMARY`` names it (other steps'
+    content stays); what went wrong ("" when it was appended or there is none)."""
     step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
-    if step_summary:  # GitHub Actions shows this file on the run's page
+    if not step_summary:
+        return ""
+    try:
         with open(step_summary, "a", encoding="utf-8") as out:
             out.write(text + "\n")
+    except OSError as exc:
+        return f"GITHUB_STEP_SUMMARY {step_summary}: not appended to ({exc})"
+    return ""
+
+
+#: The JUnit XML test case that carries the verdict (classname ``connect-email``, name ``gate``).
+GATE_NODEID = "connect-email::gate"
+
+
+def junit_case(config: pytest.Config, verdict: Verdict) -> None:
+    """Add the verdict to the ``--junitxml`` file as one test case, failing when the gate failed, so a CI's
+    test view shows what the exit status says. Called before pytest's LogXML writes the file (in its own
+    ``pytest_sessionfinish``); fed to it as a test's reports would be."""
+    try:
+        from _pytest.junitxml import xml_key
+        from _pytest.reports import TestReport
+    except ImportError:  # pragma: no cover - pytest moved them: the other reports still say it
+        return
+    xml = config.stash.get(xml_key, None)
+    if xml is None:
+        return
+    location = ("connect-email", None, "gate")
+    lines = verdict.failures if not verdict.passed else verdict.checked
+    text = ("connect-email gate failed:\n" if not verdict.passed else "connect-email gate passed:\n") + "\n".join(
+        f"- {line}" for line in lines
+    )
+    properties = [("failure" if not verdict.passed else "checked", line) for line in lines]
+    call = TestReport(
+        GATE_NODEID,
+        location,
+        {},
+        "passed" if verdict.passed else "failed",
+        None if verdict.passed else text,
+        "call",
+        user_properties=properties,
+    )
+    xml.pytest_runtest_logreport(call)
+    xml.pytest_runtest_logreport(TestReport(GATE_NODEID, location, {}, "passed", None, "teardown"))
+
+
+def write_files(texts: Mapping[Path, str]) -> None:
+    """Write every file whole, or none of them when one cannot be written: each goes to a temporary file
+    beside it first, and only when all are written are they renamed over their paths."""
+    import tempfile
+
+    staged: list[tuple[str, Path]] = []
+    try:
+        for path, text in texts.items():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+            staged.append((temporary, path))
+            with os.fdopen(handle, "w", encoding="utf-8") as out:
+                out.write(text)
+        while staged:
+            temporary, path = staged[0]
+            os.replace(temporary, path)
+            staged.pop(0)
+    except BaseException:
+        for temporary, _ in staged:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+        raise
 
 
 def write_file(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` whole or not at all: a temporary file beside it, then renamed over it."""
-    import tempfile
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
+    write_files({path: text})
 
 
 def _status(row: dict[str, Any]) -> str:
@@ -538,14 +838,24 @@ _MARK = {"passed": "pass", "failed": "FAIL", "not implemented": "n/i", "skipped"
 def markdown(document: dict[str, Any]) -> str:
     checks = document["checks"]
     coverage = document["coverage"]
-    lines = [
-        "# Amazon Connect email conformance report",
-        "",
+    lines = [*verdict_lines(document["gate"]), ""]
+    lines.append(
         f"Target: mode `{document['target']['mode']}`"
         + (f", endpoint `{document['target']['endpoint_url']}`" if document["target"]["endpoint_url"] else "")
-        + f", region `{document['target']['region']}`. {document['tool']}, {document['created']}.",
+        + f", region `{document['target']['region']}`. {document['tool']}, {document['created']}."
+    )
+    if document.get("settings"):
+        lines += ["", "Settings:", ""]
+        lines += [f"- {s['name']} = {_code(s['value'])} ({s['source']})" for s in document["settings"]]
+    if document.get("shards"):
+        lines += ["", f"Merged from {len(document['shards'])} shard report(s):", ""]
+        for shard in document["shards"]:
+            counts = ", ".join(f"{n} {k}" for k, n in sorted(shard["summary"].items())) or "no checks"
+            gate = "gate passed" if shard["gate"]["passed"] else "gate failed on its own"
+            lines.append(f"- {_code(shard['file'])}: {counts}; {gate}")
+    lines += [
         "",
-        "Summary: " + ", ".join(f"{n} {k}" for k, n in sorted(document["summary"].items())),
+        "Summary: " + (", ".join(f"{n} {k}" for k, n in sorted(document["summary"].items())) or "no checks ran"),
         "",
         f"Coverage: **{coverage['covered']} of {coverage['operations']}** operations have at least one passing check.",
         "",
@@ -576,3 +886,36 @@ def markdown(document: dict[str, Any]) -> str:
     if document["baseline"]["now_passing"]:
         lines += ["", "Baseline entries that now pass: " + ", ".join(document["baseline"]["now_passing"])]
     return "\n".join(lines) + "\n"
+
+
+def verdict_lines(gate: dict[str, Any]) -> list[str]:
+    """The Markdown report's first lines: whether the gate passed, and why it failed or what it checked."""
+    if gate["passed"]:
+        head = "# Amazon Connect email conformance: gate passed"
+        return [
+            head,
+            "",
+            "The run passes (exit status 0). Checked:",
+            "",
+            *(f"- {_one_line(c)}" for c in gate["checked"]),
+        ]
+    head = "# Amazon Connect email conformance: gate FAILED"
+    return [
+        head,
+        "",
+        "The run fails (exit status not 0) because:",
+        "",
+        *(f"- {_one_line(f)}" for f in gate["failures"]),
+    ]
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def _code(text: str) -> str:
+    """``text`` as inline Markdown code, whatever backticks it holds."""
+    text = _one_line(text)
+    fence = "`" * (max((len(run) for run in re.findall("`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
