@@ -153,6 +153,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     listing.add_argument("--markdown", action="store_true", help="a Markdown table instead of plain lines")
     listing.add_argument("--operation", action="append", default=[], help="only this operation's checks (repeatable)")
+    merging = sub.add_parser("report", help="work with conformance reports").add_subparsers(
+        dest="action", required=True
+    )
+    merge_cmd = merging.add_parser(
+        "merge",
+        help="one report from the reports of shards (a CI matrix of -k parts); exit 1 when its gate fails",
+        description="Merge the JSON reports that shards wrote with --connect-report: the checks' union (a check in "
+        "two shards must have one outcome), the summary, coverage and gate recomputed over it; the Markdown is "
+        "written beside --output and appended to $GITHUB_STEP_SUMMARY when set. Exit status 0 when the merged "
+        "gate passes, 1 when it fails, 2 on bad input.",
+    )
+    merge_cmd.add_argument("reports", nargs="+", type=Path, help="the shards' JSON reports")
+    merge_cmd.add_argument("--output", "-o", type=Path, required=True, help="the merged JSON report (Markdown beside)")
     tapes = sub.add_parser("cassettes", help="work with recorded cassettes").add_subparsers(
         dest="action", required=True
     )
@@ -404,6 +417,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cassettes_lint(args.paths)
     if args.command == "checks":
         return list_checks(args.operation, markdown=args.markdown)
+    if args.command == "report":
+        from pytest_connect_email import merge
+
+        return merge.run(args.reports, args.output)
     return 2  # pragma: no cover - argparse refuses unknown commands
 
 

@@ -43,6 +43,9 @@ MAX_BODY_BYTES = 8 * 1024 * 1024
 MAX_INT_DIGITS = 100
 #: Largest cassette file read for replay or lint (bytes).
 MAX_CASSETTE_BYTES = 64 * 1024 * 1024
+#: Largest conformance report (JSON) ``connect-email report merge`` reads (bytes), then within
+#: ``MAX_DEPTH``/``MAX_NODES``; the shipped suite's report is about 70 KiB.
+MAX_REPORT_BYTES = 16 * 1024 * 1024
 #: Most YAML nodes in a cassette, aliases expanded (a cassette of 5,000 interactions has ~290,000).
 #: Loading costs about 12 us a node: 2,000,000 nodes took 31 s to lint, this many about 6 s.
 MAX_YAML_NODES = 500_000

@@ -1,0 +1,292 @@
+"""``connect-email report merge``: one conformance report from the reports of shards (a CI matrix whose
+jobs each run a part of the suite with ``-k``).
+
+The checks are the union; a check in two shards must have the same outcome in both. The summary, the
+coverage figures and the gate are recomputed over the union by the same functions the plugin uses
+(:func:`.report.judge`, :func:`.report.build_document`): the gate options are the union of the required
+operations and any shard's ``--connect-fail-on-not-implemented``, the other tests' counts are summed, and
+a shard's failure the merge cannot recompute (a report it could not write, pytest's exit status) is kept,
+naming the shard.
+
+Every input is read within budgets before it is parsed (:data:`.limits.MAX_REPORT_BYTES`, then
+:data:`.limits.MAX_DEPTH` and :data:`.limits.MAX_NODES`), and every field the merge uses is checked for
+its type: a file that is not a report is refused naming the file and the field, never a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from pytest_connect_email import limits
+from pytest_connect_email.report import (
+    _OUTCOMES,
+    GateOptions,
+    OtherTests,
+    Result,
+    append_step_summary,
+    build_document,
+    judge,
+    markdown,
+    modelled_errors,
+    write_report,
+)
+
+
+class MergeError(Exception):
+    """A report that cannot be merged: unreadable, not a report, over a budget, or at odds with another."""
+
+
+def _text(value: Any, where: str) -> str:
+    if not isinstance(value, str):
+        raise MergeError(f"{where} must be text, not {type(value).__name__}")
+    return value
+
+
+def _texts(value: Any, where: str) -> list[str]:
+    if not isinstance(value, list):
+        raise MergeError(f"{where} must be a list of text, not {type(value).__name__}")
+    return [_text(item, f"{where}[{i}]") for i, item in enumerate(value)]
+
+
+def _object(value: Any, where: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise MergeError(f"{where} must be an object, not {type(value).__name__}")
+    return value
+
+
+def _count(value: Any, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise MergeError(f"{where} must be a whole number of at least 0, not {value!r}"[:200])
+    return value
+
+
+def read_report(path: Path) -> dict[str, Any]:
+    """A report written by ``--connect-report`` (this version or later), read within the budgets."""
+    name = str(path)
+    if not path.is_file():
+        what = "a folder" if path.is_dir() else "not a regular file" if path.exists() else "no such file"
+        raise MergeError(f"{name}: {what}; pass the JSON reports the shards wrote with --connect-report")
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(limits.MAX_REPORT_BYTES + 1)
+    except OSError as exc:
+        raise MergeError(f"{name}: cannot read it ({exc.strerror or exc})") from None
+    if len(data) > limits.MAX_REPORT_BYTES:
+        raise MergeError(
+            f"{name}: over {limits.MAX_REPORT_BYTES} bytes (MAX_REPORT_BYTES, the limit); not a report this "
+            "plugin writes"
+        )
+    try:
+        document = limits.loads(data.decode("utf-8"), f"{name}")
+    except UnicodeDecodeError:
+        raise MergeError(f"{name}: not UTF-8 text; not a report") from None
+    except limits.LimitExceeded as exc:
+        raise MergeError(f"{name}: {exc.message} ({exc.limit}); not a report this plugin writes") from None
+    except ValueError as exc:
+        raise MergeError(f"{name}: not JSON ({exc})") from None
+    if not isinstance(document, dict) or not str(document.get("tool", "")).startswith("pytest-connect-email"):
+        raise MergeError(f'{name}: not a conformance report (no "tool": "pytest-connect-email ...")')
+    if "gate" not in document:
+        raise MergeError(
+            f'{name}: a report without "gate" (written by an older pytest-connect-email); run the shard again '
+            "with this version"
+        )
+    return document
+
+
+def _results(document: dict[str, Any], name: str) -> list[Result]:
+    results = []
+    for number, entry in enumerate(_texts_or_objects(document.get("checks"), f"{name}: checks")):
+        where = f"{name}: checks[{number}]"
+        outcome = _text(entry.get("outcome"), f"{where}.outcome")
+        if outcome not in _OUTCOMES:
+            raise MergeError(f"{where}.outcome must be one of {', '.join(_OUTCOMES)}, not {outcome!r}"[:300])
+        duration = entry.get("duration", 0.0)
+        if isinstance(duration, bool) or not isinstance(duration, (int, float)):
+            raise MergeError(f"{where}.duration must be a number")
+        errors = entry.get("errors", [])
+        if not isinstance(errors, list):
+            raise MergeError(f"{where}.errors must be a list of [operation, code] pairs")
+        pairs = []
+        for i, pair in enumerate(errors):
+            if not (isinstance(pair, list) and len(pair) == 2 and all(isinstance(p, str) for p in pair)):
+                raise MergeError(f"{where}.errors[{i}] must be an [operation, code] pair of text")
+            pairs.append((pair[0], pair[1]))
+        stateful = entry.get("stateful", {})
+        results.append(
+            Result(
+                id=_text(entry.get("id"), f"{where}.id"),
+                operation=_text(entry.get("operation"), f"{where}.operation"),
+                nodeid=_text(entry.get("nodeid", ""), f"{where}.nodeid"),
+                outcome=outcome,
+                duration=float(duration),
+                detail=_text(entry.get("detail", ""), f"{where}.detail"),
+                baseline=_text(entry.get("baseline", ""), f"{where}.baseline"),
+                summary=_text(entry.get("summary", ""), f"{where}.summary"),
+                missing=_text(entry.get("missing_operation", ""), f"{where}.missing_operation"),
+                errors=pairs,
+                stateful=_object(stateful, f"{where}.stateful"),
+            )
+        )
+    return results
+
+
+def _texts_or_objects(value: Any, where: str) -> list[dict[str, Any]]:
+    if not isinstance(value, list):
+        raise MergeError(f"{where} must be a list of objects")
+    return [_object(item, f"{where}[{i}]") for i, item in enumerate(value)]
+
+
+def merge(paths: Sequence[Path]) -> dict[str, Any]:
+    """The report of the union of the shards' reports at ``paths`` (see the module's docstring)."""
+    if not paths:
+        raise MergeError("no reports to merge")
+    seen_paths: dict[Path, str] = {}
+    for path in paths:
+        key = path.resolve()
+        if key in seen_paths:
+            raise MergeError(f"{path}: given twice (also as {seen_paths[key]}); each shard's report once")
+        seen_paths[key] = str(path)
+    results: dict[str, Result] = {}
+    origin: dict[str, str] = {}
+    texts: dict[str, tuple[str, str]] = {}
+    modelled: dict[str, list[str]] = {}
+    required: dict[str, None] = {}
+    fail_on_not_implemented = False
+    ran = failed = 0
+    failed_nodeids: list[str] = []
+    run_failures: list[str] = []
+    now_passing: set[str] = set()
+    expired: set[str] = set()
+    settings: list[dict[str, str]] = []
+    shards: list[dict[str, Any]] = []
+    target: dict[str, Any] | None = None
+    for path in paths:
+        name = str(path)
+        document = read_report(path)
+        gate = _object(document["gate"], f"{name}: gate")
+        options = _object(gate.get("options"), f"{name}: gate.options")
+        flag = options.get("fail_on_not_implemented", False)
+        if not isinstance(flag, bool):
+            raise MergeError(f"{name}: gate.options.fail_on_not_implemented must be true or false")
+        fail_on_not_implemented = fail_on_not_implemented or flag
+        for operation in _texts(options.get("require_operations", []), f"{name}: gate.options.require_operations"):
+            required.setdefault(operation, None)
+        passed = gate.get("passed")
+        if not isinstance(passed, bool):
+            raise MergeError(f"{name}: gate.passed must be true or false")
+        kept = _texts(gate.get("run_failures", []), f"{name}: gate.run_failures")
+        run_failures += [f"{name}: {line}" for line in kept]
+        other = _object(document.get("other_tests", {}), f"{name}: other_tests")
+        ran += _count(other.get("ran", 0), f"{name}: other_tests.ran")
+        failed += _count(other.get("failed", 0), f"{name}: other_tests.failed")
+        failed_nodeids += _texts(other.get("failed_nodeids", []), f"{name}: other_tests.failed_nodeids")
+        baseline = _object(document.get("baseline", {}), f"{name}: baseline")
+        now_passing.update(_texts(baseline.get("now_passing", []), f"{name}: baseline.now_passing"))
+        expired.update(_texts(baseline.get("expired", []), f"{name}: baseline.expired"))
+        for number, entry in enumerate(_texts_or_objects(document.get("settings", []), f"{name}: settings")):
+            where = f"{name}: settings[{number}]"
+            item = {k: _text(entry.get(k), f"{where}.{k}") for k in ("name", "value", "source")}
+            if item not in settings:
+                settings.append(item)
+        for number, row in enumerate(_texts_or_objects(document.get("operations", []), f"{name}: operations")):
+            operation = _text(row.get("operation"), f"{name}: operations[{number}].operation")
+            codes = _texts(row.get("errors_modelled", []), f"{name}: operations[{number}].errors_modelled")
+            modelled.setdefault(operation, codes)
+        shard_target = _object(document.get("target", {}), f"{name}: target")
+        target = target if target is not None else shard_target
+        entries = _texts_or_objects(document.get("checks"), f"{name}: checks")
+        for result, entry in zip(_results(document, name), entries, strict=True):
+            earlier = results.get(result.id)
+            if earlier is None:
+                results[result.id] = result
+                origin[result.id] = name
+                texts[result.id] = (str(entry.get("source", "")), str(entry.get("title", "")))
+            elif earlier.outcome != result.outcome:
+                raise MergeError(
+                    f"check {result.id} is in {origin[result.id]} ({earlier.outcome}) and in {name} "
+                    f"({result.outcome}): shards must not run the same check with different outcomes; split the "
+                    "suite so that each check runs in one shard"
+                )
+            else:  # the same check twice with the same outcome: one check, every error answer it saw
+                earlier.errors.extend(p for p in result.errors if p not in earlier.errors)
+        summary = _object(document.get("summary", {}), f"{name}: summary")
+        shards.append(
+            {
+                "file": name,
+                "target": shard_target,
+                "summary": {
+                    _text(k, f"{name}: summary key"): _count(v, f"{name}: summary.{k}") for k, v in summary.items()
+                },
+                "gate": {"passed": passed, "failures": _texts(gate.get("failures", []), f"{name}: gate.failures")},
+            }
+        )
+    verdict = judge(
+        results.values(),
+        GateOptions(fail_on_not_implemented, tuple(required)),
+        OtherTests(ran=ran, failed=failed, failed_nodeids=tuple(failed_nodeids)),
+        run_failures,
+    )
+    return build_document(
+        results.values(),
+        verdict=verdict,
+        other=OtherTests(ran=ran, failed=failed, failed_nodeids=tuple(failed_nodeids)),
+        target=target or {"mode": "", "endpoint_url": None, "region": ""},
+        settings=settings,
+        texts=texts,
+        modelled_of=lambda operation: modelled[operation] if operation in modelled else modelled_errors(operation),
+        baseline_now_passing=now_passing,
+        baseline_expired=expired,
+        shards=shards,
+    )
+
+
+def run(paths: Sequence[Path], output: Path) -> int:
+    """The command: exit status 1 when the merged gate fails, 0 when it passes, 2 on bad input."""
+    from pytest_connect_email.settings import writable_problem
+
+    command = "connect-email report merge"
+    if output.suffix.lower() == ".md":
+        print(
+            f"{command}: --output {output}: the report is JSON and its Markdown is written beside it; give the JSON "
+            f"path, e.g. --output {output.with_suffix('.json')}",
+            file=sys.stderr,
+        )
+        return 2
+    for target in (output, output.with_suffix(".md")):
+        problem = writable_problem(target)
+        if problem:
+            print(f"{command}: --output {output}: {problem}", file=sys.stderr)
+            return 2
+    try:
+        document = merge(paths)
+    except MergeError as exc:
+        print(f"{command}: {exc}", file=sys.stderr)
+        return 2
+    try:
+        write_report(output, document)
+    except OSError as exc:
+        print(f"{command}: --output {output}: not written ({exc})", file=sys.stderr)
+        return 2
+    problem = append_step_summary(markdown(document))
+    if problem:
+        print(f"{command}: {problem}", file=sys.stderr)
+    gate = document["gate"]
+    counts = ", ".join(f"{n} {k}" for k, n in sorted(document["summary"].items())) or "no checks"
+    print(f"merged {len(paths)} report(s): {len(document['checks'])} check(s), {counts}")
+    coverage = document["coverage"]
+    print(
+        f"coverage: {coverage['covered']} of {coverage['operations']} operations have at least one passing check; "
+        f"{coverage['errors']['exercised']} of {coverage['errors']['modelled']} modelled errors exercised by a "
+        "passing check"
+    )
+    print(f"report: {output} and {output.with_suffix('.md')}")
+    if gate["passed"]:
+        print("gate passed: " + "; ".join(gate["checked"]))
+        return 0
+    for line in gate["failures"]:
+        print(f"gate failed: {line}")
+    return 1
