@@ -787,10 +787,11 @@ def junit_case(config: pytest.Config, verdict: Verdict) -> None:
         "passed" if verdict.passed else "failed",
         None if verdict.passed else text,
         "call",
-        user_properties=properties,
     )
     xml.pytest_runtest_logreport(call)
-    xml.pytest_runtest_logreport(TestReport(GATE_NODEID, location, {}, "passed", None, "teardown"))
+    # LogXML takes the test case's properties from its last report.
+    teardown = TestReport(GATE_NODEID, location, {}, "passed", None, "teardown", user_properties=properties)
+    xml.pytest_runtest_logreport(teardown)
 
 
 def write_files(texts: Mapping[Path, str]) -> None:

@@ -1,0 +1,160 @@
+"""One verdict, everywhere: the exit status, the JSON's ``gate``, the Markdown's first lines, a JUnit test
+case and GitHub's step summary say the same thing, with and without ``--connect-report``."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pytest_connect_email.report import GateOptions, OtherTests, Result, judge
+
+DEMO = """
+from pytest_connect_email.conformance import check
+
+
+@check("VERDICT-901", "DescribeEmailAddress", "fails on purpose")
+def test_failing_check():
+    assert False, "deliberately failing check"
+
+
+def test_plain_failure():
+    assert 1 == 2
+"""
+
+
+def _junit(path: Path) -> tuple[ET.Element, dict[str, ET.Element]]:
+    suite = ET.parse(path).getroot().find("testsuite")
+    assert suite is not None
+    cases = {f"{c.get('classname')}::{c.get('name')}": c for c in suite.iter("testcase")}
+    return suite, cases
+
+
+@pytest.fixture
+def step_summary(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = tmp_path / "step-summary.md"
+    path.write_text("# earlier step\n", encoding="utf-8")
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(path))
+    return path
+
+
+def test_a_failing_gate_is_said_everywhere(pytester: pytest.Pytester, step_summary: Path) -> None:
+    pytester.makepyfile(test_demo=DEMO)
+    result = pytester.runpytest(
+        "-p",
+        "connect_email",
+        "--connect-conformance",
+        "-k",
+        "ADDR-001 or test_failing_check or test_plain_failure",
+        "--connect-require-operations=StartEmailContact",
+        "--connect-report=g.json",
+        "--junitxml=j.xml",
+    )
+    assert result.ret == pytest.ExitCode.TESTS_FAILED, result.stdout.str()
+    document: dict[str, Any] = json.loads((pytester.path / "g.json").read_text(encoding="utf-8"))
+    gate = document["gate"]
+    assert gate["passed"] is False
+    assert gate["options"] == {"fail_on_not_implemented": False, "require_operations": ["StartEmailContact"]}
+    failures = gate["failures"]
+    assert len(failures) == 3, failures
+    assert failures[0].startswith("VERDICT-901 (DescribeEmailAddress) failed: AssertionError: deliberately failing")
+    assert failures[1] == "--connect-require-operations: StartEmailContact has no passing check (no checks ran)"
+    assert failures[2] == "1 other test(s) failed: test_demo.py::test_plain_failure"
+    assert gate["run_failures"] == []
+    assert document["summary"] == {"passed": 1, "failed": 1}
+    assert document["other_tests"] == {"ran": 1, "failed": 1, "failed_nodeids": ["test_demo.py::test_plain_failure"]}
+
+    markdown = (pytester.path / "g.md").read_text(encoding="utf-8")
+    lines = markdown.splitlines()
+    assert lines[0] == "# Amazon Connect email conformance: gate FAILED"
+    table = next(i for i, line in enumerate(lines) if line.startswith("| operation | status |"))
+    for failure in failures:
+        assert lines.index(f"- {failure}") < table
+
+    suite, cases = _junit(pytester.path / "j.xml")
+    assert suite.get("failures") == "3"  # the failing check, the other test, and the gate
+    gate_case = cases["connect-email::gate"]
+    failure = gate_case.find("failure")
+    assert failure is not None
+    assert failure.text is not None
+    assert "StartEmailContact has no passing check" in failure.text
+    assert "1 other test(s) failed" in failure.text
+    passing = [c for name, c in cases.items() if "test_created_address_reads_back" in name]
+    assert passing
+    assert passing[0].find("failure") is None
+
+    # GitHub's step summary: appended after the earlier step's content, the same Markdown.
+    assert step_summary.read_text(encoding="utf-8") == "# earlier step\n" + markdown + "\n"
+
+
+def test_a_passing_gate_says_what_it_checked_without_a_report(pytester: pytest.Pytester, step_summary: Path) -> None:
+    result = pytester.runpytest(
+        "-p",
+        "connect_email",
+        "--connect-conformance",
+        "-k",
+        "START-001",
+        "--connect-require-operations=StartEmailContact",
+        "--connect-fail-on-not-implemented",
+        "--junitxml=j.xml",
+    )
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()
+    assert not list(pytester.path.glob("*.json")), "no --connect-report: no report file"
+    text = step_summary.read_text(encoding="utf-8")
+    assert text.startswith("# earlier step\n# Amazon Connect email conformance: gate passed\n")
+    head = text.split("Target:")[0]  # the verdict comes before everything else
+    for checked in (
+        "- 1 check(s) ran, none failed (1 passed)",
+        "- --connect-fail-on-not-implemented: no check not implemented",
+        "- --connect-require-operations StartEmailContact: passing check START-001",
+    ):
+        assert checked + "\n" in head, head
+
+    suite, cases = _junit(pytester.path / "j.xml")
+    assert suite.get("failures") == "0"
+    assert suite.get("tests") == "2"  # START-001 and the gate
+    gate_case = cases["connect-email::gate"]
+    assert gate_case.find("failure") is None
+    checked_props = [p.get("value") for p in gate_case.iter("property") if p.get("name") == "checked"]
+    assert "--connect-fail-on-not-implemented: no check not implemented" in checked_props
+
+
+def test_a_suite_that_only_uses_the_fixtures_gets_no_gate(pytester: pytest.Pytester, step_summary: Path) -> None:
+    pytester.makepyfile("def test_nothing():\n    pass\n")
+    result = pytester.runpytest("-p", "connect_email", "--junitxml=j.xml")
+    assert result.ret == pytest.ExitCode.OK
+    assert step_summary.read_text(encoding="utf-8") == "# earlier step\n"
+    assert "connect-email::gate" not in _junit(pytester.path / "j.xml")[1]
+
+
+def _result(check_id: str, outcome: str, **kw: Any) -> Result:
+    return Result(check_id, "StartEmailContact", f"t.py::{check_id}", outcome, **kw)
+
+
+def test_the_verdict_agrees_with_the_exit_status() -> None:
+    # pytest's exit status that nothing else explains is a reason of its own.
+    interrupted = judge([], GateOptions(), OtherTests(), exit_status=2)
+    assert interrupted.failures == ("pytest's exit status is 2 (interrupted)",)
+    nothing = judge([], GateOptions(), OtherTests(), exit_status=5)
+    assert nothing.failures == ("pytest's exit status is 5 (no tests collected)",)
+    assert nothing.run_failures == nothing.failures  # a merge keeps it
+    # Exit status 1 explained by a failed check: no extra line.
+    failed = judge([_result("A-1", "failed", summary="AssertionError: x")], GateOptions(), OtherTests(), exit_status=1)
+    assert failed.failures == ("A-1 (StartEmailContact) failed: AssertionError: x",)
+    # A baselined failure does not fail the run, and a passing verdict says it was excused.
+    excused = judge([_result("A-1", "failed", baseline="known"), _result("A-2", "passed")], GateOptions(), OtherTests())
+    assert excused.passed
+    assert excused.checked == (
+        "2 check(s) ran, none failed (1 failed, 1 passed)",
+        "1 failure(s) excused by the baseline: A-1",
+    )
+    # Many failed checks: one line naming them all.
+    many = judge([_result(f"A-{i}", "failed") for i in range(7)], GateOptions(), OtherTests())
+    assert many.failures == ("7 checks failed: A-0, A-1, A-2, A-3, A-4, A-5, A-6",)
+    # A report that could not be written fails the run.
+    unwritten = judge([_result("A-1", "passed")], GateOptions(), OtherTests(), ["--connect-report r.json: not written"])
+    assert not unwritten.passed
+    assert unwritten.to_json()["run_failures"] == ["--connect-report r.json: not written"]
