@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import functools
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, overload
 
 if TYPE_CHECKING:
     from pytest_connect_email.emulator.codec import HttpRequest, HttpResponse
 
-__all__ = ["Call", "Calls", "begin", "current", "end", "record"]
+__all__ = ["Call", "Calls", "begin", "current", "end", "observe", "record", "unobserve"]
 
 #: The error code recorded for an attempt that ended in botocore's ``ReadTimeoutError`` (an injected delay
 #: longer than the client's ``read_timeout``): there is no answer, so no service error code.
@@ -155,8 +155,30 @@ def current() -> Calls | None:
     return _OPEN[-1] if _OPEN else None
 
 
+#: Called with every recorded call, whether or not a log is open (``--connect-usage``); empty unless asked,
+#: so a run without it pays one check per call.
+_OBSERVERS: list[Callable[[Call], None]] = []
+
+
+def observe(observer: Callable[[Call], None]) -> None:
+    """Hand every call recorded from now on to ``observer`` too (in the thread that made it; it must not raise)."""
+    with _LOCK:
+        _OBSERVERS.append(observer)
+
+
+def unobserve(observer: Callable[[Call], None]) -> None:
+    with _LOCK:
+        if observer in _OBSERVERS:
+            _OBSERVERS.remove(observer)
+
+
 def record(operation: str, request: HttpRequest, answer: HttpResponse | None, error: str | None = None) -> None:
-    """Record one exchange into the innermost open log (nothing when none is open)."""
+    """Record one exchange into the innermost open log (nothing when none is open), and hand it to the observers."""
     log = _OPEN[-1] if _OPEN else None
+    if log is None and not _OBSERVERS:
+        return
+    call = Call(operation, request, answer, error)
     if log is not None:
-        log.append(Call(operation, request, answer, error))
+        log.append(call)
+    for observer in list(_OBSERVERS):
+        observer(call)

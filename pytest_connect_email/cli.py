@@ -90,13 +90,20 @@ def schemas_check(directory: Path) -> int:
     return 1
 
 
-def schemas_diff(old: str, new: str) -> int:
+def schemas_diff(old: str, new: str, usage_file: Path | None = None) -> int:
+    from pytest_connect_email import usage
+
     try:
+        manifest = None if usage_file is None else usage.load(usage_file)  # a bad manifest: before any model load
         before, after = active.for_source(old), active.for_source(new)
         changes = apidiff.diff(before, after)
     except (spec.ModelSourceError, OSError, ValueError) as exc:
-        print(f"connect-email schemas diff: {exc}", file=sys.stderr)
+        where = "--usage " if isinstance(exc, usage.ManifestError) else ""
+        print(f"connect-email schemas diff: {where}{exc}", file=sys.stderr)
         return 2
+    if manifest is not None:
+        print(apidiff.usage_report(before, after, changes, manifest, str(usage_file)))
+        return 1 if apidiff.against_usage(changes, manifest)[0] else 0
     print(apidiff.report(before, after, changes))
     return 1 if any(c.breaking for c in changes) else 0
 
@@ -137,6 +144,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     cmd.add_argument("--from", dest="old", default="snapshot", metavar="VERSION|PATH", help="old side (snapshot)")
     cmd.add_argument("--to", dest="new", default="installed", metavar="VERSION|PATH", help="new side (installed)")
+    cmd.add_argument(
+        "--usage",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="a usage manifest (pytest --connect-usage FILE): judge only the breaking changes that touch what it "
+        "records the application sends; exit 1 when one does",
+    )
     run = sub.add_parser(
         "conformance",
         help="run the shipped conformance suite (default target: the embedded emulator)",
@@ -395,7 +410,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "schemas":
         if args.action == "diff":
-            return schemas_diff(args.old, args.new)
+            return schemas_diff(args.old, args.new, args.usage)
         if args.action == "generate":
             if args.dir is None and active.checkout_root() is None:
                 print(

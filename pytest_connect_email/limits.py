@@ -78,6 +78,9 @@ MAX_CLOCK_SKEW = 15 * 60.0
 #: A saved stateful sequence (``--connect-stateful-replay FILE``): its size on disk and its steps.
 MAX_SEQUENCE_BYTES = 4 * 1024 * 1024
 MAX_SEQUENCE_STEPS = 1_000
+#: A usage manifest (``--connect-usage FILE``, ``schemas diff --usage FILE``): its size on disk, read within
+#: ``MAX_DEPTH``/``MAX_NODES``. A manifest of every covered operation with every member sent is about 40 KiB.
+MAX_USAGE_BYTES = 4 * 1024 * 1024
 #: ``--connect-stateful-examples`` and ``--connect-stateful-steps`` at most (a run must end).
 MAX_STATEFUL_EXAMPLES = 100_000
 MAX_STATEFUL_STEPS = 1_000

@@ -14,6 +14,7 @@ imported at module level, and a run that did not ask for the plugin's modes (see
 from __future__ import annotations
 
 from collections.abc import Generator, Iterator
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
@@ -169,6 +170,72 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "(fixtures only); one test opts out with @pytest.mark.connect_email(intercept=False)",
         choices=("on", "off"),
     )
+    _option(
+        group,
+        parser,
+        "--connect-usage",
+        "write (or add to) a usage manifest here: the operations, request members, enum values and sizes this "
+        "run's Connect calls sent (never values), for `connect-email schemas diff --usage FILE`",
+    )
+
+
+class UsageRecorder:
+    """``--connect-usage FILE``: every Connect call the run records (:func:`.calls.observe`: the application's,
+    the fixtures', subprocesses' through the loopback front, in every mode) goes into a usage manifest
+    (:mod:`.usage`). An xdist worker hands its part to the controller; the controller alone merges the parts
+    with the manifest already at FILE and writes it whole."""
+
+    KEY = "connect_email_usage"
+
+    def __init__(self, config: pytest.Config, path: Path) -> None:
+        from pytest_connect_email import calls, usage
+
+        self.config, self.path = config, path
+        self.usage = usage.Usage()
+        self.written = ""
+        if not hasattr(config, "workerinput") and path.exists():
+            try:  # a file that is not a manifest is a usage error now, never overwritten after the run
+                usage.load(path)
+            except usage.ManifestError as exc:
+                raise pytest.UsageError(f"--connect-usage {exc}") from None
+        calls.observe(self.usage.record)
+
+    def stop(self) -> None:
+        from pytest_connect_email import calls
+
+        calls.unobserve(self.usage.record)
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        from pytest_connect_email import usage
+
+        part = getattr(node, "workeroutput", {}).get(self.KEY)
+        if part is not None:
+            self.usage = self.usage.merged(usage.Usage.from_json(part, "a worker's usage"))
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        from pytest_connect_email import usage
+
+        self.stop()
+        if hasattr(self.config, "workerinput"):
+            self.config.workeroutput[self.KEY] = self.usage.to_json()  # type: ignore[attr-defined]
+            return
+        try:
+            before = usage.load(self.path) if self.path.exists() else usage.Usage()
+            merged = before.merged(self.usage)
+            report.write_file(self.path, merged.dumps())
+            self.written = f"usage: {self.path} ({merged.describe()})"
+        except (usage.ManifestError, OSError) as exc:
+            self.written = f"--connect-usage {self.path}: not written ({exc})"
+            if session.exitstatus == pytest.ExitCode.OK:
+                session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if self.written:
+            terminalreporter.write_line(f"connect-email {self.written}")
+
+    def pytest_unconfigure(self) -> None:
+        self.stop()
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
@@ -205,6 +272,8 @@ def pytest_configure(config: pytest.Config) -> None:
         run.divergences = report.load_divergences(settings.baseline)
     config.stash[report.RUN] = run
     config.pluginmanager.register(report.Recorder(config), "connect-email-recorder")
+    if settings.usage is not None:
+        config.pluginmanager.register(UsageRecorder(config, settings.usage), "connect-email-usage")
     if settings.mode in ("record", "replay"):
         from pytest_connect_email.cassettes import CassetteState
 
@@ -279,7 +348,26 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
         else:
             target += ", inactive unless a test asks (-p connect_email, a --connect-* option or ini value, "
             target += "the connect_email marker or a Connect fixture)"
+    if settings is not None and settings.sources:
+        lines.append(_settings_line(settings.sources))
     return [f"connect-email: pytest-connect-email {__version__}{target}", *lines]
+
+
+def _settings_line(sources: tuple[tuple[str, str, str], ...]) -> str:
+    """The connect settings the run was given and where each came from; values an ini file set say how to
+    override them, since a project's ini applies to ``connect-email conformance`` too."""
+    given = "; ".join(f"{option} {value} (from {source})" for option, value, source in sources)
+    line = f"connect-email settings: {given}"
+    from_ini = [(option, value) for option, value, source in sources if source.startswith(("ini file", "addopts in"))]
+    if from_ini:
+        option = from_ini[0][0]
+        name = option[2:].replace("-", "_")
+        example = "emulator" if option == "--connect-mode" else "VALUE"
+        line += (
+            f"\nconnect-email: {', '.join(o for o, _ in from_ini)} came from the project's ini file (connect-email "
+            f"conformance uses it too); on the command line, {option} {example} or -o {name}={example} overrides it"
+        )
+    return line
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:

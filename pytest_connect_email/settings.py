@@ -56,6 +56,8 @@ class Settings:
     emulator_scope: str = "test"
     #: ``--connect-cassette-ignore``: members a cassette never compares (dotted boto3 parameter paths, ``*``).
     cassette_ignore: tuple[str, ...] = ()
+    #: ``--connect-usage FILE``: the usage manifest the run adds its Connect calls to (:mod:`.usage`).
+    usage: Path | None = None
 
 
 SETTINGS = pytest.StashKey[Settings]()
@@ -114,7 +116,70 @@ def resolve(config: pytest.Config) -> Settings:
         stateful_replay=Path(str(replay)) if (replay := value(config, "connect_stateful_replay")) else None,
         emulator_scope=_emulator_scope(config),
         cassette_ignore=_ignore(config),
+        usage=_output_path("connect_usage", value(config, "connect_usage")),
     )
+
+
+def _text(found: Any) -> str:
+    if isinstance(found, bool):
+        return "true" if found else "false"
+    if isinstance(found, (list, tuple)):
+        return " ".join(str(part) for part in found)
+    return str(found)
+
+
+def _mentions(args: list[str], option: str) -> bool:
+    return any(arg == option or arg.startswith(option + "=") for arg in args)
+
+
+def _overrides(args: list[str], name: str) -> bool:
+    """Whether ``args`` hold ``-o name=...`` / ``--override-ini name=...`` (any spelling pytest takes)."""
+    for index, arg in enumerate(args):
+        for flag in ("-o", "--override-ini"):
+            if arg == flag and index + 1 < len(args) and args[index + 1].startswith(name + "="):
+                return True
+            if arg.startswith(flag) and arg[len(flag) :].lstrip("=").startswith(name + "="):
+                return True
+    return False
+
+
+def sources(config: pytest.Config) -> tuple[tuple[str, str, str], ...]:
+    """For each ``--connect-*`` setting the run was given: the option, its value as text and where it came from.
+
+    pytest reads the ini file's ``addopts``, then ``PYTEST_ADDOPTS``, then the command line (the last given
+    wins), and an ini value only when no option gave one; the source named is the layer whose value is in use.
+    """
+    import os
+    import shlex
+
+    try:
+        from_env = shlex.split(os.environ.get("PYTEST_ADDOPTS", ""))
+    except ValueError:  # pytest itself refused it before we get here; nothing to attribute
+        from_env = []
+    ini = str(config.inipath) if config.inipath is not None else "(no ini file)"
+    try:
+        addopts = [str(arg) for arg in config.getini("addopts")]
+    except (ValueError, TypeError):
+        addopts = []
+    layers = (
+        ("command line", [str(arg) for arg in config.invocation_params.args]),
+        ("PYTEST_ADDOPTS", from_env),
+        (f"addopts in {ini}", addopts),
+    )
+    found: list[tuple[str, str, str]] = []
+    for name in OPTION_NAMES:
+        option = "--" + name.replace("_", "-")
+        given = config.getoption(name)
+        if given is not None:
+            where = next((layer for layer, args in layers if _mentions(args, option)), "command line")
+            found.append((option, _text(given), where))
+            continue
+        from_ini = config.getini(name)
+        if from_ini in (None, "", []):
+            continue
+        layer = next((layer for layer, args in layers if _overrides(args, name)), None)
+        found.append((option, _text(from_ini), f"{layer} (-o)" if layer else f"ini file {ini}"))
+    return tuple(found)
 
 
 def _names_suite(config: pytest.Config) -> bool:
@@ -285,6 +350,7 @@ OPTION_NAMES = (
     "connect_stateful_shrink_seconds",
     "connect_stateful_replay",
     "connect_emulator_scope",
+    "connect_usage",
 )
 
 #: Fixtures that use the target: a test that asks for one turns the plugin's modes on for itself.
