@@ -58,6 +58,11 @@ class Settings:
     cassette_ignore: tuple[str, ...] = ()
     #: ``--connect-usage FILE``: the usage manifest the run adds its Connect calls to (:mod:`.usage`).
     usage: Path | None = None
+    #: Where each setting the run was given came from, in :data:`OPTION_NAMES` order: ``(option, value as text,
+    #: source)``, the source being ``command line``, ``PYTEST_ADDOPTS``, ``addopts in <ini path>``, ``ini file
+    #: <ini path>``, or one of the first three followed by `` (-o)`` for ``--override-ini``. Settings the run was
+    #: not given (at their default) are not listed.
+    sources: tuple[tuple[str, str, str], ...] = ()
 
 
 SETTINGS = pytest.StashKey[Settings]()
@@ -117,6 +122,7 @@ def resolve(config: pytest.Config) -> Settings:
         emulator_scope=_emulator_scope(config),
         cassette_ignore=_ignore(config),
         usage=_output_path("connect_usage", value(config, "connect_usage")),
+        sources=sources(config),
     )
 
 
