@@ -80,7 +80,7 @@ def read_report(path: Path) -> dict[str, Any]:
             "plugin writes"
         )
     try:
-        document = limits.loads(data.decode("utf-8"), f"{name}")
+        document = limits.loads(data.decode("utf-8"), "the file")
     except UnicodeDecodeError:
         raise MergeError(f"{name}: not UTF-8 text; not a report") from None
     except limits.LimitExceeded as exc:

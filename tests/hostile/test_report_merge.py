@@ -1,0 +1,83 @@
+"""``connect-email report merge`` refuses hostile input within the budgets: over MAX_REPORT_BYTES, nested
+past MAX_DEPTH, not UTF-8, not JSON, not a report, a field of the wrong type, a folder, a missing file;
+each with exit status 2, a message naming the file and the problem, no traceback and no output written."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from pytest_connect_email import cli, limits
+
+from .conftest import bounded
+
+
+def _report_with(**fields: object) -> str:
+    document: dict[str, object] = {
+        "tool": "pytest-connect-email 0.1.0",
+        "gate": {"passed": True, "failures": [], "checked": [], "options": {}, "run_failures": []},
+        "checks": [],
+    }
+    document.update(fields)
+    return json.dumps(document)
+
+
+def _oversized(path: Path) -> None:
+    with open(path, "wb") as out:  # sparse: a byte past the budget, nothing else on disk
+        out.truncate(limits.MAX_REPORT_BYTES + 1)
+
+
+WRONG_OUTCOME = _report_with(checks=[{"id": "A", "operation": "B", "outcome": 5}])
+WRONG_COUNT = _report_with(other_tests={"ran": -1})
+NOT_PAIRS = _report_with(checks=[{"id": "A", "operation": "B", "outcome": "passed", "errors": [["x"]]}])
+
+CASES: list[tuple[str, Callable[[Path], object], str]] = [
+    ("over the byte budget", _oversized, "MAX_REPORT_BYTES"),
+    ("nested too deep", lambda p: p.write_text('{"tool": ' + "[" * 1_000 + "]" * 1_000 + "}"), "MAX_DEPTH"),
+    ("too many values", lambda p: p.write_text("[" + "0," * limits.MAX_NODES + "0]"), "MAX_NODES"),
+    ("not UTF-8", lambda p: p.write_bytes(b'{"tool": "\xff\xfe"}'), "not UTF-8"),
+    ("not JSON", lambda p: p.write_text('{"tool": "pytest-connect-email", '), "not JSON"),
+    ("not a report", lambda p: p.write_text('{"checks": []}'), "not a conformance report"),
+    ("a wrong outcome", lambda p: p.write_text(WRONG_OUTCOME), "checks[0].outcome must be text"),
+    ("a wrong count", lambda p: p.write_text(WRONG_COUNT), "other_tests.ran must be a whole number"),
+    ("errors not pairs", lambda p: p.write_text(NOT_PAIRS), "checks[0].errors[0] must be an [operation, code] pair"),
+    ("a folder", lambda p: p.mkdir(), "a folder"),
+    ("missing", lambda p: None, "no such file"),
+]
+
+
+@pytest.mark.parametrize(("make", "needle"), [pytest.param(m, n, id=i) for i, m, n in CASES])
+def test_hostile_merge_input_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], make: Callable[[Path], object], needle: str
+) -> None:
+    bad = tmp_path / "bad.json"
+    make(bad)
+    good = tmp_path / "good.json"
+    good.write_text(_report_with(), encoding="utf-8")
+    output = tmp_path / "merged.json"
+    with bounded():
+        code = cli.main(["report", "merge", str(good), str(bad), "--output", str(output)])
+    out, err = capsys.readouterr()
+    assert code == 2, out + err
+    assert needle in err, err
+    assert str(bad) in err, err
+    assert "Traceback" not in out + err
+    assert not output.exists()
+    assert not output.with_suffix(".md").exists()
+
+
+def test_a_markdown_output_and_a_report_given_twice_are_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    good = tmp_path / "good.json"
+    good.write_text(_report_with(), encoding="utf-8")
+    assert cli.main(["report", "merge", str(good), "--output", str(tmp_path / "m.md")]) == 2
+    assert "give the JSON path" in capsys.readouterr().err
+    assert (
+        cli.main(["report", "merge", str(good), str(tmp_path / "." / "good.json"), "-o", str(tmp_path / "m.json")]) == 2
+    )
+    assert "given twice" in capsys.readouterr().err
+    assert cli.main(["report", "merge", str(good), "-o", str(tmp_path / "m.json")]) == 0
