@@ -37,7 +37,7 @@ def test_node_ids_and_junit_class_names_carry_the_module_path(pytester: pytest.P
     result.stdout.fnmatch_lines([f"{NODEID} PASSED*"])
     assert f" ::{TEST}" not in result.stdout.str()
     cases = ET.parse(pytester.path / "junit.xml").getroot().iter("testcase")
-    assert [(c.get("classname"), c.get("name")) for c in cases] == [(MODULE, TEST)]
+    assert [(c.get("classname"), c.get("name")) for c in cases] == [(MODULE, TEST), ("connect-email", "gate")]
 
 
 def test_a_check_is_selected_by_its_printed_node_id_and_its_id(pytester: pytest.Pytester) -> None:
