@@ -136,7 +136,9 @@ def test_the_manifest_names_what_the_application_sent_and_no_value(project: pyte
         assert value not in text
 
 
-def test_two_runs_accumulate(project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_two_runs_accumulate_and_the_diff_judges_the_whole(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, from_model: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     project.makepyfile(test_app=TEST_APP)
     manifest = project.path / "usage.json"
     run(project, f"--connect-usage={manifest}").assert_outcomes(passed=1)
@@ -151,6 +153,21 @@ def test_two_runs_accumulate(project: pytest.Pytester, monkeypatch: pytest.Monke
     # the first run sent Attachments, the second a StartEmailContact without it: sometimes left out
     assert started["Attachments"] == {"items": [1, 1], "omitted": True}
     assert started["Attachments[].FileName"] == {"length": [16, 16]}  # kept from the first run
+
+    # the recorded paths are schemas diff's: STRING, sent by the second run only, is judged
+    data = installed_model_data()
+    data["shapes"]["ReferenceType"]["enum"].remove("STRING")
+    data["shapes"]["ReferenceType"]["enum"].remove("EMAIL")
+    to_model = write_model(project.path / "to", data, version="1.99.0")
+    code = cli.main(["schemas", "diff", "--from", str(from_model), "--to", str(to_model), "--usage", str(manifest)])
+    out = capsys.readouterr().out
+    assert code == 1, out
+    assert (
+        "  StartEmailContact request: - enum value STRING of References{}.Type (ReferenceType)\n      you send STRING\n"
+        in out
+    )
+    assert "Breaking changes that do not touch your usage" in out
+    assert "  StartEmailContact request: - enum value EMAIL of References{}.Type (ReferenceType)\n" in out
 
 
 def test_a_file_that_is_not_a_manifest_is_a_usage_error_and_stays(project: pytest.Pytester) -> None:
@@ -204,7 +221,9 @@ def test_worker_two(connect_client):
     )
     manifest = project.path / "usage.json"
     result = project.runpytest_subprocess(
-        "-p", "connect_email", "-p", "no:cacheprovider", "-n", "2", "--dist", "loadfile", f"--connect-usage={manifest}"
+        *("-p", "connect_email", "-p", "no:cacheprovider", "-p", "no:hypothesispytest", "-p", "no:faker"),
+        *("-p", "no:recording", "-n", "2", "--dist", "loadfile", f"--connect-usage={manifest}"),
+        timeout=300,
     )
     result.assert_outcomes(passed=4)
     assert sorted(p.name for p in project.path.glob("worker-*")) == ["worker-gw0", "worker-gw1"]  # both worked
@@ -310,6 +329,7 @@ def from_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def app_usage(tmp_path: Path) -> Path:
     manifest = usage.Usage()
     manifest.add("StartEmailContact", APP_REQUEST)
+    manifest.add("DescribeContact", {"InstanceId": "instance-1", "ContactId": "contact-1"})
     path = tmp_path / "usage.json"
     path.write_text(manifest.dumps(), encoding="utf-8")
     return path
@@ -364,10 +384,25 @@ def app_usage(tmp_path: Path) -> Path:
             id="now-required-not-sent",
         ),
         pytest.param(
+            _require("StartEmailContactRequest", "References"),
+            0,
+            ["StartEmailContact request: ~ member References is now required"],
+            id="now-required-always-sent",
+        ),
+        pytest.param(
             _remove("CreateEmailAddressRequest", "DisplayName"),
             0,
             ["CreateEmailAddress request: - member DisplayName"],
             id="operation-not-called",
+        ),
+        pytest.param(
+            _remove("Contact", "Name"),
+            1,
+            [
+                "DescribeContact response: - member Contact.Name (Name)",
+                "you call DescribeContact (the manifest records what you send, not what you read)",
+            ],
+            id="answer-member-removed-of-an-operation-called",
         ),
     ],
 )
@@ -390,7 +425,7 @@ def test_diff_judges_only_what_the_usage_touches(
         assert line in out
     assert out.splitlines()[0] == (
         f"API changes from botocore 1.98.0 to botocore 1.99.0, judged against {app_usage} "
-        f"(1 operation(s), 15 member path(s), recorded with botocore {botocore.__version__})"
+        f"(2 operation(s), 17 member path(s), recorded with botocore {botocore.__version__})"
     )
     if status == 0:
         assert out.rstrip().endswith("change, none touches your usage.") or out.rstrip().endswith(
