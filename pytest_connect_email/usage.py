@@ -35,7 +35,7 @@ from pytest_connect_email import limits
 if TYPE_CHECKING:
     from pytest_connect_email.calls import Call
 
-__all__ = ["FORMAT", "ManifestError", "Member", "Usage", "load"]
+__all__ = ["FORMAT", "ManifestError", "Member", "Usage", "load", "parent"]
 
 FORMAT = "connect-email-usage"
 VERSION = 1
