@@ -14,6 +14,11 @@ calls, is missing. The report counts such a check against the missing operation.
 Coverage has two figures: the operations with a passing check, and the error codes the model lists
 for them that the target answered during a passing check (noted by the checked clients, see
 :data:`.client.ERRORS`).
+
+The run's verdict (:class:`Verdict`, made by :func:`judge`) is one: the exit status, the JSON's ``gate``,
+the Markdown's first lines, a ``connect-email::gate`` JUnit test case and GitHub's step summary all say
+it, and :func:`build_document` makes the JSON for a run and for ``connect-email report merge``
+(:mod:`.merge`) alike.
 """
 
 from __future__ import annotations
