@@ -28,6 +28,7 @@ import datetime as dt
 import json
 import os
 import re
+import types
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -767,6 +768,17 @@ def append_step_summary(text: str) -> str:
 GATE_NODEID = "connect-email::gate"
 
 
+class _GateFailure:
+    """What LogXML reads of a failure: a one-line message (the ``failure`` element's attribute) and the text."""
+
+    def __init__(self, message: str, text: str) -> None:
+        self.reprcrash = types.SimpleNamespace(message=message)
+        self.text = text
+
+    def __str__(self) -> str:
+        return self.text
+
+
 def junit_case(config: pytest.Config, verdict: Verdict) -> None:
     """Add the verdict to the ``--junitxml`` file as one test case, failing when the gate failed, so a CI's
     test view shows what the exit status says. Called before pytest's LogXML writes the file (in its own
@@ -781,18 +793,15 @@ def junit_case(config: pytest.Config, verdict: Verdict) -> None:
         return
     location = ("connect-email", None, "gate")
     lines = verdict.failures if not verdict.passed else verdict.checked
-    text = ("connect-email gate failed:\n" if not verdict.passed else "connect-email gate passed:\n") + "\n".join(
-        f"- {line}" for line in lines
-    )
     properties = [("failure" if not verdict.passed else "checked", line) for line in lines]
-    call = TestReport(
-        GATE_NODEID,
-        location,
-        {},
-        "passed" if verdict.passed else "failed",
-        None if verdict.passed else text,
-        "call",
-    )
+    longrepr: Any = None
+    if not verdict.passed:
+        more = f" (and {len(lines) - 1} more)" if len(lines) > 1 else ""
+        longrepr = _GateFailure(
+            f"connect-email gate failed: {lines[0]}{more}",
+            "connect-email gate failed:\n" + "\n".join(f"- {line}" for line in lines),
+        )
+    call = TestReport(GATE_NODEID, location, {}, "passed" if verdict.passed else "failed", longrepr, "call")
     xml.pytest_runtest_logreport(call)
     # LogXML takes the test case's properties from its last report.
     teardown = TestReport(GATE_NODEID, location, {}, "passed", None, "teardown", user_properties=properties)

@@ -82,6 +82,7 @@ def test_a_failing_gate_is_said_everywhere(pytester: pytest.Pytester, step_summa
     assert failure.text is not None
     assert "StartEmailContact has no passing check" in failure.text
     assert "1 other test(s) failed" in failure.text
+    assert failure.get("message") == f"connect-email gate failed: {failures[0]} (and 2 more)"
     passing = [c for name, c in cases.items() if "test_created_address_reads_back" in name]
     assert passing
     assert passing[0].find("failure") is None
