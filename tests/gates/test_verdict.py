@@ -159,3 +159,17 @@ def test_the_verdict_agrees_with_the_exit_status() -> None:
     unwritten = judge([_result("A-1", "passed")], GateOptions(), OtherTests(), ["--connect-report r.json: not written"])
     assert not unwritten.passed
     assert unwritten.to_json()["run_failures"] == ["--connect-report r.json: not written"]
+
+
+def test_under_xdist_the_controller_alone_appends_the_step_summary(
+    pytester: pytest.Pytester, step_summary: Path
+) -> None:
+    pytest.importorskip("xdist")
+    result = pytester.runpytest(
+        "-p", "connect_email", "--connect-conformance", "-n", "2", "-k", "START-001 or START-003"
+    )
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()
+    text = step_summary.read_text(encoding="utf-8")
+    assert text.count("# Amazon Connect email conformance:") == 1, text
+    assert text.startswith("# earlier step\n# Amazon Connect email conformance: gate passed\n")
+    assert "- 2 check(s) ran, none failed (2 passed)\n" in text
