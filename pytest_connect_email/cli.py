@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import difflib
 import json
+import shlex
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -84,10 +85,30 @@ def schemas_check(directory: Path) -> int:
     for group, lines in drift.items():
         print(f"\n=== {group} ===")
         sys.stdout.writelines(line if line.endswith("\n") else line + "\n" for line in lines)
-    print(
-        "\nIf the change is expected (a botocore upgrade), run `connect-email schemas generate` and commit the result."
-    )
+    print("\n" + _drift_advice(directory, installed, recorded))
     return 1
+
+
+def _drift_advice(directory: Path, installed: str, recorded: str) -> str:
+    """What drift means and what to run, for where ``schemas check`` ran: never a command that cannot work
+    there (``schemas generate`` without ``--dir`` refuses outside a checkout of this project)."""
+    snapshot = directory.resolve() == active.snapshot_dir().resolve()
+    if not snapshot:
+        command = f"connect-email schemas generate --dir {shlex.quote(str(directory))}"
+        return (
+            f"If the change is expected (a botocore upgrade), run `{command}` to regenerate these contracts from the "
+            "installed botocore."
+        )
+    if active.checkout_root() is not None:
+        command = "connect-email schemas generate"
+        return f"If the change is expected (a botocore upgrade), run `{command}` and commit the result."
+    return (
+        f"The installed botocore {installed}'s model differs from the contracts this release of pytest-connect-email "
+        f"was built with (botocore {recorded}). Nothing needs regenerating: the validator, the fakes and the emulator "
+        "follow the installed botocore (the active contracts above), so your tests already hold calls to its model. "
+        "To see what changed for callers, in human terms, run `connect-email schemas diff` (the snapshot -> the "
+        "installed botocore; exit status 1 when a change could break a caller)."
+    )
 
 
 def schemas_diff(old: str, new: str, usage_file: Path | None = None) -> int:

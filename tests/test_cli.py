@@ -218,3 +218,52 @@ def test_every_covered_operation_has_behavioural_checks() -> None:
     for entry in shipped_checks().values():
         by_operation.setdefault(entry.operation, []).append(entry.id)
     assert [op for op in OPERATIONS if not by_operation.get(op)] == []
+
+
+@pytest.fixture
+def newer_botocore(newer_model: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An installed botocore whose model is newer than the snapshot's: `schemas check` finds drift."""
+    model = spec.load_model(newer_model)
+    monkeypatch.setattr(spec, "installed_model", lambda: model)
+    monkeypatch.setattr(spec, "botocore_version", lambda: "1.99.0")
+
+
+@pytest.mark.usefixtures("newer_botocore")
+def test_check_outside_a_checkout_explains_the_drift_and_never_says_generate(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(active, "checkout_root", lambda: None)
+    assert cli.main(["schemas", "check"]) == 1
+    out = capsys.readouterr().out
+    assert "schemas DRIFT:" in out
+    assert "schemas generate" not in out  # it refuses without --dir outside a checkout
+    advice = out.rsplit("\n\n", 1)[-1]
+    assert advice.startswith(
+        "The installed botocore 1.99.0's model differs from the contracts this release of pytest-connect-email "
+        f"was built with (botocore {active.snapshot_version()})."
+    )
+    assert "the validator, the fakes and the emulator follow the installed botocore" in advice
+    assert "run `connect-email schemas diff`" in advice
+    capsys.readouterr()
+    assert cli.main(["schemas", "diff"]) == 0  # the command it names runs here and shows the change
+    shown = capsys.readouterr().out
+    assert "VOICEMAIL_MESSAGE" in shown, shown
+
+
+@pytest.mark.usefixtures("newer_botocore")
+def test_check_in_a_checkout_says_generate_and_commit(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    monkeypatch.setattr(active, "checkout_root", lambda: tmp_path)
+    assert cli.main(["schemas", "check"]) == 1
+    out = capsys.readouterr().out
+    assert out.rstrip().endswith(
+        "If the change is expected (a botocore upgrade), run `connect-email schemas generate` and commit the result."
+    )
+    other = tmp_path / "my contracts"
+    assert cli.main(["schemas", "generate", "--dir", str(other)]) == 0
+    (other / "Bogus").mkdir()
+    (other / "Bogus" / "request.json").write_text("{}\n", encoding="utf-8")
+    capsys.readouterr()
+    assert cli.main(["schemas", "check", "--dir", str(other)]) == 1
+    assert f"run `connect-email schemas generate --dir '{other}'`" in capsys.readouterr().out
