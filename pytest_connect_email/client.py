@@ -44,18 +44,47 @@ def text_summary(text: str, limit: int = SUMMARY_CHARS) -> str:
     return plain if len(plain) <= limit else plain[: limit - 3].rstrip() + "..."
 
 
+def _phrase(status: int) -> str:
+    from http import HTTPStatus
+
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""
+
+
+def answer_summary(status: int, code: str, text: str, limit: int = SUMMARY_CHARS) -> str:
+    """One line saying what an error answer was, each thing once: ``HTTP 404 Not Found: The requested URL
+    ...`` (a page whose text only repeats its status), ``HTTP 400 UnknownOperationException: ...`` (a code
+    of its own). The status's number and phrase, and the code, are left off the front of the text where it
+    repeats them; the text is cut to ``limit`` characters (:func:`text_summary`)."""
+    phrase = _phrase(status)
+    own_code = bool(code) and code not in (str(status), phrase)
+    head = f"HTTP {status} {code}" if own_code else f"HTTP {status} {phrase}".rstrip()
+    plain = " ".join(html.unescape(_TAG.sub(" ", text)).split())
+    repeats = [r for r in (str(status), phrase, code, f"HTTP {status}", f"HTTP/1.1 {status}") if r]
+    trimmed = None
+    while trimmed != plain:  # "404 Not Found Not Found The requested URL ..." -> "The requested URL ..."
+        trimmed = plain
+        for repeat in sorted(repeats, key=len, reverse=True):
+            if plain.lower().startswith(repeat.lower()) and plain[len(repeat) : len(repeat) + 1] in ("", " ", ":"):
+                plain = plain[len(repeat) :].lstrip(" :-")
+    if not text.strip():
+        return f"{head}: (empty answer)"
+    return f"{head}: {text_summary(plain, limit)}" if plain else head
+
+
 class EndpointNotImplemented(Exception):
     """The endpoint does not implement an operation; carries its answer.
 
-    Its message is one line: the status, the code and a summary of the answer's text (never raw HTML).
+    Its message is one line that says each thing once: the status (its number and phrase, or the answer's
+    error code when it has one of its own) and a summary of the answer's text without what repeats them,
+    at most :data:`SUMMARY_CHARS` characters (never raw HTML): ``HTTP 404 Not Found: The requested URL ...``.
     """
 
     def __init__(self, operation: str, status: int, code: str, message: str) -> None:
         self.operation, self.status, self.code, self.message = operation, status, code, message
-        short = text_summary(message) or "(empty answer)"
-        super().__init__(
-            f"{operation} is not implemented by the endpoint: HTTP {status} {code or '(no code)'}: {short}"
-        )
+        super().__init__(f"{operation} is not implemented by the endpoint: {answer_summary(status, code, message)}")
 
 
 @dataclass

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from pytest_connect_email import spec
 from pytest_connect_email.emulator import Emulator, RunningServer, router
+from pytest_connect_email.emulator.codec import HttpResponse as _HttpResponse
 from pytest_connect_email.emulator.errors import ServiceError
 
 if TYPE_CHECKING:
@@ -131,6 +132,15 @@ class EmulatorTarget:
 
 
 @dataclass
+class TransportAnswer(_HttpResponse):
+    """An answer exactly as an endpoint sent it over the network (:class:`HttpTarget`). Nothing is added to or
+    removed from it before the contract and protocol checks see it: a target that sends no ``x-amzn-RequestId``
+    is judged on that. Answers made in-process (the emulator, moto, a cassette's recording) are plain
+    :class:`~.emulator.codec.HttpResponse` objects, which :func:`.intercept.exchange` names with a request id
+    when they carry none."""
+
+
+@dataclass
 class HttpTarget:
     """An endpoint over HTTP; calls are signed with the calling client's signer (or the default
     credentials, for calls that arrive unsigned through :func:`serve`)."""
@@ -144,8 +154,6 @@ class HttpTarget:
     def answer(self, operation: str, request: HttpRequest, signer: Any) -> HttpResponse | None:
         from botocore.awsrequest import create_request_object
         from botocore.httpsession import URLLib3Session
-
-        from pytest_connect_email.emulator.codec import HttpResponse
 
         if signer is None:
             signer = self._default_signer()
@@ -172,7 +180,7 @@ class HttpTarget:
             # headers waits for the peer's delayed ACK (about 40 ms per call).
             self._session = URLLib3Session(socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)])
         response = self._session.send(aws_request.prepare())
-        return HttpResponse(int(response.status_code), dict(response.headers.items()), bytes(response.content))
+        return TransportAnswer(int(response.status_code), dict(response.headers.items()), bytes(response.content))
 
     def _default_signer(self) -> Any:
         if self._signer is None:
