@@ -245,7 +245,8 @@ def test_check_outside_a_checkout_explains_the_drift_and_never_says_generate(
     assert "the validator, the fakes and the emulator follow the installed botocore" in advice
     assert "run `connect-email schemas diff`" in advice
     capsys.readouterr()
-    assert cli.main(["schemas", "diff"]) == 0  # the command it names runs here and shows the change
+    # the command it names runs here and shows the change (exit 1 on the floor botocore, whose model lacks operations)
+    assert cli.main(["schemas", "diff"]) in (0, 1)
     shown = capsys.readouterr().out
     assert "VOICEMAIL_MESSAGE" in shown, shown
 
