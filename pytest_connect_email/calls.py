@@ -16,8 +16,11 @@ as AWS would see it.
 from __future__ import annotations
 
 import functools
+import os
+import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from types import FrameType
 from typing import TYPE_CHECKING, Any, overload
 
 if TYPE_CHECKING:
@@ -37,6 +40,11 @@ class Call:
     botocore's generated ``ClientToken`` included), ``response`` (the parsed answer without
     ``ResponseMetadata``, ``None`` on error) and ``error`` (the error code, ``None`` on success).
     """
+
+    #: Who made the call: ``"application"`` (the test's or the code under test's, a subprocess's through the
+    #: loopback front), or ``"plugin"`` when the frame that called the botocore client method belongs to this
+    #: package (the fixtures' setup and teardown, the shipped conformance checks): see :func:`origin`.
+    origin: str = "application"
 
     def __init__(self, operation: str, request: HttpRequest, answer: HttpResponse | None, error: str | None = None):
         self.operation = operation
@@ -172,12 +180,46 @@ def unobserve(observer: Callable[[Call], None]) -> None:
             _OBSERVERS.remove(observer)
 
 
+#: Packages a client call goes through on its way to the target; the frame outside them made the call.
+_CLIENT_LIBRARIES = frozenset({"botocore", "boto3", "aiobotocore", "s3transfer"})
+_PACKAGE = __name__.split(".")[0]
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def _top(frame: FrameType) -> str:
+    return str(frame.f_globals.get("__name__", "")).split(".")[0]
+
+
+def origin(frame: FrameType | None = None) -> str:
+    """``"plugin"`` when the frame that called the botocore client method (the caller of the run of botocore,
+    boto3 and aiobotocore frames nearest ``frame``, default: the caller's) is this package's code
+    (its fixtures, the shipped conformance checks), else ``"application"``: the test's own calls, through
+    ``connect_client`` too, are the application's, and so is a call with no client frame in this thread (a
+    subprocess's, through the loopback front)."""
+    frame = sys._getframe(1) if frame is None else frame
+    caller: FrameType | None = None
+    inside = False
+    while frame is not None:
+        if _top(frame) in _CLIENT_LIBRARIES:
+            inside = True  # a paginator's, boto3's and aiobotocore's frames belong to the same run
+        elif inside:
+            caller = frame
+            break
+        frame = frame.f_back
+    if caller is None:
+        return "application"
+    ours = _top(caller) == _PACKAGE or os.path.abspath(caller.f_code.co_filename).startswith(_PACKAGE_DIR)
+    return "plugin" if ours else "application"
+
+
 def record(operation: str, request: HttpRequest, answer: HttpResponse | None, error: str | None = None) -> None:
     """Record one exchange into the innermost open log (nothing when none is open), and hand it to the observers."""
     log = _OPEN[-1] if _OPEN else None
     if log is None and not _OBSERVERS:
         return
     call = Call(operation, request, answer, error)
+    if _OBSERVERS:  # the stack is read only when someone looks (--connect-usage)
+        call.origin = origin(sys._getframe(1))
     if log is not None:
         log.append(call)
     for observer in list(_OBSERVERS):

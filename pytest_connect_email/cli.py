@@ -420,8 +420,31 @@ def conformance(pytest_args: list[str]) -> int:
     quiet = ["-W", "ignore::pytest.PytestAssertRewriteWarning"]
     # --stateful: the stateful differential check too (the plugin's --connect-stateful).
     pytest_args = ["--connect-stateful" if arg == "--stateful" else arg for arg in pytest_args]
-    args = ["-p", "connect_email", "--connect-conformance", "--pyargs", *quiet, *pytest_args, *SUITE_MODULES]
+    # Tests the user named (a node id of the suite, pasted): those alone, as `pytest -p connect_email ID` runs them.
+    suite = [] if names_tests(pytest_args) else list(SUITE_MODULES)
+    args = ["-p", "connect_email", "--connect-conformance", "--pyargs", *quiet, *pytest_args, *suite]
     return int(pytest.main(args))
+
+
+def names_tests(pytest_args: Sequence[str]) -> bool:
+    """Whether the arguments for pytest name tests of their own: a node id (``file.py::test``), a ``.py`` file,
+    or a module or file of the shipped suite. Options, and the values of options (``-k ADDR-001``,
+    ``--connect-cassette-dir DIR``), are not test selections; an argument after ``--`` always is."""
+    from pytest_connect_email.conformance import SEQUENCES_MODULE, SUITE_MODULES, suite_file
+
+    modules = {*SUITE_MODULES, SEQUENCES_MODULE}
+    here = Path.cwd()
+    after_dashes = False
+    for arg in pytest_args:
+        if arg == "--" and not after_dashes:
+            after_dashes = True
+            continue
+        if arg.startswith("-") and not after_dashes:
+            continue
+        path = arg.split("::", 1)[0]
+        if after_dashes or "::" in arg or path.endswith(".py") or path in modules or suite_file(arg, here):
+            return True
+    return False
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -181,8 +181,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 class UsageRecorder:
     """``--connect-usage FILE``: every Connect call the run records (:func:`.calls.observe`: the application's,
-    the fixtures', subprocesses' through the loopback front, in every mode) goes into a usage manifest
-    (:mod:`.usage`). An xdist worker hands its part to the controller; the controller alone merges the parts
+    the test's own, subprocesses' through the loopback front, in every mode; not the plugin's own, whose
+    ``origin`` is ``plugin``: its fixtures', the shipped checks') goes into a usage manifest (:mod:`.usage`).
+    An xdist worker hands its part to the controller; the controller alone merges the parts
     with the manifest already at FILE and writes it whole."""
 
     KEY = "connect_email_usage"

@@ -122,7 +122,11 @@ class Usage:
 
     def record(self, call: Call) -> None:
         """Add one call (``calls.observe`` hands every recorded call here). Never raises: what cannot be
-        read is left out, and the application's call goes on as if nothing watched it."""
+        read is left out, and the application's call goes on as if nothing watched it. A call the plugin's own
+        code made (its fixtures' setup and teardown, the shipped checks: ``call.origin == "plugin"``) is not the
+        application's usage and is left out."""
+        if getattr(call, "origin", "application") == "plugin":
+            return
         try:
             self.add(call.operation, call.params)
         except Exception:  # pragma: no cover - a model or codec failure must not fail the application's call

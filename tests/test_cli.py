@@ -268,3 +268,42 @@ def test_check_in_a_checkout_says_generate_and_commit(
     capsys.readouterr()
     assert cli.main(["schemas", "check", "--dir", str(other)]) == 1
     assert f"run `connect-email schemas generate --dir '{other}'`" in capsys.readouterr().out
+
+
+# -- connect-email conformance: what it collects ---------------------------------------------------------
+
+SUITE_NODEID = "pytest_connect_email/conformance/conformance_addresses.py::test_created_address_reads_back"
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        ([], False),
+        (["-k", "ADDR-001", "--connect-mode", "replay"], False),
+        (["--connect-cassette-dir", "/tmp/cdir", "-n", "2", "--connect-report=report.json"], False),
+        ([SUITE_NODEID], True),
+        (["-k", "x", SUITE_NODEID], True),
+        (["tests/test_mine.py"], True),
+        (["pytest_connect_email.conformance.conformance_addresses"], True),
+        (["--", "tests"], True),
+    ],
+)
+def test_conformance_knows_when_tests_are_named(args: list[str], named: bool) -> None:
+    assert cli.names_tests(args) is named
+
+
+def test_conformance_with_a_pasted_node_id_runs_that_check_alone(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runs: list[pytest.RunResult] = []
+
+    def main(args: list[str]) -> int:  # the command's pytest run, in-process and isolated by pytester
+        runs.append(pytester.runpytest(*args))
+        return int(runs[-1].ret)
+
+    monkeypatch.setattr(pytest, "main", main)
+    assert cli.main(["conformance", SUITE_NODEID, "-p", "no:cacheprovider"]) == 0
+    runs[-1].assert_outcomes(passed=1)  # that check, not the 114 of the suite
+    assert "collected 1 item" in runs[-1].stdout.str()
+    assert cli.main(["conformance", "-k", "ADDR-001", "--co", "-q", "-p", "no:cacheprovider"]) == 0
+    assert [line for line in runs[-1].outlines if "::" in line] == [SUITE_NODEID]  # no selection: the suite, -k'd

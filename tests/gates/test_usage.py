@@ -102,16 +102,15 @@ def test_the_manifest_names_what_the_application_sent_and_no_value(project: pyte
     manifest = project.path / "usage.json"
     result = run(project, f"--connect-usage={manifest}")
     result.assert_outcomes(passed=1)
-    result.stdout.fnmatch_lines([f"connect-email usage: {manifest} (4 operation(s), * member path(s), recorded *"])
+    result.stdout.fnmatch_lines([f"connect-email usage: {manifest} (2 operation(s), * member path(s), recorded *"])
 
     document = read(manifest)
     assert document["format"] == "connect-email-usage"
     assert document["version"] == 1
     assert document["botocore"] == [botocore.__version__]
     operations = document["operations"]
-    # the fixture's CreateInstance and DeleteInstance count too: every call the run made, whoever made it
-    assert sorted(operations) == ["CreateEmailAddress", "CreateInstance", "DeleteInstance", "StartEmailContact"]
-    assert operations["CreateInstance"]["IdentityManagementType"] == {"enum": ["CONNECT_MANAGED"]}
+    # the connect_instance_id fixture's CreateInstance and DeleteInstance are the plugin's, not the application's
+    assert sorted(operations) == ["CreateEmailAddress", "StartEmailContact"]
     created = operations["CreateEmailAddress"]
     assert created["EmailAddress"] == {"length": [24, 24]}
     assert created["DisplayName"] == {"length": [12, 12]}
@@ -134,6 +133,41 @@ def test_the_manifest_names_what_the_application_sent_and_no_value(project: pyte
     text = manifest.read_text(encoding="utf-8")
     for value in SENT_VALUES:
         assert value not in text
+
+
+def test_the_plugins_own_calls_are_not_the_applications_usage(
+    project: pytest.Pytester, from_model: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The fixtures' calls (connect_instance_id's CreateInstance and DeleteInstance, email_address's
+    CreateEmailAddress without DisplayName and its DeleteEmailAddress) are left out; the test's own call
+    through the connect_client fixture's client is the application's."""
+    project.makepyfile(
+        test_app="""
+        import app
+
+
+        def test_app_and_fixtures(connect_instance_id, email_address, connect_client):
+            email_address()  # the fixture's CreateEmailAddress: no DisplayName
+            app.add_address(connect_instance_id, "support.desk@example.com")  # always with DisplayName
+            connect_client.list_instances(MaxResults=5)  # the test's own call, through the fixture's client
+        """
+    )
+    manifest = project.path / "usage.json"
+    run(project, f"--connect-usage={manifest}").assert_outcomes(passed=1)
+    operations = read(manifest)["operations"]
+    assert sorted(operations) == ["CreateEmailAddress", "ListInstances"]
+    assert operations["CreateEmailAddress"]["DisplayName"] == {"length": [12, 12]}  # never left out
+    assert operations["ListInstances"] == {"MaxResults": {"range": [5, 5]}}
+
+    # DisplayName now required: the application always sends it, so the change does not touch its usage
+    data = installed_model_data()
+    _require("CreateEmailAddressRequest", "DisplayName")(data["shapes"])
+    to_model = write_model(project.path / "to", data, version="1.99.0")
+    code = cli.main(["schemas", "diff", "--from", str(from_model), "--to", str(to_model), "--usage", str(manifest)])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "CreateEmailAddress request: ~ member DisplayName is now required" in out
+    assert "Changes that touch your usage" not in out
 
 
 def test_two_runs_accumulate_and_the_diff_judges_the_whole(
@@ -228,13 +262,7 @@ def test_worker_two(connect_client):
     result.assert_outcomes(passed=4)
     assert sorted(p.name for p in project.path.glob("worker-*")) == ["worker-gw0", "worker-gw1"]  # both worked
     operations = read(manifest)["operations"]
-    assert sorted(operations) == [
-        "CreateEmailAddress",
-        "CreateInstance",
-        "DeleteInstance",
-        "ListInstances",
-        "StartEmailContact",
-    ]
+    assert sorted(operations) == ["CreateEmailAddress", "ListInstances", "StartEmailContact"]
     assert operations["ListInstances"]["MaxResults"] == {"range": [7, 7]}
     assert operations["StartEmailContact"]["References{}.Type"] == {"enum": ["URL"]}
 
