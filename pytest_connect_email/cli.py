@@ -202,6 +202,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     merge_cmd.add_argument("reports", nargs="+", type=Path, help="the shards' JSON reports")
     merge_cmd.add_argument("--output", "-o", type=Path, required=True, help="the merged JSON report (Markdown beside)")
+    merge_cmd.add_argument(
+        "--require-all-checks",
+        action="store_true",
+        help="fail the merged gate (exit 1) when a check the suite ships ran in no shard (a shard missing)",
+    )
     tapes = sub.add_parser("cassettes", help="work with recorded cassettes").add_subparsers(
         dest="action", required=True
     )
@@ -479,7 +484,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "report":
         from pytest_connect_email import merge
 
-        return merge.run(args.reports, args.output)
+        return merge.run(args.reports, args.output, require_all_checks=args.require_all_checks)
     return 2  # pragma: no cover - argparse refuses unknown commands
 
 

@@ -8,6 +8,12 @@ operations and any shard's ``--connect-fail-on-not-implemented``, the other test
 a shard's failure the merge cannot recompute (a report it could not write, pytest's exit status) is kept,
 naming the shard.
 
+Shards must have checked the same target with the same model: a ``target`` whose mode, endpoint, region or
+botocore version differs from the first shard's is refused naming both files and the field
+(:data:`.report.TARGET_FIELDS`). The baseline file may differ per shard: each shard's is listed in
+``shards[].target.baseline``. A report that is itself a merge (it has ``shards``) is refused, so that a
+merged report left among the shards' is not counted as one.
+
 Every input is read within budgets before it is parsed (:data:`.limits.MAX_REPORT_BYTES`, then
 :data:`.limits.MAX_DEPTH` and :data:`.limits.MAX_NODES`), and every field the merge uses is checked for
 its type: a file that is not a report is refused naming the file and the field, never a traceback.
@@ -23,11 +29,13 @@ from typing import Any
 from pytest_connect_email import limits
 from pytest_connect_email.report import (
     _OUTCOMES,
+    TARGET_FIELDS,
     GateOptions,
     OtherTests,
     Result,
     append_step_summary,
     build_document,
+    coverage_line,
     judge,
     markdown,
     modelled_errors,
@@ -94,6 +102,11 @@ def read_report(path: Path) -> dict[str, Any]:
             f'{name}: a report without "gate" (written by an older pytest-connect-email); run the shard again '
             "with this version"
         )
+    if "shards" in document:
+        raise MergeError(
+            f"{name}: a merged report (it has 'shards'), not a shard's; write the merged report outside the "
+            "shards' folder (e.g. --output conformance.json beside reports/), or delete it before merging again"
+        )
     return document
 
 
@@ -140,8 +153,21 @@ def _texts_or_objects(value: Any, where: str) -> list[dict[str, Any]]:
     return [_object(item, f"{where}[{i}]") for i, item in enumerate(value)]
 
 
-def merge(paths: Sequence[Path]) -> dict[str, Any]:
-    """The report of the union of the shards' reports at ``paths`` (see the module's docstring)."""
+def _same_target(first: tuple[str, dict[str, Any]], name: str, target: dict[str, Any]) -> None:
+    """Refuse a shard whose target differs from the first shard's in a field of :data:`.report.TARGET_FIELDS`."""
+    first_name, first_target = first
+    for key in TARGET_FIELDS:
+        if first_target.get(key) != target.get(key):
+            raise MergeError(
+                f"{name}: target.{key} is {target.get(key)!r} but {first_name} has {first_target.get(key)!r}; "
+                "shards of one report must check the same target (mode, endpoint_url, region) with the same "
+                "botocore: merge each target's reports separately"
+            )
+
+
+def merge(paths: Sequence[Path], *, require_all_checks: bool = False) -> dict[str, Any]:
+    """The report of the union of the shards' reports at ``paths`` (see the module's docstring); with
+    ``require_all_checks``, the merged gate fails when a shipped check ran in no shard."""
     if not paths:
         raise MergeError("no reports to merge")
     seen_paths: dict[Path, str] = {}
@@ -158,12 +184,13 @@ def merge(paths: Sequence[Path]) -> dict[str, Any]:
     fail_on_not_implemented = False
     ran = failed = 0
     failed_nodeids: list[str] = []
+    failed_in: list[str] = []
     run_failures: list[str] = []
     now_passing: set[str] = set()
     expired: set[str] = set()
-    settings: list[dict[str, str]] = []
+    settings: dict[tuple[str, str, str], list[str]] = {}  # (name, value, source) -> the shards that had it
     shards: list[dict[str, Any]] = []
-    target: dict[str, Any] | None = None
+    first: tuple[str, dict[str, Any]] | None = None
     for path in paths:
         name = str(path)
         document = read_report(path)
@@ -182,22 +209,27 @@ def merge(paths: Sequence[Path]) -> dict[str, Any]:
         run_failures += [f"{name}: {line}" for line in kept]
         other = _object(document.get("other_tests", {}), f"{name}: other_tests")
         ran += _count(other.get("ran", 0), f"{name}: other_tests.ran")
-        failed += _count(other.get("failed", 0), f"{name}: other_tests.failed")
+        shard_failed = _count(other.get("failed", 0), f"{name}: other_tests.failed")
+        failed += shard_failed
+        if shard_failed:
+            failed_in.append(name)
         failed_nodeids += _texts(other.get("failed_nodeids", []), f"{name}: other_tests.failed_nodeids")
         baseline = _object(document.get("baseline", {}), f"{name}: baseline")
         now_passing.update(_texts(baseline.get("now_passing", []), f"{name}: baseline.now_passing"))
         expired.update(_texts(baseline.get("expired", []), f"{name}: baseline.expired"))
         for number, entry in enumerate(_texts_or_objects(document.get("settings", []), f"{name}: settings")):
             where = f"{name}: settings[{number}]"
-            item = {k: _text(entry.get(k), f"{where}.{k}") for k in ("name", "value", "source")}
-            if item not in settings:
-                settings.append(item)
+            named, value, source = (_text(entry.get(k), f"{where}.{k}") for k in ("name", "value", "source"))
+            settings.setdefault((named, value, source), []).append(name)
         for number, row in enumerate(_texts_or_objects(document.get("operations", []), f"{name}: operations")):
             operation = _text(row.get("operation"), f"{name}: operations[{number}].operation")
             codes = _texts(row.get("errors_modelled", []), f"{name}: operations[{number}].errors_modelled")
             modelled.setdefault(operation, codes)
         shard_target = _object(document.get("target", {}), f"{name}: target")
-        target = target if target is not None else shard_target
+        if first is None:
+            first = (name, shard_target)
+        else:
+            _same_target(first, name, shard_target)
         entries = _texts_or_objects(document.get("checks"), f"{name}: checks")
         for result, entry in zip(_results(document, name), entries, strict=True):
             earlier = results.get(result.id)
@@ -224,18 +256,30 @@ def merge(paths: Sequence[Path]) -> dict[str, Any]:
                 "gate": {"passed": passed, "failures": _texts(gate.get("failures", []), f"{name}: gate.failures")},
             }
         )
+    other_tests = OtherTests(ran=ran, failed=failed, failed_nodeids=tuple(failed_nodeids), failed_in=tuple(failed_in))
     verdict = judge(
         results.values(),
-        GateOptions(fail_on_not_implemented, tuple(required)),
-        OtherTests(ran=ran, failed=failed, failed_nodeids=tuple(failed_nodeids)),
+        GateOptions(fail_on_not_implemented, tuple(required), require_all_checks),
+        other_tests,
         run_failures,
     )
+    target = {"mode": "", "endpoint_url": None, "region": "", **(first[1] if first is not None else {})}
+    baselines = {shard["target"].get("baseline") for shard in shards}
+    if len(baselines) > 1:  # allowed: each shard's is in shards[].target.baseline
+        target["baseline"] = "differs per shard (see shards[].target.baseline)"
     return build_document(
         results.values(),
         verdict=verdict,
-        other=OtherTests(ran=ran, failed=failed, failed_nodeids=tuple(failed_nodeids)),
-        target=target or {"mode": "", "endpoint_url": None, "region": ""},
-        settings=settings,
+        other=other_tests,
+        target=target,
+        settings=[
+            {
+                "name": key[0],
+                "value": key[1],
+                "source": f"{key[2]} (shard{'s' if len(names) > 1 else ''} {', '.join(names)})",
+            }
+            for key, names in settings.items()
+        ],
         texts=texts,
         modelled_of=lambda operation: modelled[operation] if operation in modelled else modelled_errors(operation),
         baseline_now_passing=now_passing,
@@ -244,7 +288,7 @@ def merge(paths: Sequence[Path]) -> dict[str, Any]:
     )
 
 
-def run(paths: Sequence[Path], output: Path) -> int:
+def run(paths: Sequence[Path], output: Path, *, require_all_checks: bool = False) -> int:
     """The command: exit status 1 when the merged gate fails, 0 when it passes, 2 on bad input."""
     from pytest_connect_email.settings import writable_problem
 
@@ -261,8 +305,17 @@ def run(paths: Sequence[Path], output: Path) -> int:
         if problem:
             print(f"{command}: --output {output}: {problem}", file=sys.stderr)
             return 2
+    inputs = {path.resolve(): path for path in paths}
+    for written in (output, output.with_suffix(".md")):
+        if written.resolve() in inputs:
+            print(
+                f"{command}: --output {output}: it would overwrite the input {inputs[written.resolve()]}; write the "
+                "merged report outside the shards' folder",
+                file=sys.stderr,
+            )
+            return 2
     try:
-        document = merge(paths)
+        document = merge(paths, require_all_checks=require_all_checks)
     except MergeError as exc:
         print(f"{command}: {exc}", file=sys.stderr)
         return 2
@@ -278,11 +331,7 @@ def run(paths: Sequence[Path], output: Path) -> int:
     counts = ", ".join(f"{n} {k}" for k, n in sorted(document["summary"].items())) or "no checks"
     print(f"merged {len(paths)} report(s): {len(document['checks'])} check(s), {counts}")
     coverage = document["coverage"]
-    print(
-        f"coverage: {coverage['covered']} of {coverage['operations']} operations have at least one passing check; "
-        f"{coverage['errors']['exercised']} of {coverage['errors']['modelled']} modelled errors exercised by a "
-        "passing check"
-    )
+    print(f"coverage: {coverage_line(coverage)}")
     print(f"report: {output} and {output.with_suffix('.md')}")
     if gate["passed"]:
         print("gate passed: " + "; ".join(gate["checked"]))

@@ -105,9 +105,14 @@ class OtherTests:
     ran: int = 0
     failed: int = 0
     failed_nodeids: tuple[str, ...] = ()
+    #: For a merge of shards: the shard reports whose other tests failed.
+    failed_in: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
-        return {"ran": self.ran, "failed": self.failed, "failed_nodeids": list(self.failed_nodeids)}
+        document: dict[str, Any] = {"ran": self.ran, "failed": self.failed, "failed_nodeids": list(self.failed_nodeids)}
+        if self.failed_in:
+            document["failed_in"] = list(self.failed_in)
+        return document
 
 
 @dataclass(frozen=True)
@@ -116,6 +121,8 @@ class GateOptions:
 
     fail_on_not_implemented: bool = False
     require_operations: tuple[str, ...] = ()
+    #: ``connect-email report merge --require-all-checks``: every shipped check must have run in some shard.
+    require_all_checks: bool = False
 
     @classmethod
     def of(cls, settings: Settings) -> GateOptions:
@@ -125,6 +132,7 @@ class GateOptions:
         return {
             "fail_on_not_implemented": self.fail_on_not_implemented,
             "require_operations": list(self.require_operations),
+            **({"require_all_checks": True} if self.require_all_checks else {}),
         }
 
 
@@ -252,7 +260,14 @@ def failure_summary(report: pytest.TestReport, limit: int = 300) -> str:
     crash = getattr(report.longrepr, "reprcrash", None)
     text = str(getattr(crash, "message", "") or "") or report.longreprtext
     lines = [" ".join(line.split()) for line in text.splitlines() if line.strip()]
-    return (lines[0] if lines else "failed")[:limit]
+    return cut(lines[0] if lines else "failed", limit)
+
+
+def cut(text: str, limit: int) -> str:
+    """``text`` in at most ``limit`` characters, an ellipsis (``…``) where it was cut."""
+    if len(text) <= limit:
+        return text
+    return text[: max(limit - 1, 0)].rstrip() + "…"
 
 
 def forget_errors() -> None:
@@ -300,6 +315,36 @@ def check_outcome(item: pytest.Item, call: pytest.CallInfo[None], report: pytest
         report.outcome = "skipped"
         report.wasxfail = f"baseline {check_id}: {entry['reason']}"
     return report
+
+
+def not_implemented_report(item: pytest.Item, call: pytest.CallInfo[None]) -> pytest.TestReport | None:
+    """The report of a conformance check the endpoint could not run (``EndpointNotImplemented`` in any
+    phase), made without rendering the traceback, which :func:`check_outcome` replaces by one line anyway.
+
+    pytest's own report renders every frame of a failure with its source (parsing each frame's file, botocore's
+    included): some 0.3 s per check, so a target that implements nothing took 16 s to say so instead of 2.
+    ``None`` for every other report (pytest makes it as usual).
+    """
+    if call.excinfo is None or item.get_closest_marker("connect_check") is None:
+        return None
+    from pytest_connect_email.client import EndpointNotImplemented
+
+    if not call.excinfo.errisinstance(EndpointNotImplemented):
+        return None
+    sections = [(f"Captured {key} {when}", content) for when, key, content in item._report_sections]
+    return pytest.TestReport(
+        item.nodeid,
+        item.location,
+        dict.fromkeys(item.keywords, 1),
+        "skipped",
+        (str(item.path), item.location[1] or 0, "not implemented"),
+        call.when,  # type: ignore[arg-type]  # never "collect" for an item
+        sections,
+        duration=call.duration,
+        start=call.start,
+        stop=call.stop,
+        user_properties=list(item.user_properties),
+    )
 
 
 class Recorder:
@@ -421,17 +466,22 @@ class Recorder:
 
     def pytest_terminal_summary(self, terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
         settings, run = config.stash[SETTINGS], config.stash[RUN]
-        if hasattr(config, "workerinput") or not (run.results or run.gate_failures or run.write_errors or run.notes):
+        verdict = run.verdict
+        if hasattr(config, "workerinput") or not (
+            run.results or run.gate_failures or run.write_errors or run.notes or verdict is not None
+        ):
             return
-        counts: dict[str, int] = {}
-        for result in run.results.values():
-            counts[result.outcome] = counts.get(result.outcome, 0) + 1
         terminalreporter.section("connect-email conformance")
-        summary = ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
-        terminalreporter.write_line(f"{summary} (mode {settings.mode})")
+        if run.results:
+            summary = ", ".join(f"{n} {k}" for k, n in sorted(_counts(run.results.values()).items()))
+            terminalreporter.write_line(f"{summary} (mode {settings.mode})")
+        else:
+            terminalreporter.write_line(
+                "no conformance checks ran (add --connect-conformance, or run connect-email conformance)"
+            )
         for result in sorted(run.results.values(), key=lambda r: r.id):
             if result.outcome == "not implemented":
-                terminalreporter.write_line(f"{result.id} not implemented: {result.not_implemented_line()[:200]}")
+                terminalreporter.write_line(f"{result.id} not implemented: {cut(result.not_implemented_line(), 200)}")
         if run.baseline_now_passing:
             terminalreporter.write_line(
                 "baseline entries that now pass: " + ", ".join(sorted(run.baseline_now_passing))
@@ -443,13 +493,18 @@ class Recorder:
             if result.stateful:
                 terminalreporter.write_line(stateful_line(result.stateful))
         if run.results:
-            terminalreporter.write_line(f"coverage: {coverage_line(operation_rows(list(run.results.values())))}")
+            rows = operation_rows(list(run.results.values()))
+            terminalreporter.write_line(f"coverage: {coverage_line(coverage_of(rows))}")
         if settings.report is not None and not any(e.startswith("--connect-report ") for e in run.write_errors):
             terminalreporter.write_line(f"report: {settings.report} and {settings.report.with_suffix('.md')}")
-        for problem in run.gate_failures:
-            terminalreporter.write_line(f"gate failed: {problem}", red=True)
-        for problem in run.write_errors:
-            terminalreporter.write_line(problem, red=True)
+        if verdict is None:  # the run ended before its verdict (it never started): what is known
+            for problem in (*run.gate_failures, *run.write_errors):
+                terminalreporter.write_line(f"gate failed: {problem}", red=True)
+        elif verdict.passed:
+            terminalreporter.write_line("gate passed: " + "; ".join(verdict.checked), green=True)
+        else:  # every reason, as the JSON, the Markdown, JUnit and the step summary say them
+            for problem in verdict.failures:
+                terminalreporter.write_line(f"gate failed: {problem}", red=True)
         for note in run.notes:
             terminalreporter.write_line(note, yellow=True)
 
@@ -477,7 +532,16 @@ def gate_failures(settings: Settings, run: Run) -> list[str]:
     return _gate_options(GateOptions.of(settings), list(run.results.values()))[0]
 
 
-def _gate_options(options: GateOptions, results: list[Result]) -> tuple[list[str], list[str]]:
+def shipped_operations() -> dict[str, str]:
+    """The suite's shipped checks (without STATEFUL-001, which runs only when asked for): id -> operation."""
+    from pytest_connect_email.conformance import shipped_checks
+
+    return {check_id: check.operation for check_id, check in shipped_checks().items()}
+
+
+def _gate_options(
+    options: GateOptions, results: list[Result], shipped: Mapping[str, str] | None = None
+) -> tuple[list[str], list[str]]:
     """The gate options' failures, and what they checked that held."""
     problems, held = [], []
     results = sorted(results, key=lambda r: r.id)
@@ -504,6 +568,17 @@ def _gate_options(options: GateOptions, results: list[Result]) -> tuple[list[str
                 f"--connect-require-operations {operation}: passing check{'s' if len(passing) > 1 else ''} "
                 + _names(passing)
             )
+    if options.require_all_checks:
+        shipped = shipped_operations() if shipped is None else shipped
+        selected = {r.id for r in results}
+        absent = sorted(set(shipped) - selected)
+        if absent:
+            problems.append(
+                f"--require-all-checks: {len(absent)} of the suite's {len(shipped)} shipped checks ran in no shard: "
+                + ", ".join(absent)
+            )
+        else:
+            held.append(f"--require-all-checks: all {len(shipped)} of the suite's shipped checks ran")
     return problems, held
 
 
@@ -531,40 +606,62 @@ def judge(
     other: OtherTests,
     run_failures: Iterable[str] = (),
     exit_status: int | None = None,
+    shipped: Mapping[str, str] | None = None,
 ) -> Verdict:
     """The verdict on a run (or a merge of shards): its failed checks that the baseline does not excuse,
     the gate options, the other tests that failed and ``run_failures`` (reports not written, a shard's
     failure a merge cannot recompute); with ``exit_status``, pytest's, which the verdict then agrees
-    with: a status other than 0 and 1, or 1 that nothing else explains, is a reason of its own."""
+    with: a status other than 0 and 1, or 1 that nothing else explains, is a reason of its own. ``shipped``
+    (id -> operation, by default the suite's) says which of the shipped checks ran (informational, unless
+    the options require them all)."""
     ordered = sorted(results, key=lambda r: r.id)
+    shipped = shipped_operations() if shipped is None else shipped
     failures: list[str] = []
     broken = [r for r in ordered if r.outcome == "failed" and not r.baseline]
     if len(broken) <= CHECK_LINES:
         failures += [f"{r.id} ({r.operation}) failed: {r.summary or 'failed'}" for r in broken]
     else:
         failures.append(f"{len(broken)} checks failed: {', '.join(r.id for r in broken)}")
-    problems, held = _gate_options(options, ordered)
+    problems, held = _gate_options(options, ordered, shipped)
     failures += problems
     if other.failed:
         named = f": {_names(other.failed_nodeids, 5)}" if other.failed_nodeids else ""
-        failures.append(f"{other.failed} other test(s) failed{named}")
+        where = f" (in shard {', '.join(other.failed_in)})" if other.failed_in else ""
+        failures.append(f"{other.failed} other test(s) failed{where}{named}")
     kept = [" ".join(line.split()) for line in run_failures]
     if exit_status not in (None, 0) and (exit_status != 1 or not (failures or kept)):
         kept.append(exit_status_line(int(exit_status)))
     checked: list[str] = []
     if ordered and not broken:
         counts = _counts(ordered)
-        summary = ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
-        checked.append(f"{len(ordered)} check(s) ran, none failed ({summary})")
         excused = [r.id for r in ordered if r.outcome == "failed"]
-        if excused:
+        if excused:  # every failure is one the baseline excuses
+            words = {"failed": "failed and excused by the baseline"}
+            summary = ", ".join(f"{n} {words.get(k, k)}" for k, n in sorted(counts.items()))
+            checked.append(f"{len(ordered)} check(s) ran, none failed outside the baseline ({summary})")
             checked.append(f"{len(excused)} failure(s) excused by the baseline: {_names(excused)}")
+        else:
+            summary = ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
+            checked.append(f"{len(ordered)} check(s) ran, none failed ({summary})")
     elif not ordered:
         checked.append("no conformance check ran")
+    if ordered and shipped:
+        checked.append(shipped_line(ordered, shipped))
     checked += held
     if other.ran and not other.failed:
         checked.append(f"{other.ran} other test(s) ran, none failed")
     return Verdict(tuple(failures + kept), tuple(checked), options, tuple(kept))
+
+
+def shipped_line(results: Iterable[Result], shipped: Mapping[str, str]) -> str:
+    """How many of the suite's shipped checks ran, naming (some of) those that did not: a ``-k`` run is
+    legitimate, so this is information, not a failure."""
+    ran = {r.id for r in results} & set(shipped)
+    absent = sorted(set(shipped) - ran)
+    if not absent:
+        return f"all {len(shipped)} of the suite's shipped checks ran"
+    head = f"{len(ran)} of the suite's {len(shipped)} shipped checks ran"
+    return f"{head}; {len(absent)} were not selected: {_names(absent)}"
 
 
 def _counts(results: Iterable[Result]) -> dict[str, int]:
@@ -587,8 +684,23 @@ def asked_for(settings: Settings, run: Run) -> bool:
     )
 
 
+#: The fields of a report's ``target`` that shards must share to be merged.
+TARGET_FIELDS = ("mode", "endpoint_url", "region", "botocore")
+
+
 def target_of(settings: Settings) -> dict[str, Any]:
-    return {"mode": settings.mode, "endpoint_url": settings.endpoint_url, "region": settings.region}
+    """What the run checked and with what: mode, endpoint, region, the botocore whose model the checks
+    follow, this tool's version, and the baseline file in use (``None``: none)."""
+    import botocore
+
+    return {
+        "mode": settings.mode,
+        "endpoint_url": settings.endpoint_url,
+        "region": settings.region,
+        "botocore": botocore.__version__,
+        "tool": __version__,
+        "baseline": str(settings.baseline) if settings.baseline is not None else None,
+    }
 
 
 def settings_entries(settings: Settings) -> list[dict[str, str]]:
@@ -623,15 +735,21 @@ def modelled_errors(operation: str) -> list[str]:
 
 
 def operation_rows(
-    results: list[Result], modelled_of: Callable[[str], list[str]] = modelled_errors
+    results: list[Result],
+    modelled_of: Callable[[str], list[str]] = modelled_errors,
+    shipped: Mapping[str, str] | None = None,
 ) -> list[dict[str, Any]]:
     """One row per covered operation (all of ``spec.OPERATIONS``, checked or not), then any other operation
     a check names or found missing. An operation is covered when at least one of its behavioural checks
     passed; ``missing_for`` lists the checks (of any operation) that were not implemented because the
     endpoint lacks this one; ``errors_exercised`` are the modelled error codes of this operation that the
     target answered during passing checks (``modelled_of`` gives an operation's modelled error codes: the
-    installed model's, or for a merge those the shards' reports list)."""
+    installed model's, or for a merge those the shards' reports list); ``not_selected`` counts the operation's
+    shipped checks (``shipped``, id -> operation, by default the suite's) that did not run."""
     from pytest_connect_email.spec import OPERATIONS
+
+    shipped = shipped_operations() if shipped is None else shipped
+    ran = {r.id for r in results}
 
     named = {r.operation for r in results} | {_missing(r) for r in results if r.outcome == "not implemented"}
     extra = sorted(named - set(OPERATIONS))
@@ -654,19 +772,45 @@ def operation_rows(
                 ),
                 "errors_exercised": [code for code in modelled if code in answered],
                 "errors_modelled": modelled,
+                "not_selected": sum(op == operation and i not in ran for i, op in shipped.items()),
             }
         )
     return rows
 
 
-def coverage_line(rows: list[dict[str, Any]]) -> str:
+def coverage_of(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The report's ``coverage``: operations with a passing check of their own, and modelled errors exercised.
+    ``protocol_only`` is true when no operation has a passing check of its own but checks of the
+    pseudo-operation ``(protocol)`` (or another unlisted one) passed: their calls may still answer modelled
+    errors."""
     listed = [row for row in rows if row["listed"]]
     covered = sum(row["covered"] for row in listed)
-    exercised = sum(len(row["errors_exercised"]) for row in listed)
-    modelled = sum(len(row["errors_modelled"]) for row in listed)
+    coverage: dict[str, Any] = {
+        "covered": covered,
+        "operations": len(listed),
+        "uncovered": [row["operation"] for row in listed if not row["covered"]],
+        "errors": {
+            "exercised": sum(len(row["errors_exercised"]) for row in listed),
+            "modelled": sum(len(row["errors_modelled"]) for row in listed),
+        },
+    }
+    if not covered and any(row["passed"] for row in rows if not row["listed"]):
+        coverage["protocol_only"] = True
+    return coverage
+
+
+def coverage_line(coverage: dict[str, Any]) -> str:
+    """The coverage in one line (the terminal, ``report merge``); the Markdown says the same."""
+    errors = coverage["errors"]
+    if coverage.get("protocol_only"):
+        return (
+            f"{coverage['covered']} of {coverage['operations']} operations have a passing check of their own "
+            f"(protocol checks only); {errors['exercised']} of {errors['modelled']} modelled errors exercised by a "
+            "passing protocol check"
+        )
     return (
-        f"{covered} of {len(listed)} operations have at least one passing check; "
-        f"{exercised} of {modelled} modelled errors exercised by a passing check"
+        f"{coverage['covered']} of {coverage['operations']} operations have at least one passing check; "
+        f"{errors['exercised']} of {errors['modelled']} modelled errors exercised by a passing check"
     )
 
 
@@ -682,12 +826,12 @@ def build_document(
     baseline_now_passing: Iterable[str] = (),
     baseline_expired: Iterable[str] = (),
     shards: list[dict[str, Any]] | None = None,
+    shipped: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """The report (JSON) of a run or of a merge of shards: one function, so both say the same things the
     same way. ``texts`` gives a check's source and title by id."""
     ordered = sorted(results, key=lambda r: r.id)
-    rows = operation_rows(ordered, modelled_of)
-    listed = [row for row in rows if row["listed"]]
+    rows = operation_rows(ordered, modelled_of, shipped)
     document: dict[str, Any] = {
         "tool": f"pytest-connect-email {__version__}",
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
@@ -696,15 +840,7 @@ def build_document(
         "gate": verdict.to_json(),
         "summary": _counts(ordered),
         "other_tests": other.to_json(),
-        "coverage": {
-            "covered": sum(row["covered"] for row in listed),
-            "operations": len(listed),
-            "uncovered": [row["operation"] for row in listed if not row["covered"]],
-            "errors": {
-                "exercised": sum(len(row["errors_exercised"]) for row in listed),
-                "modelled": sum(len(row["errors_modelled"]) for row in listed),
-            },
-        },
+        "coverage": coverage_of(rows),
         "operations": [
             {
                 "operation": row["operation"],
@@ -712,6 +848,7 @@ def build_document(
                 **{o: row[o] for o in _OUTCOMES},
                 "covered": row["covered"],
                 "status": _status(row),
+                "not_selected": row["not_selected"],
                 "missing_for": row["missing_for"],
                 "errors_exercised": row["errors_exercised"],
                 "errors_modelled": row["errors_modelled"],
@@ -842,8 +979,8 @@ def _status(row: dict[str, Any]) -> str:
         return "covered"
     if row["missing_for"]:  # the endpoint said so, in one of its own checks or in another's setup call
         return "not implemented"
-    if not row["checks"]:
-        return "no checks"
+    if not row["checks"]:  # none of its checks ran: because none were selected, or because it has none
+        return "not run" if row["not_selected"] else "no checks"
     return "not covered"
 
 
@@ -854,10 +991,14 @@ def markdown(document: dict[str, Any]) -> str:
     checks = document["checks"]
     coverage = document["coverage"]
     lines = [*verdict_lines(document["gate"]), ""]
+    target = document["target"]
     lines.append(
-        f"Target: mode `{document['target']['mode']}`"
-        + (f", endpoint `{document['target']['endpoint_url']}`" if document["target"]["endpoint_url"] else "")
-        + f", region `{document['target']['region']}`. {document['tool']}, {document['created']}."
+        f"Target: mode `{target['mode']}`"
+        + (f", endpoint `{target['endpoint_url']}`" if target["endpoint_url"] else "")
+        + f", region `{target['region']}`"
+        + (f", botocore {target['botocore']}" if target.get("botocore") else "")
+        + (f", baseline {_code(str(target['baseline']))}" if target.get("baseline") else "")
+        + f". {document['tool']}, {document['created']}."
     )
     if document.get("settings"):
         lines += ["", "Settings:", ""]
@@ -867,33 +1008,44 @@ def markdown(document: dict[str, Any]) -> str:
         for shard in document["shards"]:
             counts = ", ".join(f"{n} {k}" for k, n in sorted(shard["summary"].items())) or "no checks"
             gate = "gate passed" if shard["gate"]["passed"] else "gate failed on its own"
-            lines.append(f"- {_code(shard['file'])}: {counts}; {gate}")
+            baseline = shard.get("target", {}).get("baseline")
+            used = f"; baseline {_code(str(baseline))}" if baseline else ""
+            lines.append(f"- {_code(shard['file'])}: {counts}; {gate}{used}")
     lines += [
         "",
         "Summary: " + (", ".join(f"{n} {k}" for k, n in sorted(document["summary"].items())) or "no checks ran"),
         "",
-        f"Coverage: **{coverage['covered']} of {coverage['operations']}** operations have at least one passing check.",
+        f"Coverage: **{coverage['covered']} of {coverage['operations']}** operations "
+        + (
+            "have a passing check of their own (protocol checks only)."
+            if coverage.get("protocol_only")
+            else "have at least one passing check."
+        ),
         "",
         f"Modelled errors exercised: {coverage['errors']['exercised']} of {coverage['errors']['modelled']}"
-        " (error codes the model lists for the operations, answered by the target during a passing check).",
+        " (error codes the model lists for the operations, answered by the target during a passing "
+        + ("protocol check)." if coverage.get("protocol_only") else "check)."),
         "",
         "| operation | status | passed | failed | not implemented | skipped | errors exercised | checks |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for row in document["operations"]:
         mine = [c for c in checks if c["operation"] == row["operation"]]
+        status = f"not run ({row['not_selected']} not selected)" if row["status"] == "not run" else row["status"]
         cells = [str(row[o]) for o in _OUTCOMES]
         errors = f"{len(row['errors_exercised'])}/{len(row['errors_modelled'])}"
         listed = " ".join(f"{c['id']}:{_MARK[c['outcome']]}" for c in mine) or "0 checks"
+        if row.get("not_selected") and row["status"] != "not run":
+            listed += f"; {row['not_selected']} not selected"
         others = [i for i in row["missing_for"] if i not in {c["id"] for c in mine}]
         if others:
             listed += "; missing for " + " ".join(others)
-        lines.append(f"| {row['operation']} | {row['status']} | {' | '.join(cells)} | {errors} | {listed} |")
+        lines.append(f"| {row['operation']} | {status} | {' | '.join(cells)} | {errors} | {listed} |")
     problems = [c for c in checks if c["outcome"] in ("failed", "not implemented")]
     if problems:
         lines += ["", "## Failures and gaps", ""]
         for c in problems:
-            first = c.get("summary") or " ".join(c["detail"].split())[:300]
+            first = c.get("summary") or cut(" ".join(c["detail"].split()), 300)
             if c.get("missing_operation", c["operation"]) != c["operation"]:
                 first = f"setup call {first}"
             note = f" (baseline: {c['baseline']})" if c.get("baseline") else ""

@@ -7,9 +7,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+import botocore
 import pytest
 
-from pytest_connect_email import cli
+from pytest_connect_email import __version__, cli
 from pytest_connect_email.report import GateOptions, OtherTests, Result, build_document, judge
 
 REQUIRED = "--connect-require-operations=StartEmailContact,DisassociateEmailAddressAlias"
@@ -64,8 +65,23 @@ def test_shards_merge_into_the_whole_run(
     assert _checks(merged) == _checks(full)
     for key in ("summary", "coverage", "operations", "gate", "other_tests", "target"):
         assert merged[key] == full[key], key
-    # Each shard's settings (its own --connect-report among them), each once.
-    assert merged["settings"] == a["settings"] + [s for s in b["settings"] if s not in a["settings"]]
+    # Each shard's settings (its own --connect-report among them), each once, saying which shard(s) it came from.
+    a_path, b_path = pytester.path / "a.json", pytester.path / "b.json"
+    expected = [
+        {
+            **s,
+            "source": f"{s['source']} (shards {a_path}, {b_path})"
+            if s in b["settings"]
+            else f"{s['source']} (shard {a_path})",
+        }
+        for s in a["settings"]
+    ] + [{**s, "source": f"{s['source']} (shard {b_path})"} for s in b["settings"] if s not in a["settings"]]
+    assert merged["settings"] == expected
+    assert {"name": "--connect-report", "value": "a.json", "source": f"command line (shard {a_path})"} in expected
+    # The report says what ran: this tool's and botocore's versions; the merge keeps the shards' (one) target.
+    assert full["target"]["botocore"] == botocore.__version__
+    assert full["target"]["tool"] == __version__
+    assert full["target"]["baseline"] is None
     assert merged["gate"]["passed"] is True
     assert merged["coverage"]["errors"]["exercised"] > 0  # each check's errors travelled through the JSON
     assert [shard["gate"]["passed"] for shard in merged["shards"]] == [False, False]
@@ -97,14 +113,25 @@ def test_shards_merge_into_the_whole_run(
     assert not (pytester.path / "y.json").exists()
 
 
-def _shard(path: Path, results: list[Result], options: GateOptions, other: OtherTests, kept: list[str]) -> Path:
+TARGET = {"mode": "emulator", "endpoint_url": None, "region": "us-east-1", "botocore": "1.35.0", "baseline": None}
+
+
+def _shard(
+    path: Path,
+    results: list[Result],
+    options: GateOptions,
+    other: OtherTests,
+    kept: list[str],
+    target: dict[str, Any] | None = None,
+    settings: list[dict[str, str]] | None = None,
+) -> Path:
     verdict = judge(results, options, other, kept)
     document = build_document(
         results,
         verdict=verdict,
         other=other,
-        target={"mode": "emulator", "endpoint_url": None, "region": "us-east-1"},
-        settings=[],
+        target=dict(TARGET if target is None else target),
+        settings=settings or [],
         texts={},
     )
     path.write_text(json.dumps(document), encoding="utf-8")
@@ -131,9 +158,113 @@ def test_the_merged_gate_keeps_what_it_cannot_recompute_and_sums_other_tests(
     assert gate["options"] == {"fail_on_not_implemented": True, "require_operations": ["StartEmailContact"]}
     assert gate["failures"] == [
         "--connect-fail-on-not-implemented: 1 check(s) not implemented: ALIAS-001",
-        "1 other test(s) failed: t.py::test_app",
+        f"1 other test(s) failed (in shard {b}): t.py::test_app",
         f"{b}: pytest's exit status is 2 (interrupted)",
     ]
-    assert _load(tmp_path / "m.json")["other_tests"] == {"ran": 3, "failed": 1, "failed_nodeids": ["t.py::test_app"]}
-    assert "gate failed: 1 other test(s) failed: t.py::test_app" in out
+    assert _load(tmp_path / "m.json")["other_tests"] == {
+        "ran": 3,
+        "failed": 1,
+        "failed_nodeids": ["t.py::test_app"],
+        "failed_in": [str(b)],
+    }
+    assert f"gate failed: 1 other test(s) failed (in shard {b}): t.py::test_app" in out
     assert (tmp_path / "m.md").read_text(encoding="utf-8").startswith("# Amazon Connect email conformance: gate FAILED")
+
+
+def _start(check_id: str = "START-001", outcome: str = "passed") -> Result:
+    return Result(check_id, "StartEmailContact", f"s.py::{check_id}", outcome)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("mode", "live"), ("endpoint_url", "http://127.0.0.1:5079"), ("region", "eu-west-2"), ("botocore", "1.40.0")],
+)
+def test_shards_of_different_targets_are_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], field: str, value: str
+) -> None:
+    a = _shard(tmp_path / "a.json", [_start("START-001")], GateOptions(), OtherTests(), [])
+    b = _shard(tmp_path / "b.json", [_start("START-002")], GateOptions(), OtherTests(), [], {**TARGET, field: value})
+    code = cli.main(["report", "merge", str(a), str(b), "--output", str(tmp_path / "m.json")])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert f"{b}: target.{field} is {value!r} but {a} has {TARGET[field]!r}" in err
+    assert not (tmp_path / "m.json").exists()
+
+
+def test_shards_with_different_baselines_merge_listing_each(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    a = _shard(
+        tmp_path / "a.json", [_start("START-001")], GateOptions(), OtherTests(), [], {**TARGET, "baseline": "k.json"}
+    )
+    b = _shard(tmp_path / "b.json", [_start("START-002")], GateOptions(), OtherTests(), [])
+    assert cli.main(["report", "merge", str(a), str(b), "--output", str(tmp_path / "m.json")]) == 0
+    merged = _load(tmp_path / "m.json")
+    assert merged["target"]["baseline"] == "differs per shard (see shards[].target.baseline)"
+    assert [shard["target"]["baseline"] for shard in merged["shards"]] == ["k.json", None]
+    assert f"- `{a}`: 1 passed; gate passed; baseline `k.json`" in (tmp_path / "m.md").read_text(encoding="utf-8")
+
+
+def test_a_merged_report_or_the_output_among_the_inputs_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "r2"
+    folder.mkdir()
+    a = _shard(folder / "a.json", [_start("START-001")], GateOptions(), OtherTests(), [])
+    b = _shard(folder / "b.json", [_start("START-002")], GateOptions(), OtherTests(), [])
+    merged = folder / "merged.json"
+    assert cli.main(["report", "merge", str(a), str(b), "--output", str(merged)]) == 0
+    capsys.readouterr()
+    # Run twice with a glob: the earlier merged report is among the inputs; it is not a shard.
+    code = cli.main(["report", "merge", str(a), str(b), str(merged), "--output", str(tmp_path / "again.json")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert f"{merged}: a merged report (it has 'shards'), not a shard's" in err
+    assert "outside the shards' folder" in err
+    assert "delete it" in err
+    # --output is one of the inputs (the same file by another path): refused before anything is written.
+    before = a.read_text(encoding="utf-8")
+    code = cli.main(["report", "merge", str(a), str(b), "--output", str(folder / ".." / "r2" / "a.json")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert f"it would overwrite the input {a}" in err
+    assert a.read_text(encoding="utf-8") == before
+
+
+def test_require_all_checks_fails_the_merge_when_a_shard_is_missing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pytest_connect_email.report import shipped_operations
+
+    shipped = shipped_operations()
+    everything = [Result(i, op, f"t.py::{i}") for i, op in sorted(shipped.items())]
+    sends = [r for r in everything if r.operation == "SendOutboundEmail"]
+    rest = [r for r in everything if r.operation != "SendOutboundEmail"]
+    a = _shard(tmp_path / "a.json", rest, GateOptions(), OtherTests(), [])
+    # Without the flag, the missing shard (SendOutboundEmail's checks) is information, not a failure.
+    assert cli.main(["report", "merge", str(a), "--output", str(tmp_path / "m.json")]) == 0
+    out = capsys.readouterr().out
+    names = ", ".join(r.id for r in sends)
+    line = f"{len(rest)} of the suite's {len(shipped)} shipped checks ran; {len(sends)} were not selected: {names}"
+    assert line in out
+    document = _load(tmp_path / "m.json")
+    assert line in document["gate"]["checked"]
+    send = next(row for row in document["operations"] if row["operation"] == "SendOutboundEmail")
+    assert (send["status"], send["not_selected"], send["checks"]) == ("not run", len(sends), 0)
+    assert f"| SendOutboundEmail | not run ({len(sends)} not selected) |" in (tmp_path / "m.md").read_text(
+        encoding="utf-8"
+    )
+    # With it, the merged gate fails naming them.
+    code = cli.main(["report", "merge", str(a), "--output", str(tmp_path / "m.json"), "--require-all-checks"])
+    out = capsys.readouterr().out
+    assert code == 1, out
+    failure = (
+        f"--require-all-checks: {len(sends)} of the suite's {len(shipped)} shipped checks ran in no shard: {names}"
+    )
+    assert f"gate failed: {failure}" in out
+    assert _load(tmp_path / "m.json")["gate"]["failures"] == [failure]
+    b = _shard(tmp_path / "b.json", sends, GateOptions(), OtherTests(), [])
+    assert (
+        cli.main(["report", "merge", str(a), str(b), "--output", str(tmp_path / "m.json"), "--require-all-checks"]) == 0
+    )
+    checked = _load(tmp_path / "m.json")["gate"]["checked"]
+    assert f"--require-all-checks: all {len(shipped)} of the suite's shipped checks ran" in checked
+    assert f"all {len(shipped)} of the suite's shipped checks ran" in checked

@@ -10,7 +10,18 @@ from typing import Any
 
 import pytest
 
-from pytest_connect_email.report import GateOptions, OtherTests, Result, judge
+from pytest_connect_email.report import (
+    GateOptions,
+    OtherTests,
+    Result,
+    build_document,
+    coverage_line,
+    cut,
+    failure_summary,
+    judge,
+    markdown,
+    shipped_operations,
+)
 
 DEMO = """
 from pytest_connect_email.conformance import check
@@ -90,6 +101,12 @@ def test_a_failing_gate_is_said_everywhere(pytester: pytest.Pytester, step_summa
     # GitHub's step summary: appended after the earlier step's content, the same Markdown.
     assert step_summary.read_text(encoding="utf-8") == "# earlier step\n" + markdown + "\n"
 
+    # The terminal says every reason too, not only the gate options'.
+    out = result.stdout.str()
+    section = out.split("connect-email conformance")[-1]
+    for line in failures:
+        assert f"gate failed: {line}" in section, section
+
 
 def test_a_passing_gate_says_what_it_checked_without_a_report(pytester: pytest.Pytester, step_summary: Path) -> None:
     result = pytester.runpytest(
@@ -121,6 +138,10 @@ def test_a_passing_gate_says_what_it_checked_without_a_report(pytester: pytest.P
     assert gate_case.find("failure") is None
     checked_props = [p.get("value") for p in gate_case.iter("property") if p.get("name") == "checked"]
     assert "--connect-fail-on-not-implemented: no check not implemented" in checked_props
+    # The terminal says what the passing gate checked, as the other outputs do.
+    shipped = len(shipped_operations())
+    assert any((line or "").startswith(f"1 of the suite's {shipped} shipped checks ran; ") for line in checked_props)
+    result.stdout.fnmatch_lines(["gate passed: 1 check(s) ran, none failed (1 passed); * of the suite's *"])
 
 
 def test_a_suite_that_only_uses_the_fixtures_gets_no_gate(pytester: pytest.Pytester, step_summary: Path) -> None:
@@ -146,11 +167,24 @@ def test_the_verdict_agrees_with_the_exit_status() -> None:
     failed = judge([_result("A-1", "failed", summary="AssertionError: x")], GateOptions(), OtherTests(), exit_status=1)
     assert failed.failures == ("A-1 (StartEmailContact) failed: AssertionError: x",)
     # A baselined failure does not fail the run, and a passing verdict says it was excused.
-    excused = judge([_result("A-1", "failed", baseline="known"), _result("A-2", "passed")], GateOptions(), OtherTests())
+    excused = judge(
+        [_result("A-1", "failed", baseline="known"), _result("A-2", "passed")],
+        GateOptions(),
+        OtherTests(),
+        shipped={"START-001": "StartEmailContact"},
+    )
     assert excused.passed
     assert excused.checked == (
-        "2 check(s) ran, none failed (1 failed, 1 passed)",
+        "2 check(s) ran, none failed outside the baseline (1 failed and excused by the baseline, 1 passed)",
         "1 failure(s) excused by the baseline: A-1",
+        "0 of the suite's 1 shipped checks ran; 1 were not selected: START-001",
+    )
+    shipped = {"A-1": "StartEmailContact", "A-2": "StartEmailContact"}
+    assert judge(
+        [_result("A-1", "passed"), _result("A-2", "passed")], GateOptions(), OtherTests(), shipped=shipped
+    ).checked == (
+        "2 check(s) ran, none failed (2 passed)",
+        "all 2 of the suite's shipped checks ran",
     )
     # Many failed checks: one line naming them all.
     many = judge([_result(f"A-{i}", "failed") for i in range(7)], GateOptions(), OtherTests())
@@ -173,3 +207,86 @@ def test_under_xdist_the_controller_alone_appends_the_step_summary(
     assert text.count("# Amazon Connect email conformance:") == 1, text
     assert text.startswith("# earlier step\n# Amazon Connect email conformance: gate passed\n")
     assert "- 2 check(s) ran, none failed (2 passed)\n" in text
+
+
+def test_the_terminal_says_when_no_check_ran(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile("def test_nothing():\n    pass\n")
+    result = pytester.runpytest("-p", "connect_email", "--connect-require-operations=StartEmailContact")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED, result.stdout.str()
+    out = result.stdout.str()
+    assert " (mode emulator)" not in out
+    result.stdout.fnmatch_lines(
+        [
+            "*connect-email conformance*",
+            "no conformance checks ran (add --connect-conformance, or run connect-email conformance)",
+            "gate failed: --connect-require-operations: StartEmailContact has no passing check (no checks ran)",
+        ]
+    )
+
+
+def test_cut_reasons_end_in_an_ellipsis() -> None:
+    assert cut("short", 10) == "short"
+    assert cut("AssertionError: " + "word " * 100, 40) == "AssertionError: word word word word wor…"
+    assert len(cut("x" * 500, 300)) == 300
+
+    class Crash:
+        message = "AssertionError: " + "a" * 400
+
+    class Report:
+        longrepr = type("L", (), {"reprcrash": Crash()})()
+        longreprtext = ""
+
+    line = failure_summary(Report(), 300)  # type: ignore[arg-type]
+    assert len(line) == 300
+    assert line.endswith("…")
+    # The Markdown cuts a long detail the same way.
+    detail = "E " + "b" * 400
+    result = Result("A-1", "StartEmailContact", "t.py::A-1", "failed", detail=detail)
+    document = build_document(
+        [result],
+        verdict=judge([result], GateOptions(), OtherTests()),
+        other=OtherTests(),
+        target={"mode": "emulator", "endpoint_url": None, "region": "us-east-1"},
+        settings=[],
+        texts={},
+    )
+    assert f"— {detail[:299]}…\n" in markdown(document)
+
+
+def test_protocol_checks_alone_do_not_read_as_a_contradiction() -> None:
+    results = [
+        Result(
+            "PROTO-001",
+            "(protocol)",
+            "p.py::PROTO-001",
+            "passed",
+            errors=[("DescribeEmailAddress", "ResourceNotFoundException")],
+        )
+    ]
+    document = build_document(
+        results,
+        verdict=judge(results, GateOptions(), OtherTests()),
+        other=OtherTests(),
+        target={"mode": "emulator", "endpoint_url": None, "region": "us-east-1"},
+        settings=[],
+        texts={},
+    )
+    coverage = document["coverage"]
+    assert coverage["covered"] == 0
+    assert coverage["protocol_only"] is True
+    line = coverage_line(coverage)
+    assert line.startswith(
+        f"0 of {coverage['operations']} operations have a passing check of their own (protocol checks only); "
+    )
+    assert line.endswith("modelled errors exercised by a passing protocol check")
+    text = markdown(document)
+    assert (
+        f"Coverage: **0 of {coverage['operations']}** operations have a passing check of their own "
+        "(protocol checks only)." in text
+    )
+    # Operations whose shipped checks did not run are "not run", not "no checks".
+    rows = {row["operation"]: row for row in document["operations"]}
+    assert rows["SendOutboundEmail"]["status"] == "not run"
+    assert rows["SendOutboundEmail"]["not_selected"] == 6
+    assert rows["(protocol)"]["status"] == "covered"
+    assert rows["(protocol)"]["not_selected"] == 4
