@@ -1188,6 +1188,32 @@ def _lint_contracts(name: str, index: int, interaction: Any) -> Iterator[Finding
 # -- the plugin's per-test cassette ----------------------------------------------------------------
 
 
+#: Settings a recording must share with its replay: where cassettes live, what the recorded requests hold
+#: (region, instance, queue, names from the seed and domain), the target and the accounts recording may use.
+RECORD_SETTINGS = (
+    "--connect-cassette-dir",
+    "--connect-endpoint-url",
+    "--connect-region",
+    "--connect-instance-id",
+    "--connect-queue-id",
+    "--connect-seed",
+    "--connect-email-domain",
+    "--connect-record-accounts",
+    "--connect-cassette-ignore",
+)
+
+
+def record_options(sources: Iterable[tuple[str, str, str]]) -> tuple[str, ...]:
+    """The options of :data:`RECORD_SETTINGS` the run was given (``Settings.sources``), as arguments for the
+    recording command. Values from the project's ini file (``ini file``, ``addopts in``) are left out: the
+    command, pasted where the run started, reads the same ini. A relative cassette folder stays relative."""
+    out: list[str] = []
+    for option, text, source in sources:
+        if option in RECORD_SETTINGS and not source.startswith(("ini file", "addopts in")):
+            out += [option, text]
+    return tuple(out)
+
+
 class CassetteState:
     """The cassette of the running test, shared with the clients' event handlers."""
 
@@ -1203,6 +1229,15 @@ class CassetteState:
         self.strict = False
         #: The running test already failed for its cassette (a miss, or a strict mismatch).
         self.failed = False
+        #: The run's settings a recording must share with this replay (:func:`record_options`), for the
+        #: command a missing cassette prints.
+        self.record_options: tuple[str, ...] = ()
+
+    def record_command(self, nodeid: str) -> str:
+        """The command that records ``nodeid``'s cassette where this run looks for it, each argument quoted."""
+        import shlex
+
+        return shlex.join(["pytest", "-p", "connect_email", "--connect-mode", "record", *self.record_options, nodeid])
 
     @contextlib.contextmanager
     def use(
@@ -1429,10 +1464,7 @@ class CassetteTarget:
     def _miss(self, cassette: IndexedCassette, path: Path, wanted: Request) -> str:
         nodeid = self.state.nodeid
         if len(cassette) == 0:
-            return (
-                f"no cassette at {path} for {nodeid}; record it with: "
-                f"pytest -p connect_email --connect-mode record {nodeid!r}"
-            )
+            return f"no cassette at {path} for {nodeid}; record it with: {self.state.record_command(nodeid)}"
         closest, difference = cassette.closest(wanted)
         shown = f"{closest.method} {urlsplit(closest.uri).path}" if closest is not None else "none"
         return (

@@ -13,6 +13,7 @@ imported at module level, and a run that did not ask for the plugin's modes (see
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Generator, Iterator
 from pathlib import Path
 from types import TracebackType
@@ -276,9 +277,11 @@ def pytest_configure(config: pytest.Config) -> None:
     if settings.usage is not None:
         config.pluginmanager.register(UsageRecorder(config, settings.usage), "connect-email-usage")
     if settings.mode in ("record", "replay"):
-        from pytest_connect_email.cassettes import CassetteState
+        from pytest_connect_email.cassettes import CassetteState, record_options
 
-        config.stash[CASSETTE] = CassetteState()
+        state = CassetteState()
+        state.record_options = record_options(settings.sources)  # a printed recording command records here
+        config.stash[CASSETTE] = state
     runtime = Runtime(config)
     config.stash[RUNTIME] = runtime
     if settings.enabled and settings.intercept:
@@ -439,6 +442,45 @@ def _show_call_site(excinfo: pytest.ExceptionInfo[BaseException]) -> bool:
     return bool(violations)
 
 
+_CASSETTE_ERROR = "pytest_connect_email.cassettes.CassetteError"
+#: The packages a client call runs through on its way to the cassette.
+_CLIENT_PACKAGES = ("botocore", "boto3", "s3transfer", "aiobotocore")
+
+
+def _cassette_error(excinfo: pytest.ExceptionInfo[BaseException]) -> BaseException | None:
+    """The :class:`~.cassettes.CassetteError` the failure is (or was raised from), known by its class's name."""
+    for error in _chain(excinfo.value):
+        if any(f"{c.__module__}.{c.__qualname__}" == _CASSETTE_ERROR for c in type(error).__mro__):
+            return error
+    return None
+
+
+def _short_cassette_failure(item: pytest.Item, error: BaseException) -> Any:
+    """A cassette error (a missing cassette, no recorded answer) said short: the frames of the test's own file
+    (else the frame that made the call, e.g. a fixture's) and the message, without botocore's frames and ours,
+    nor their arguments (the request's data). ``None`` when no such frame is found."""
+    entries = []
+    tb = error.__traceback__
+    while tb is not None:
+        entries.append(tb)
+        tb = tb.tb_next
+
+    def package(entry: TracebackType) -> str:
+        return str(entry.tb_frame.f_globals.get("__name__", "")).split(".")[0]
+
+    own = str(Path(str(item.path)).resolve())
+    kept = [e for e in entries if str(Path(e.tb_frame.f_code.co_filename).resolve()) == own]
+    if not kept:  # a fixture's call: the frame that called the client
+        kept = [e for e, nxt in itertools.pairwise(entries) if package(nxt) in _CLIENT_PACKAGES][:1]
+    if not kept:
+        return None
+    pruned = None
+    for entry in reversed(kept):
+        pruned = TracebackType(pruned, entry.tb_frame, entry.tb_lasti, entry.tb_lineno)
+    short = pytest.ExceptionInfo.from_exc_info((type(error), error, pruned))  # type: ignore[arg-type]
+    return short.getrepr(style="short", funcargs=False, chain=False, tbfilter=False)
+
+
 def _hide_arguments(report: pytest.TestReport) -> None:
     """pytest prints each frame's arguments: the request's data (customer addresses) in the terminal and
     ``junit.xml``. A contract failure's report goes without them."""
@@ -448,14 +490,24 @@ def _hide_arguments(report: pytest.TestReport) -> None:
                 entry.reprfuncargs = None
 
 
+@pytest.hookimpl(tryfirst=True, specname="pytest_runtest_makereport")
+def pytest_runtest_makereport_not_implemented(item: pytest.Item, call: pytest.CallInfo[None]) -> pytest.TestReport | None:
+    """A check the endpoint could not run is reported without pytest's traceback rendering (see
+    :func:`.report.not_implemented_report`); the wrapper below completes it as for any check."""
+    return report.not_implemented_report(item, call)
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     contract = call.excinfo is not None and _show_call_site(call.excinfo)
+    cassette = None if call.excinfo is None else _cassette_error(call.excinfo)
     outcome = yield
     if contract:
         _hide_arguments(outcome)
+    if cassette is not None and outcome.failed:
+        outcome.longrepr = _short_cassette_failure(item, cassette) or outcome.longrepr
     failures = failures_of(item) if call.when == "call" else []
     if failures and outcome.passed:
         # The code under test swallowed a contract violation or a cassette error: the test still fails.

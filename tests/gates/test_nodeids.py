@@ -55,7 +55,7 @@ def test_the_printed_recording_command_runs_when_pasted(pytester: pytest.Pyteste
         *QUIET,
     )  # fmt: skip
     assert missing.ret != 0
-    hint = re.search(r"record it with: (pytest -p connect_email --connect-mode record '[^']+')", missing.stdout.str())
+    hint = re.search(r"record it with: (pytest -p connect_email --connect-mode record .+)$", missing.stdout.str(), re.M)
     assert hint is not None, missing.stdout.str()
     command = shlex.split(hint.group(1))
     assert command[-1] == NODEID
@@ -70,3 +70,26 @@ def test_the_printed_recording_command_runs_when_pasted(pytester: pytest.Pyteste
         *QUIET,
     )  # fmt: skip
     replayed.assert_outcomes(passed=1)
+
+
+def test_the_printed_recording_command_keeps_the_runs_cassette_settings(pytester: pytest.Pytester) -> None:
+    """A replay given --connect-cassette-dir (and a region) prints a command that records where it looks."""
+    tapes = pytester.path / "my tapes"  # a space: the command quotes each argument
+    replay = (
+        "-p", "connect_email", "--connect-conformance", "--pyargs", MODULE, "-k", TEST, "--connect-mode", "replay",
+        "--connect-cassette-dir", str(tapes), "--connect-region", "eu-west-2", *QUIET,
+    )  # fmt: skip
+    missing = pytester.runpytest(*replay)
+    assert missing.ret != 0
+    hint = re.search(r"record it with: (pytest .+)$", missing.stdout.str(), re.M)
+    assert hint is not None, missing.stdout.str()
+    command = shlex.split(hint.group(1))
+    assert command == [
+        "pytest", "-p", "connect_email", "--connect-mode", "record", "--connect-region", "eu-west-2",
+        "--connect-cassette-dir", str(tapes), NODEID,
+    ]  # fmt: skip
+
+    pytester.runpytest(*command[1:], *QUIET).assert_outcomes(passed=1)  # pasted in the project's directory
+    assert (tapes / NODE_PREFIX / "conformance_addresses.py" / f"{TEST}.connect.yaml").is_file()
+    assert not (pytester.path / "cassettes").exists()
+    pytester.runpytest(*replay).assert_outcomes(passed=1)
