@@ -475,6 +475,8 @@ class Recorder:
         if run.results:
             summary = ", ".join(f"{n} {k}" for k, n in sorted(_counts(run.results.values()).items()))
             terminalreporter.write_line(f"{summary} (mode {settings.mode})")
+        elif settings.conformance or settings.stateful:  # asked for, none selected (or the run never started)
+            terminalreporter.write_line("no conformance checks ran")
         else:
             terminalreporter.write_line(
                 "no conformance checks ran (add --connect-conformance, or run connect-email conformance)"
