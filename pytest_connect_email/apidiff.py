@@ -350,4 +350,6 @@ def usage_report(old: Contracts, new: Contracts, changes: list[Change], usage: U
         lines.append(f"{len(changes)} change{plural}, {len(touching)} of which touch your usage.")
     else:
         lines.append(f"{len(changes)} change{plural}, none touches your usage.")
+    if changes:
+        lines[-1] += f" (run without --usage to list {'it' if len(changes) == 1 else 'them'})"
     return "\n".join(lines)

@@ -419,6 +419,7 @@ def conformance(pytest_args: list[str]) -> int:
     import pytest
 
     from pytest_connect_email.conformance import SUITE_MODULES
+    from pytest_connect_email.settings import CONFORMANCE_COMMAND
 
     # This package is imported already (this command lives in it), so pytest cannot assertion-rewrite it;
     # the checks themselves are collected from their file and rewritten as usual.
@@ -427,7 +428,7 @@ def conformance(pytest_args: list[str]) -> int:
     pytest_args = ["--connect-stateful" if arg == "--stateful" else arg for arg in pytest_args]
     # Tests the user named (a node id of the suite, pasted): those alone, as `pytest -p connect_email ID` runs them.
     suite = [] if names_tests(pytest_args) else list(SUITE_MODULES)
-    args = ["-p", "connect_email", "--connect-conformance", "--pyargs", *quiet, *pytest_args, *suite]
+    args = [*CONFORMANCE_COMMAND, *quiet, *pytest_args, *suite]
     return int(pytest.main(args))
 
 

@@ -364,12 +364,15 @@ def _settings_line(sources: tuple[tuple[str, str, str], ...]) -> str:
     line = f"connect-email settings: {given}"
     from_ini = [(option, value) for option, value, source in sources if source.startswith(("ini file", "addopts in"))]
     if from_ini:
-        option = from_ini[0][0]
-        name = option[2:].replace("-", "_")
-        example = "emulator" if option == "--connect-mode" else "VALUE"
+        overrides = []
+        for option, _ in from_ini:
+            name = option[2:].replace("-", "_")
+            example = "emulator" if option == "--connect-mode" else "VALUE"
+            overrides.append(f"{option} {example} or -o {name}={example}")
         line += (
             f"\nconnect-email: {', '.join(o for o, _ in from_ini)} came from the project's ini file (connect-email "
-            f"conformance uses it too); on the command line, {option} {example} or -o {name}={example} overrides it"
+            f"conformance uses it too); on the command line, {'; '.join(overrides)} overrides "
+            + ("it" if len(from_ini) == 1 else "each")
         )
     return line
 

@@ -65,6 +65,9 @@ class Settings:
     sources: tuple[tuple[str, str, str], ...] = ()
 
 
+#: The arguments ``connect-email conformance`` starts its pytest run with (then the user's).
+CONFORMANCE_COMMAND = ("-p", "connect_email", "--connect-conformance", "--pyargs")
+
 SETTINGS = pytest.StashKey[Settings]()
 CASSETTE = pytest.StashKey[Any]()  # cassettes.CassetteState, made in record and replay modes
 
@@ -173,11 +176,14 @@ def sources(config: pytest.Config) -> tuple[tuple[str, str, str], ...]:
         (f"addopts in {ini}", addopts),
     )
     found: list[tuple[str, str, str]] = []
+    command = tuple(str(arg) for arg in config.invocation_params.args[: len(CONFORMANCE_COMMAND)])
     for name in OPTION_NAMES:
         option = "--" + name.replace("_", "-")
         given = config.getoption(name)
         if given is not None:
             where = next((layer for layer, args in layers if _mentions(args, option)), "command line")
+            if option == "--connect-conformance" and command == CONFORMANCE_COMMAND:
+                where = "connect-email conformance"  # the command gave it, not the user
             found.append((option, _text(given), where))
             continue
         from_ini = config.getini(name)
@@ -312,8 +318,14 @@ def _operations(text: str) -> tuple[str, ...]:
     names = tuple(dict.fromkeys(n.strip() for n in text.split(",") if n.strip()))
     unknown = [n for n in names if n not in OPERATIONS]
     if unknown:
+        import difflib
+
+        hints = []
+        for name in unknown:
+            close = difflib.get_close_matches(name, OPERATIONS, n=1)
+            hints.append(f"{name} (did you mean {close[0]}?)" if close else name)
         raise pytest.UsageError(
-            f"--connect-require-operations: unknown operation(s) {', '.join(unknown)}; "
+            f"--connect-require-operations: unknown operation(s) {', '.join(hints)}; "
             f"choose from {', '.join(OPERATIONS)}"
         )
     return names

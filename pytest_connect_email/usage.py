@@ -49,8 +49,8 @@ _MAX_ENUM_TEXT = 256
 _NUMBERS = frozenset({"integer", "long", "float", "double"})
 _OPERATION_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]*$")
 _FIX = (
-    "a usage manifest is what `pytest -p connect_email --connect-usage FILE` writes; delete the file and "
-    "write it again that way"
+    "a usage manifest is the file `pytest -p connect_email --connect-usage FILE` writes and adds to; give the "
+    "path of one, or a new path for a run to write"
 )
 
 
@@ -207,6 +207,11 @@ class Usage:
         def refuse(problem: str) -> ManifestError:
             return ManifestError(f"{where}: {problem}; {_FIX}")
 
+        if isinstance(document, dict) and _is_report(document):
+            raise ManifestError(
+                f"{where}: a conformance report (what --connect-report or `connect-email report merge` writes), "
+                f"not a usage manifest; {_FIX}"
+            )
         if not isinstance(document, dict) or document.get("format") != FORMAT:
             raise refuse(f'not a usage manifest (expected a JSON object with "format": "{FORMAT}")')
         if document.get("version") != VERSION:
@@ -246,6 +251,14 @@ class Usage:
             f"{len(self.operations)} operation(s), {self.member_count()} member path(s), "
             f"recorded with botocore {versions}"
         )
+
+
+def _is_report(document: Mapping[str, Any]) -> bool:
+    """A conformance report's JSON (:func:`.report.build_document`): its tool, gate and checks."""
+    tool = document.get("tool")
+    return (isinstance(tool, str) and tool.startswith("pytest-connect-email")) or (
+        "gate" in document and "checks" in document
+    )
 
 
 def _parent_sent(members: Mapping[str, Member], path: str) -> bool:

@@ -55,7 +55,8 @@ def test_each_layer_is_named(pytester: pytest.Pytester, monkeypatch: pytest.Monk
     assert "--connect-instance-id abc (from command line)" in header
     result.stdout.fnmatch_lines(
         ["connect-email: --connect-mode, --connect-region, --connect-email-domain came from the project's ini file*"
-         "--connect-mode emulator or -o connect_mode=emulator overrides it"]
+         "on the command line, --connect-mode emulator or -o connect_mode=emulator; --connect-region VALUE or "
+         "-o connect_region=VALUE; --connect-email-domain VALUE or -o connect_email_domain=VALUE overrides each"]
     )  # fmt: skip
 
 
@@ -98,4 +99,22 @@ def test_conformance_uses_the_projects_ini_and_says_so(
 
     overridden = run_conformance(pytester, monkeypatch, "-k", "ADDR-001", "--connect-mode", "emulator")
     overridden.assert_outcomes(passed=1)
-    overridden.stdout.fnmatch_lines(["connect-email settings: --connect-mode emulator (from command line);*"])
+    overridden.stdout.fnmatch_lines(
+        ["connect-email settings: --connect-mode emulator (from command line); "
+         "--connect-conformance true (from connect-email conformance)"]
+    )  # fmt: skip
+
+
+def test_the_option_the_user_gives_is_still_from_the_command_line(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile("def test_nothing():\n    pass\n")
+    settings, _ = resolved(pytester, "--connect-conformance", "-k", "nothing")
+    assert ("--connect-conformance", "true", "command line") in settings.sources
+
+
+def test_an_unknown_required_operation_suggests_the_closest(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile("def test_nothing():\n    pass\n")
+    result = pytester.runpytest("-p", "connect_email", *QUIET, "--connect-require-operations", "DeleteEmailAdress")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        ["*unknown operation(s) DeleteEmailAdress (did you mean DeleteEmailAddress?); choose from *CreateEmailAddress*"]
+    )

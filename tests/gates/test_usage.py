@@ -456,13 +456,15 @@ def test_diff_judges_only_what_the_usage_touches(
         f"(2 operation(s), 17 member path(s), recorded with botocore {botocore.__version__})"
     )
     if status == 0:
-        assert out.rstrip().endswith("change, none touches your usage.") or out.rstrip().endswith(
-            "changes, none touches your usage."
-        )
+        assert out.rstrip().endswith(
+            ("change, none touches your usage. (run without --usage to list it)",
+             "changes, none touches your usage. (run without --usage to list them)")
+        )  # fmt: skip
         assert "Changes that touch your usage" not in out
     else:
         assert "Changes that touch your usage (1):" in out
-        assert out.rstrip().endswith("of which touch your usage.")
+        assert out.rstrip().endswith(("of which touch your usage. (run without --usage to list them)",
+                                      "of which touch your usage. (run without --usage to list it)"))  # fmt: skip
 
 
 def test_without_usage_the_same_diff_fails_on_every_breaking_change(
@@ -545,6 +547,25 @@ def test_a_usage_file_that_is_not_a_manifest_exits_2(
     code, err, _ = _diff_usage(path, capsys)
     assert code == 2
     assert f"--usage {path}: {message}" in err
+
+
+def test_a_conformance_report_given_as_usage_is_named_as_such(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "report.json"
+    path.write_text(
+        json.dumps({"tool": "pytest-connect-email 0.1.0", "gate": {"passed": True}, "summary": {}, "checks": []}),
+        encoding="utf-8",
+    )
+    code, err, _ = _diff_usage(path, capsys)
+    assert code == 2
+    assert f"--usage {path}: a conformance report (what --connect-report or `connect-email report merge` writes)" in err
+    assert "--connect-usage FILE" in err
+    assert "delete" not in err
+
+
+def test_no_usage_error_advises_deleting_a_file() -> None:
+    assert "delete" not in usage._FIX.lower()
 
 
 def test_a_missing_usage_file_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
