@@ -226,6 +226,9 @@ def merge(paths: Sequence[Path], *, require_all_checks: bool = False) -> dict[st
             codes = _texts(row.get("errors_modelled", []), f"{name}: operations[{number}].errors_modelled")
             modelled.setdefault(operation, codes)
         shard_target = _object(document.get("target", {}), f"{name}: target")
+        for target_field in (*TARGET_FIELDS, "tool", "baseline"):
+            if not isinstance(shard_target.get(target_field), (str, type(None))):
+                raise MergeError(f"{name}: target.{target_field} must be text or null")
         if first is None:
             first = (name, shard_target)
         else:

@@ -44,6 +44,10 @@ CASES: list[tuple[str, Callable[[Path], object], str]] = [
     ("a wrong outcome", lambda p: p.write_text(WRONG_OUTCOME), "checks[0].outcome must be text"),
     ("a wrong count", lambda p: p.write_text(WRONG_COUNT), "other_tests.ran must be a whole number"),
     ("errors not pairs", lambda p: p.write_text(NOT_PAIRS), "checks[0].errors[0] must be an [operation, code] pair"),
+    ("a target not an object", lambda p: p.write_text(_report_with(target=[])), "target must be an object"),
+    ("a target field", lambda p: p.write_text(_report_with(target={"baseline": []})), "target.baseline must be text"),
+    ("another target", lambda p: p.write_text(_report_with(target={"mode": "live"})), "target.mode is 'live' but"),
+    ("a merged report", lambda p: p.write_text(_report_with(shards=[])), "a merged report (it has 'shards')"),
     ("a folder", lambda p: p.mkdir(), "a folder"),
     ("missing", lambda p: None, "no such file"),
 ]
