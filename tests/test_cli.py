@@ -307,3 +307,8 @@ def test_conformance_with_a_pasted_node_id_runs_that_check_alone(
     assert "collected 1 item" in runs[-1].stdout.str()
     assert cli.main(["conformance", "-k", "ADDR-001", "--co", "-q", "-p", "no:cacheprovider"]) == 0
     assert [line for line in runs[-1].outlines if "::" in line] == [SUITE_NODEID]  # no selection: the suite, -k'd
+    pytester.makepyfile(test_mine="def test_mine():\n    pass\n")
+    assert cli.main(["conformance", "test_mine.py", "--co", "-q", "-p", "no:cacheprovider"]) == 0
+    collected = [line for line in runs[-1].outlines if "::" in line]
+    assert "test_mine.py::test_mine" in collected  # a file of the user's own runs beside the suite
+    assert SUITE_NODEID in collected
