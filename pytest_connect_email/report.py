@@ -1037,8 +1037,6 @@ def markdown(document: dict[str, Any]) -> str:
         cells = [str(row[o]) for o in _OUTCOMES]
         errors = f"{len(row['errors_exercised'])}/{len(row['errors_modelled'])}"
         listed = " ".join(f"{c['id']}:{_MARK[c['outcome']]}" for c in mine) or "0 checks"
-        if row.get("not_selected") and row["status"] != "not run":
-            listed += f"; {row['not_selected']} not selected"
         others = [i for i in row["missing_for"] if i not in {c["id"] for c in mine}]
         if others:
             listed += "; missing for " + " ".join(others)
