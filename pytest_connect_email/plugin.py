@@ -494,7 +494,9 @@ def _hide_arguments(report: pytest.TestReport) -> None:
 
 
 @pytest.hookimpl(tryfirst=True, specname="pytest_runtest_makereport")
-def pytest_runtest_makereport_not_implemented(item: pytest.Item, call: pytest.CallInfo[None]) -> pytest.TestReport | None:
+def pytest_runtest_makereport_not_implemented(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> pytest.TestReport | None:
     """A check the endpoint could not run is reported without pytest's traceback rendering (see
     :func:`.report.not_implemented_report`); the wrapper below completes it as for any check."""
     return report.not_implemented_report(item, call)

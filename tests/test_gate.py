@@ -3,16 +3,16 @@
 
 from __future__ import annotations
 
-import http.server
 import json
-import threading
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from pytest_connect_email.emulator.codec import HttpResponse
 from pytest_connect_email.spec import OPERATIONS
 
+from .loopback import serving
 from .test_plugin import BROKEN_IDS, BROKEN_TARGET, _report
 
 HTML_404 = (
@@ -24,39 +24,12 @@ HTML_404 = (
 )
 
 
-class _Html404(http.server.BaseHTTPRequestHandler):
-    """A web server that knows no Connect operation: every request gets an HTML 404 page."""
-
-    timeout = 5  # a stuck client is dropped, never waited on forever
-
-    def _answer(self) -> None:
-        self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        self.send_response(404)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(HTML_404)))
-        self.end_headers()
-        self.wfile.write(HTML_404)
-
-    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _answer
-
-    def log_message(self, format: str, *args: Any) -> None:  # keep the test output quiet
-        pass
-
-
 @pytest.fixture
 def html_404_endpoint(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Html404)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
+    """A web server that knows no Connect operation: every request gets an HTML 404 page."""
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")  # inherited by the pytester subprocess
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
+    yield from serving(lambda _: HttpResponse(404, {"Content-Type": "text/html; charset=utf-8"}, HTML_404))
 
 
 def _live(endpoint: str) -> list[str]:
