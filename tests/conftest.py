@@ -159,3 +159,18 @@ def needs_operation(operation: str) -> pytest.MarkDecorator:
 def _no_step_summary(monkeypatch: pytest.MonkeyPatch) -> None:
     """The projects these tests run must not append their reports to a CI's real step summary."""
     monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
+
+
+@pytest.fixture
+def bare_project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
+    """A pytester project whose process has no AWS credentials, endpoint or config files: nothing is signed or sent."""
+    for name in [k for k in os.environ if k.startswith("AWS_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(pytester.path / "no-aws-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(pytester.path / "no-aws-credentials"))
+    return pytester
+
+
+def run_plugin(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
+    """An in-process run of the project with the plugin."""
+    return pytester.runpytest("-p", "connect_email", "-p", "no:cacheprovider", *args)

@@ -14,6 +14,8 @@ from botocore.config import Config
 import pytest_connect_email
 from pytest_connect_email import intercept
 
+from .conftest import run_plugin
+
 #: An application that knows nothing of the plugin: it makes its own client, with no endpoint or credentials.
 APP = """
 import boto3
@@ -40,17 +42,13 @@ def forward(instance_id, to, subject, **config):
 
 
 @pytest.fixture
-def project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
-    for name in [k for k in os.environ if k.startswith("AWS_")]:
-        monkeypatch.delenv(name)  # the application has no credentials nor endpoint: nothing is signed or sent
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(pytester.path / "no-aws-config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(pytester.path / "no-aws-credentials"))
-    pytester.makepyfile(app=APP)
-    return pytester
+def project(bare_project: pytest.Pytester) -> pytest.Pytester:
+    """The application has no credentials nor endpoint: nothing is signed or sent."""
+    bare_project.makepyfile(app=APP)
+    return bare_project
 
 
-def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
-    return pytester.runpytest("-p", "connect_email", "-p", "no:cacheprovider", *args)
+run = run_plugin
 
 
 def test_connect_calls_lists_what_the_application_and_the_fixtures_sent(project: pytest.Pytester) -> None:

@@ -16,7 +16,7 @@ import botocore
 import pytest
 
 from pytest_connect_email import apidiff, cli, limits, usage
-from tests.conftest import installed_model_data, write_model
+from tests.conftest import installed_model_data, run_plugin, write_model
 
 #: An application that knows nothing of the plugin: its own boto3 client, no endpoint, no credentials.
 APP = """
@@ -76,17 +76,13 @@ def test_forward(connect_instance_id):
 
 
 @pytest.fixture
-def project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
-    for name in [k for k in os.environ if k.startswith("AWS_")]:
-        monkeypatch.delenv(name)  # the application has no credentials nor endpoint: nothing is signed or sent
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(pytester.path / "no-aws-config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(pytester.path / "no-aws-credentials"))
-    pytester.makepyfile(app=APP)
-    return pytester
+def project(bare_project: pytest.Pytester) -> pytest.Pytester:
+    """The application has no credentials nor endpoint: nothing is signed or sent."""
+    bare_project.makepyfile(app=APP)
+    return bare_project
 
 
-def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
-    return pytester.runpytest("-p", "connect_email", "-p", "no:cacheprovider", *args)
+run = run_plugin
 
 
 def read(path: Path) -> dict[str, Any]:
