@@ -318,6 +318,7 @@ def emulator_serve(args: argparse.Namespace) -> int:
     except (OSError, ValueError) as exc:
         print(f"cannot serve on {args.host}:{args.port}: {exc}", file=sys.stderr)
         return 2
+    _stop_on_signals()
     try:
         print(server.url, flush=True)
         threading.Event().wait()
@@ -327,6 +328,19 @@ def emulator_serve(args: argparse.Namespace) -> int:
         server.stop()
         emulator.backend.store.close()
     return 0
+
+
+def _stop_on_signals() -> None:
+    """Ctrl-C (SIGINT) and SIGTERM (``kill``, a container's stop) end a serving command cleanly, its state
+    file closed: SIGINT even when the command was started with it ignored (a background job of a shell
+    script, a process manager), where Python would otherwise never raise KeyboardInterrupt."""
+    import signal
+
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, stop)
 
 
 def cassettes_lint(paths: list[Path]) -> int:

@@ -305,13 +305,25 @@ def test_every_operation_through_the_aws_cli_v1(server: RunningServer) -> None:
     _aws(url, "DeleteInstance", {"InstanceId": iid})
 
 
-def test_serve_command_prints_its_url_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+def _start_ignoring_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # as a background job of a shell script starts
+
+
+@pytest.mark.parametrize(
+    "stop",
+    [
+        pytest.param(signal.SIGINT, id="ctrl-c-though-started-ignoring-it"),
+        pytest.param(signal.SIGTERM, id="sigterm"),
+    ],
+)
+def test_serve_command_prints_its_url_and_stops_on_ctrl_c_or_sigterm(tmp_path: Path, stop: signal.Signals) -> None:
     state = tmp_path / "state.sqlite"
     process = subprocess.Popen(
         [sys.executable, "-m", "pytest_connect_email.cli", "emulator", "serve", "--state", str(state)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=_start_ignoring_sigint,
     )
     try:
         assert process.stdout is not None
@@ -323,9 +335,14 @@ def test_serve_command_prints_its_url_and_stops_on_ctrl_c(tmp_path: Path) -> Non
             IdentityManagementType="CONNECT_MANAGED", InboundCallsEnabled=True, OutboundCallsEnabled=True
         )
     finally:
-        process.send_signal(signal.SIGINT)
-        process.wait(timeout=10)
-    assert process.returncode == 0
+        process.send_signal(stop)
+        try:
+            process.wait(timeout=30)  # stopping joins the server's threads (5 s budgets each)
+        except subprocess.TimeoutExpired:
+            process.kill()  # never left running after the test
+            process.wait(timeout=10)
+            raise
+    assert process.returncode == 0, process.stderr.read() if process.stderr else ""
     assert state.exists()
 
 

@@ -648,7 +648,12 @@ def test_serve_without_auth_warns() -> None:
     finally:
         watchdog.cancel()
         process.send_signal(signal.SIGINT)
-        process.wait(timeout=10)
+        try:
+            process.wait(timeout=30)  # stopping joins the server's threads (5 s budgets each)
+        except subprocess.TimeoutExpired:
+            process.kill()  # never left running after the test
+            process.wait(timeout=10)
+            raise
     assert process.returncode == 0
 
 
