@@ -36,6 +36,7 @@ from pytest_connect_email.report import (
     append_step_summary,
     build_document,
     coverage_line,
+    cut,
     judge,
     markdown,
     modelled_errors,
@@ -71,17 +72,42 @@ def _count(value: Any, where: str) -> int:
     return value
 
 
+def _os_reason(exc: BaseException) -> str:
+    """The operating system's reason, e.g. 'Too many levels of symbolic links' or 'File name too long'."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    if isinstance(exc, RuntimeError):  # pathlib's own loop detection
+        return "Too many levels of symbolic links (a loop)"
+    return str(exc) or type(exc).__name__
+
+
+def resolved(path: Path, what: str) -> Path:
+    """``path`` with its symbolic links followed; a :class:`MergeError` naming it and the reason when the
+    operating system cannot (a symlink loop, a name too long)."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError) as exc:
+        raise MergeError(f"{what} {cut(str(path), 300)}: cannot be resolved ({_os_reason(exc)})") from None
+
+
 def read_report(path: Path) -> dict[str, Any]:
     """A report written by ``--connect-report`` (this version or later), read within the budgets."""
-    name = str(path)
-    if not path.is_file():
-        what = "a folder" if path.is_dir() else "not a regular file" if path.exists() else "no such file"
+    name = cut(str(path), 300)
+    try:
+        is_file = path.is_file()
+        what = "" if is_file else "a folder" if path.is_dir() else "not a regular file" if path.exists() else ""
+    except (OSError, RuntimeError) as exc:
+        raise MergeError(
+            f"{name}: cannot be read ({_os_reason(exc)}); pass the JSON reports the shards wrote"
+        ) from None
+    if not is_file:
+        what = what or "no such file"
         raise MergeError(f"{name}: {what}; pass the JSON reports the shards wrote with --connect-report")
     try:
         with open(path, "rb") as handle:
             data = handle.read(limits.MAX_REPORT_BYTES + 1)
-    except OSError as exc:
-        raise MergeError(f"{name}: cannot read it ({exc.strerror or exc})") from None
+    except (OSError, RuntimeError) as exc:
+        raise MergeError(f"{name}: cannot read it ({_os_reason(exc)})") from None
     if len(data) > limits.MAX_REPORT_BYTES:
         raise MergeError(
             f"{name}: over {limits.MAX_REPORT_BYTES} bytes (MAX_REPORT_BYTES, the limit); not a report this "
@@ -172,7 +198,7 @@ def merge(paths: Sequence[Path], *, require_all_checks: bool = False) -> dict[st
         raise MergeError("no reports to merge")
     seen_paths: dict[Path, str] = {}
     for path in paths:
-        key = path.resolve()
+        key = resolved(path, "the report")
         if key in seen_paths:
             raise MergeError(f"{path}: given twice (also as {seen_paths[key]}); each shard's report once")
         seen_paths[key] = str(path)
@@ -303,20 +329,29 @@ def run(paths: Sequence[Path], output: Path, *, require_all_checks: bool = False
             file=sys.stderr,
         )
         return 2
-    for target in (output, output.with_suffix(".md")):
-        problem = writable_problem(target)
-        if problem:
-            print(f"{command}: --output {output}: {problem}", file=sys.stderr)
-            return 2
-    inputs = {path.resolve(): path for path in paths}
-    for written in (output, output.with_suffix(".md")):
-        if written.resolve() in inputs:
-            print(
-                f"{command}: --output {output}: it would overwrite the input {inputs[written.resolve()]}; write the "
-                "merged report outside the shards' folder",
-                file=sys.stderr,
-            )
-            return 2
+    try:
+        for target in (output, output.with_suffix(".md")):
+            try:
+                problem = writable_problem(target)
+            except (OSError, RuntimeError) as exc:
+                problem = f"{cut(str(target), 300)} cannot be checked ({_os_reason(exc)})"
+            if problem:
+                print(f"{command}: --output {cut(str(output), 300)}: {problem}", file=sys.stderr)
+                return 2
+            resolved(target, "--output")
+        inputs = {resolved(path, "the report"): path for path in paths}
+        for written in (output, output.with_suffix(".md")):
+            key = resolved(written, "--output")
+            if key in inputs:
+                print(
+                    f"{command}: --output {output}: it would overwrite the input {inputs[key]}; write "
+                    "the merged report outside the shards' folder",
+                    file=sys.stderr,
+                )
+                return 2
+    except MergeError as exc:
+        print(f"{command}: {exc}", file=sys.stderr)
+        return 2
     try:
         document = merge(paths, require_all_checks=require_all_checks)
     except MergeError as exc:
@@ -324,8 +359,8 @@ def run(paths: Sequence[Path], output: Path, *, require_all_checks: bool = False
         return 2
     try:
         write_report(output, document)
-    except OSError as exc:
-        print(f"{command}: --output {output}: not written ({exc})", file=sys.stderr)
+    except (OSError, RuntimeError, UnicodeEncodeError) as exc:
+        print(f"{command}: --output {output}: not written ({_os_reason(exc)})", file=sys.stderr)
         return 2
     problem = append_step_summary(markdown(document))
     if problem:

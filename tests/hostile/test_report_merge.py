@@ -85,3 +85,28 @@ def test_a_markdown_output_and_a_report_given_twice_are_refused(
     )
     assert "given twice" in capsys.readouterr().err
     assert cli.main(["report", "merge", str(good), "-o", str(tmp_path / "m.json")]) == 0
+
+
+def _loop(tmp_path: Path) -> Path:
+    (tmp_path / "loop1").symlink_to(tmp_path / "loop2")
+    (tmp_path / "loop2").symlink_to(tmp_path / "loop1")
+    return tmp_path / "loop1"
+
+
+@pytest.mark.parametrize("where", ["input", "output"])
+def test_a_symlink_loop_or_an_overlong_name_is_refused_naming_the_path(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], where: str
+) -> None:
+    good = tmp_path / "good.json"
+    good.write_text(_report_with(), encoding="utf-8")
+    output = tmp_path / "m.json"
+    for bad in (_loop(tmp_path), tmp_path / ("x" * 300 + ".json")):
+        argv = [str(bad), str(good), "-o", str(output)] if where == "input" else [str(good), "-o", str(bad)]
+        with bounded():
+            code = cli.main(["report", "merge", *argv])
+        out, err = capsys.readouterr()
+        assert code == 2, out + err
+        assert "Traceback" not in out + err
+        assert str(bad)[:100] in err, err
+        assert "symbolic links" in err or "too long" in err, err
+        assert not output.exists()
