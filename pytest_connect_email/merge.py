@@ -90,6 +90,29 @@ def resolved(path: Path, what: str) -> Path:
         raise MergeError(f"{what} {cut(str(path), 300)}: cannot be resolved ({_os_reason(exc)})") from None
 
 
+def _not_utf8(document: Any) -> str | None:
+    """The first field (e.g. ``checks[0].id``) whose text or key cannot be encoded as UTF-8, or None."""
+    stack: list[tuple[str, Any]] = [("the document", document)]
+    while stack:  # the document is within MAX_NODES, so this is bounded
+        where, value = stack.pop()
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                return where
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                child = key if where == "the document" else f"{where}.{key}"
+                try:
+                    key.encode("utf-8")
+                except UnicodeEncodeError:
+                    return f"a key in {where}"
+                stack.append((child, item))
+        elif isinstance(value, list):
+            stack.extend((f"{where}[{i}]", item) for i, item in enumerate(value))
+    return None
+
+
 def read_report(path: Path) -> dict[str, Any]:
     """A report written by ``--connect-report`` (this version or later), read within the budgets."""
     name = cut(str(path), 300)
@@ -121,6 +144,12 @@ def read_report(path: Path) -> dict[str, Any]:
         raise MergeError(f"{name}: {exc.message} ({exc.limit}); not a report this plugin writes") from None
     except ValueError as exc:
         raise MergeError(f"{name}: not JSON ({exc})") from None
+    field = _not_utf8(document)
+    if field is not None:
+        raise MergeError(
+            f"{name}: {field} holds a lone surrogate (a \\ud800-\\udfff escape that is no character), which "
+            "cannot be written as UTF-8; not a report this plugin writes: write the shard's report again"
+        )
     if not isinstance(document, dict) or not str(document.get("tool", "")).startswith("pytest-connect-email"):
         raise MergeError(f'{name}: not a conformance report (no "tool": "pytest-connect-email ...")')
     if "gate" not in document:

@@ -110,3 +110,18 @@ def test_a_symlink_loop_or_an_overlong_name_is_refused_naming_the_path(
         assert str(bad)[:100] in err, err
         assert "symbolic links" in err or "too long" in err, err
         assert not output.exists()
+
+
+def test_a_lone_surrogate_is_refused_naming_the_field(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text(_report_with(checks=[{"id": "\ud800", "operation": "SendEmail", "outcome": "passed"}]))
+    assert "\\ud800" in bad.read_text()  # a JSON escape: the file itself is valid UTF-8
+    output = tmp_path / "m.json"
+    with bounded():
+        code = cli.main(["report", "merge", str(bad), "-o", str(output)])
+    out, err = capsys.readouterr()
+    assert code == 2, out + err
+    assert "checks[0].id holds a lone surrogate" in err, err
+    assert "Traceback" not in out + err
+    assert not output.exists()
+    assert not output.with_suffix(".md").exists()
