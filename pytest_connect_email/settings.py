@@ -94,7 +94,7 @@ def resolve(config: pytest.Config) -> Settings:
             f"--connect-seed {seed_text!r}: expected a whole number, e.g. --connect-seed 42"
         ) from None
     paths = {name: value(config, name) for name in ("connect_report", "connect_baseline", "connect_write_baseline")}
-    return Settings(
+    settings = Settings(
         mode=mode,
         endpoint_url=value(config, "connect_endpoint_url"),
         region=str(value(config, "connect_region", "us-east-1")),
@@ -127,6 +127,44 @@ def resolve(config: pytest.Config) -> Settings:
         usage=_output_path("connect_usage", value(config, "connect_usage")),
         sources=sources(config),
     )
+    _refuse_shared_outputs(config, settings)
+    return settings
+
+
+def _same_file_key(path: Path) -> str:
+    """The file ``path`` names, for comparing two outputs: resolved where the system can, else absolute."""
+    import os
+
+    try:
+        return os.path.normcase(os.path.realpath(path))
+    except (OSError, RuntimeError, ValueError):
+        return os.path.normcase(os.path.abspath(path))
+
+
+def _refuse_shared_outputs(config: pytest.Config, settings: Settings) -> None:
+    """Two outputs of the run on one file: the one written last would replace the other (or be refused at
+    the end, lost), so the run is refused before any test."""
+    outputs: list[tuple[str, Path]] = []
+    if settings.report is not None:
+        outputs.append(("--connect-report", settings.report))
+        outputs.append(("--connect-report (its Markdown)", settings.report.with_suffix(".md")))
+    if settings.usage is not None:
+        outputs.append(("--connect-usage", settings.usage))
+    if settings.write_baseline is not None:
+        outputs.append(("--connect-write-baseline", settings.write_baseline))
+    xmlpath = getattr(config.option, "xmlpath", None)
+    if xmlpath:
+        outputs.append(("--junitxml", Path(str(xmlpath))))
+    seen: dict[str, tuple[str, Path]] = {}
+    for option, path in outputs:
+        key = _same_file_key(path)
+        if key in seen:
+            first, first_path = seen[key]
+            raise pytest.UsageError(
+                f"{first} {first_path} and {option} {path} are the same file: each output of the run needs its "
+                f"own file, or one replaces the other; give {option} another path"
+            )
+        seen[key] = (option, path)
 
 
 def _text(found: Any) -> str:
@@ -255,19 +293,40 @@ def _output_path(name: str, text: Any, *, markdown_beside: bool = False) -> Path
 
 
 def writable_problem(path: Path) -> str:
-    """Why ``path`` cannot be written as a new or replaced regular file ("" when it can)."""
-    import os
+    """Why ``path`` cannot be written as a new or replaced regular file ("" when it can).
 
-    if path.exists() and not path.is_file():
-        kind = "a folder" if path.is_dir() else "not a regular file"
-        return f"{path} is {kind}"
-    folder = path.parent
-    while not folder.exists() and folder != folder.parent:
-        folder = folder.parent
-    if not folder.is_dir():
-        return f"{folder} is a file, so {path} cannot be made under it"
-    if not os.access(folder, os.W_OK | os.X_OK):
-        return f"the folder {folder} is not writable"
+    Every filesystem question is asked safely: a name too long for the system, a symlink loop or a folder
+    that cannot be searched is the problem text (``"<path>: <reason>"``), never an exception.
+    """
+    import errno
+    import os
+    import stat
+
+    def mode(candidate: Path) -> int | None:
+        """The file type bits of ``candidate``, ``None`` when it does not exist (a loop or overlong name raises)."""
+        try:
+            return os.stat(candidate).st_mode
+        except OSError as exc:
+            if exc.errno in (errno.ENOENT, errno.ENOTDIR):
+                return None
+            raise
+
+    try:
+        found = mode(path)
+        if found is not None and not stat.S_ISREG(found):
+            kind = "a folder" if stat.S_ISDIR(found) else "not a regular file"
+            return f"{path} is {kind}"
+        folder = path.parent
+        while (folder_mode := mode(folder)) is None and folder != folder.parent:
+            folder = folder.parent
+        if folder_mode is None or not stat.S_ISDIR(folder_mode):
+            return f"{folder} is a file, so {path} cannot be made under it"
+        if not os.access(folder, os.W_OK | os.X_OK):
+            return f"the folder {folder} is not writable"
+    except OSError as exc:
+        return f"{path}: {exc.strerror or exc}"
+    except (RuntimeError, ValueError) as exc:  # a symlink loop on older Pythons; a NUL in the name
+        return f"{path}: {exc}"
     return ""
 
 
