@@ -81,6 +81,9 @@ MAX_SEQUENCE_STEPS = 1_000
 #: A usage manifest (``--connect-usage FILE``, ``schemas diff --usage FILE``): its size on disk, read within
 #: ``MAX_DEPTH``/``MAX_NODES``. A manifest of every covered operation with every member sent is about 40 KiB.
 MAX_USAGE_BYTES = 4 * 1024 * 1024
+#: A ``connect`` model file ``schemas diff --from/--to`` reads (a ``service-2.json``, ``.json.gz`` or a wheel's
+#: member): its bytes on disk and decompressed. botocore 1.40's model is 1.9 MB (237 KB gzipped).
+MAX_MODEL_BYTES = 16 * 1024 * 1024
 #: ``--connect-stateful-examples`` and ``--connect-stateful-steps`` at most (a run must end).
 MAX_STATEFUL_EXAMPLES = 100_000
 MAX_STATEFUL_STEPS = 1_000

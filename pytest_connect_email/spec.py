@@ -172,10 +172,93 @@ _PACKAGE_VERSION = re.compile(r"""^__version__\s*=\s*['"]([^'"]+)['"]""", re.MUL
 _FETCH_HINT = "`pip download botocore==VERSION --no-deps -d DIR`, then pass DIR/botocore-VERSION-py3-none-any.whl"
 
 
+def _too_large(what: str, *, decompressed: bool = False) -> ModelSourceError:
+    from pytest_connect_email.limits import MAX_MODEL_BYTES
+
+    return ModelSourceError(
+        f"{what} is{' decompressed' if decompressed else ''} over {MAX_MODEL_BYTES:,} bytes (MAX_MODEL_BYTES; "
+        "botocore's connect model is about 2 MB): pass botocore's own service-2.json, its .gz or a botocore wheel"
+    )
+
+
+def _read_file(path: Path) -> bytes:
+    """The bytes of a model file: a regular file (never a FIFO or device, which could block) within the budget."""
+    from pytest_connect_email.limits import MAX_MODEL_BYTES
+
+    if not path.is_file():
+        raise ModelSourceError(f"{path} is not a regular file; pass botocore's service-2.json[.gz]")
+    with path.open("rb") as stream:
+        raw = stream.read(MAX_MODEL_BYTES + 1)
+    if len(raw) > MAX_MODEL_BYTES:
+        raise _too_large(str(path))
+    return raw
+
+
 def _read_model_file(name: str, raw: bytes) -> Any:
+    """The model document in ``raw`` (gzipped when ``name`` ends in ``.gz``), checked to be a model's shape:
+    decompressed within :data:`~.limits.MAX_MODEL_BYTES`, nested within Python's recursion limit, its
+    ``metadata``, ``operations`` and ``shapes`` objects and every shape it refers to defined."""
+    import io
+
+    from pytest_connect_email.limits import MAX_MODEL_BYTES
+
     if name.endswith(".gz"):
-        raw = gzip.decompress(raw)
-    return json.loads(raw)
+        try:
+            with gzip.GzipFile(fileobj=io.BytesIO(raw)) as stream:
+                raw = stream.read(MAX_MODEL_BYTES + 1)
+        except (OSError, EOFError) as exc:
+            raise ModelSourceError(f"{name}: not a readable gzip file ({exc})") from None
+        if len(raw) > MAX_MODEL_BYTES:
+            raise _too_large(name, decompressed=True)
+    try:
+        data = json.loads(raw)
+    except RecursionError:
+        raise ModelSourceError(
+            f"{name} nests too deep to read (a model nests a few levels); pass botocore's service-2.json"
+        ) from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ModelSourceError(f"{name} is not JSON: {exc}") from None
+    _check_model(name, data)
+    return data
+
+
+def _check_model(name: str, data: Any) -> None:
+    """Refuse a document botocore would read as an empty model or fail on later (a dangling reference)."""
+    if not isinstance(data, dict):
+        raise ModelSourceError(f"{name}: a model is a JSON object with metadata, operations and shapes")
+    for field in ("metadata", "operations", "shapes"):
+        if not isinstance(data.get(field), dict):
+            raise ModelSourceError(
+                f"{name}: {field!r} must be an object (it is {type(data.get(field)).__name__}); "
+                "pass botocore's service-2.json"
+            )
+    shapes = data["shapes"]
+
+    def refers(where: str, ref: Any) -> None:
+        if not isinstance(ref, dict) or not isinstance(ref.get("shape"), str) or ref["shape"] not in shapes:
+            target = ref.get("shape") if isinstance(ref, dict) else ref
+            raise ModelSourceError(f"{name}: {where} refers to shape {target!r}, which the model does not define")
+
+    for op_name, operation in data["operations"].items():
+        if not isinstance(operation, dict):
+            raise ModelSourceError(f"{name}: operations.{op_name} must be an object")
+        for key in ("input", "output"):
+            if key in operation:
+                refers(f"operations.{op_name}.{key}", operation[key])
+        for index, error in enumerate(operation.get("errors") or []):
+            refers(f"operations.{op_name}.errors[{index}]", error)
+    for shape_name, shape in shapes.items():
+        if not isinstance(shape, dict) or not isinstance(shape.get("type"), str):
+            raise ModelSourceError(f"{name}: shapes.{shape_name} must be an object with a type")
+        members = shape.get("members", {})
+        if not isinstance(members, dict):
+            raise ModelSourceError(f"{name}: shapes.{shape_name}.members must be an object")
+        for member, ref in members.items():
+            refers(f"shapes.{shape_name}.members.{member}", ref)
+        needs = {"list": ("member",), "map": ("key", "value")}.get(shape["type"], ())
+        for key in ("member", "key", "value"):
+            if key in shape or key in needs:
+                refers(f"shapes.{shape_name}.{key}", shape.get(key))
 
 
 def _newest(names: list[str]) -> str | None:
@@ -187,6 +270,8 @@ def _newest(names: list[str]) -> str | None:
 
 @functools.lru_cache(maxsize=8)
 def _load_path(resolved: str) -> Model:
+    from pytest_connect_email import limits
+
     path = Path(resolved)
     try:
         if path.is_file() and path.suffix == ".whl":
@@ -194,16 +279,22 @@ def _load_path(resolved: str) -> Model:
                 found = _newest(wheel.namelist())
                 if found is None:
                     raise ModelSourceError(f"{path} has no botocore/data/connect model; is it a botocore wheel?")
-                data = _read_model_file(found, wheel.read(found))
+                if wheel.getinfo(found).file_size > limits.MAX_MODEL_BYTES:
+                    raise _too_large(f"{path}!{found}")
+                with wheel.open(found) as member:  # the stated size may lie: read no more than the budget
+                    raw = member.read(limits.MAX_MODEL_BYTES + 1)
+                if len(raw) > limits.MAX_MODEL_BYTES:
+                    raise _too_large(f"{path}!{found}")
+                data = _read_model_file(found, raw)
             match = _WHEEL_VERSION.match(path.name)
             version = match.group(1) if match else "unknown"
             return Model(_service(data), version, f"botocore {version}", str(path))
         if path.is_file() and path.name.startswith("service-2.json"):
-            data = _read_model_file(path.name, path.read_bytes())
+            data = _read_model_file(str(path), _read_file(path))
             return Model(_service(data), "unknown", f"the model in {path}", str(path))
         if path.is_dir():
             return _load_directory(path)
-    except (OSError, ValueError, zipfile.BadZipFile) as exc:
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, RuntimeError) as exc:
         if isinstance(exc, ModelSourceError):
             raise
         raise ModelSourceError(f"cannot read a connect model from {path}: {exc}") from None
@@ -229,7 +320,7 @@ def _load_directory(path: Path) -> Model:
             f"{path} holds no connect model (looked for connect/<api-version>/service-2.json[.gz], also under "
             f"data/ and botocore/data/); pass a botocore wheel, an unpacked botocore, or a botocore data directory"
         )
-    data = _read_model_file(found, (path / found).read_bytes())
+    data = _read_model_file(str(path / found), _read_file(path / found))
     # An unpacked botocore (or a folder holding one) says its version in botocore/__init__.py.
     package = {"connect": path.parent if path.name == "data" else None, "data": path, "botocore": path / "botocore"}
     root = package[found.split("/", 1)[0]]
