@@ -23,6 +23,7 @@ it against :data:`~.limits.MAX_USAGE_BYTES`, the nesting budgets and its format 
 from __future__ import annotations
 
 import json
+import math
 import re
 import threading
 from collections.abc import Mapping
@@ -48,6 +49,10 @@ _MAX_PATH = 1024
 _MAX_ENUM_TEXT = 256
 _NUMBERS = frozenset({"integer", "long", "float", "double"})
 _OPERATION_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]*$")
+#: A member path in :mod:`.apidiff`'s notation, as :class:`_Walk` writes it: ``EmailMessage.RawMessage.Subject``,
+#: ``Attachments[].FileName``, ``References{key}``, ``References{}.Type``.
+_SEGMENT = r"[A-Za-z0-9_]+(?:\[\]|\{\}|\{key\})*"
+_MEMBER_PATH = re.compile(rf"{_SEGMENT}(?:\.{_SEGMENT})*")
 _FIX = (
     "a usage manifest is the file `pytest -p connect_email --connect-usage FILE` writes and adds to; give the "
     "path of one, or a new path for a run to write"
@@ -227,14 +232,21 @@ class Usage:
             raise refuse('"operations" must map operation names to their members')
         usage = cls(botocore=set(versions))
         for operation, members in operations.items():
-            if not (_short_text(operation, _MAX_NAME) and _OPERATION_NAME.match(operation)):
-                raise refuse(f"{str(operation)[:60]!r} is not an operation name")
+            if not (_short_text(operation, _MAX_NAME) and _OPERATION_NAME.fullmatch(operation)):
+                raise refuse(
+                    f"operations: {str(operation)[:60]!a} is not an operation name (letters and digits, "
+                    "starting with a letter, e.g. StartEmailContact)"
+                )
             if not isinstance(members, dict):
                 raise refuse(f"operations.{operation} must map member paths to what was sent")
             table: dict[str, Member] = {}
             for path, facts in members.items():
-                if not _short_text(path, _MAX_PATH):
-                    raise refuse(f"operations.{operation}: {str(path)[:60]!r} is not a member path")
+                if not (_short_text(path, _MAX_PATH) and _MEMBER_PATH.fullmatch(path)):
+                    raise refuse(
+                        f"operations.{operation}: {str(path)[:60]!a} is not a member path (member names of "
+                        "letters, digits and _ joined by '.', each optionally followed by [], {} or {key}, "
+                        "e.g. Attachments[].FileName)"
+                    )
                 table[path] = _member(facts, f"operations.{operation}.{path}", refuse)
             usage.operations[operation] = table
         return usage
@@ -289,11 +301,11 @@ def _member(facts: Any, where: str, refuse: Any) -> Member:
         if not (
             isinstance(pair, list)
             and len(pair) == 2
-            and all(isinstance(n, kinds) and not isinstance(n, bool) for n in pair)
+            and all(isinstance(n, kinds) and not isinstance(n, bool) and math.isfinite(n) for n in pair)
             and pair[0] <= pair[1]
             and (fact == "range" or pair[0] >= 0)
         ):
-            raise refuse(f"{where}.{fact} must be [lowest, highest]")
+            raise refuse(f"{where}.{fact} must be [lowest, highest], finite numbers with lowest <= highest")
         member.widen(fact, pair[0], pair[1])
     omitted = facts.get("omitted", False)
     if not isinstance(omitted, bool):

@@ -579,3 +579,36 @@ def test_a_usage_path_that_is_not_a_regular_file_is_never_read(
     assert code == 2
     assert f"--usage {pipe}: not a regular file" in err
     assert seconds < 1.0
+
+
+def _manifest(operations: dict[str, Any]) -> dict[str, Any]:
+    return {"format": "connect-email-usage", "version": 1, "operations": operations}
+
+
+@pytest.mark.parametrize(
+    ("operations", "message"),
+    [
+        (
+            {"StartEmailContact": {"\ud800\n# x": {}}},
+            "operations.StartEmailContact: '\\ud800\\n# x' is not a member path",
+        ),
+        ({"StartEmailContact": {"Attachments..FileName": {}}}, "is not a member path"),
+        ({"StartEmailContact": {"References{value}": {}}}, "is not a member path"),
+        ({"Start-Email\n": {}}, "operations: 'Start-Email\\n' is not an operation name"),
+        ({"StartEmailContact": {"Count": {"range": [-1e308, float("inf")]}}}, "Count.range must be [lowest, highest]"),
+        ({"StartEmailContact": {"Count": {"range": [float("nan"), 1]}}}, "Count.range must be [lowest, highest]"),
+    ],
+)
+def test_a_manifest_with_a_path_or_number_that_is_not_one_is_refused(operations: dict[str, Any], message: str) -> None:
+    with pytest.raises(usage.ManifestError) as caught:
+        usage.Usage.from_json(_manifest(operations), "u.json")
+    assert str(caught.value).startswith("u.json: ")
+    assert message in str(caught.value)
+    str(caught.value).encode("ascii")  # printable anywhere: no lone surrogate or raw newline from the input
+    assert "\n" not in str(caught.value)
+
+
+def test_the_paths_the_plugin_writes_are_read_back() -> None:
+    paths = ["InstanceId", "References{key}", "References{}.Type", "Attachments[].FileName", "A_b.C[]{}.D{key}"]
+    read = usage.Usage.from_json(_manifest({"StartEmailContact": {p: {} for p in paths}}), "u.json")
+    assert set(read.operations["StartEmailContact"]) == set(paths)
