@@ -21,6 +21,7 @@ its type: a file that is not a report is refused naming the file and the field, 
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -52,6 +53,32 @@ def _text(value: Any, where: str) -> str:
     if not isinstance(value, str):
         raise MergeError(f"{where} must be text, not {type(value).__name__}")
     return value
+
+
+#: A check id the merge accepts: the shipped ones (``ADDR-001``, ``STATEFUL-001``) and a team's (``TEAM-001``).
+ID_PATTERN = re.compile(r"[A-Za-z0-9()_.:-]{1,100}")
+#: An operation name the merge accepts: an API operation (``SendOutboundEmail``) or ``(protocol)``.
+OPERATION_PATTERN = re.compile(r"[A-Za-z()][A-Za-z0-9()]{0,99}")
+
+
+def _name(value: Any, where: str, pattern: re.Pattern[str], example: str) -> str:
+    """Text that is a plain name (``pattern``): anything else would be written into the Markdown report and
+    the gate's lines, so it is refused naming the field, the rule and a name that fits."""
+    text = _text(value, where)
+    if not pattern.fullmatch(text):
+        raise MergeError(
+            f"{where} is {cut(repr(text), 80)}: not a plain name (it must match {pattern.pattern}, e.g. {example}); "
+            "not a report this plugin writes"
+        )
+    return text
+
+
+def _id(value: Any, where: str) -> str:
+    return _name(value, where, ID_PATTERN, "TEAM-001")
+
+
+def _operation(value: Any, where: str) -> str:
+    return _name(value, where, OPERATION_PATTERN, "SendOutboundEmail or (protocol)")
 
 
 def _texts(value: Any, where: str) -> list[str]:
@@ -182,19 +209,22 @@ def _results(document: dict[str, Any], name: str) -> list[Result]:
         for i, pair in enumerate(errors):
             if not (isinstance(pair, list) and len(pair) == 2 and all(isinstance(p, str) for p in pair)):
                 raise MergeError(f"{where}.errors[{i}] must be an [operation, code] pair of text")
-            pairs.append((pair[0], pair[1]))
+            pairs.append((pair[0], pair[1]))  # only counted in the Markdown, never written into it
         stateful = entry.get("stateful", {})
+        missing = _text(entry.get("missing_operation", ""), f"{where}.missing_operation")
+        if missing:
+            _operation(missing, f"{where}.missing_operation")
         results.append(
             Result(
-                id=_text(entry.get("id"), f"{where}.id"),
-                operation=_text(entry.get("operation"), f"{where}.operation"),
+                id=_id(entry.get("id"), f"{where}.id"),
+                operation=_operation(entry.get("operation"), f"{where}.operation"),
                 nodeid=_text(entry.get("nodeid", ""), f"{where}.nodeid"),
                 outcome=outcome,
                 duration=float(duration),
                 detail=_text(entry.get("detail", ""), f"{where}.detail"),
                 baseline=_text(entry.get("baseline", ""), f"{where}.baseline"),
                 summary=_text(entry.get("summary", ""), f"{where}.summary"),
-                missing=_text(entry.get("missing_operation", ""), f"{where}.missing_operation"),
+                missing=missing,
                 errors=pairs,
                 stateful=_object(stateful, f"{where}.stateful"),
             )
@@ -255,8 +285,10 @@ def merge(paths: Sequence[Path], *, require_all_checks: bool = False) -> dict[st
         if not isinstance(flag, bool):
             raise MergeError(f"{name}: gate.options.fail_on_not_implemented must be true or false")
         fail_on_not_implemented = fail_on_not_implemented or flag
-        for operation in _texts(options.get("require_operations", []), f"{name}: gate.options.require_operations"):
-            required.setdefault(operation, None)
+        for i, operation in enumerate(
+            _texts(options.get("require_operations", []), f"{name}: gate.options.require_operations")
+        ):
+            required.setdefault(_operation(operation, f"{name}: gate.options.require_operations[{i}]"), None)
         passed = gate.get("passed")
         if not isinstance(passed, bool):
             raise MergeError(f"{name}: gate.passed must be true or false")
@@ -270,14 +302,15 @@ def merge(paths: Sequence[Path], *, require_all_checks: bool = False) -> dict[st
             failed_in.append(name)
         failed_nodeids += _texts(other.get("failed_nodeids", []), f"{name}: other_tests.failed_nodeids")
         baseline = _object(document.get("baseline", {}), f"{name}: baseline")
-        now_passing.update(_texts(baseline.get("now_passing", []), f"{name}: baseline.now_passing"))
-        expired.update(_texts(baseline.get("expired", []), f"{name}: baseline.expired"))
+        for listing, into in (("now_passing", now_passing), ("expired", expired)):
+            listed = _texts(baseline.get(listing, []), f"{name}: baseline.{listing}")
+            into.update(_id(item, f"{name}: baseline.{listing}[{i}]") for i, item in enumerate(listed))
         for number, entry in enumerate(_texts_or_objects(document.get("settings", []), f"{name}: settings")):
             where = f"{name}: settings[{number}]"
             named, value, source = (_text(entry.get(k), f"{where}.{k}") for k in ("name", "value", "source"))
             settings.setdefault((named, value, source), []).append(name)
         for number, row in enumerate(_texts_or_objects(document.get("operations", []), f"{name}: operations")):
-            operation = _text(row.get("operation"), f"{name}: operations[{number}].operation")
+            operation = _operation(row.get("operation"), f"{name}: operations[{number}].operation")
             codes = _texts(row.get("errors_modelled", []), f"{name}: operations[{number}].errors_modelled")
             modelled.setdefault(operation, codes)
         shard_target = _object(document.get("target", {}), f"{name}: target")

@@ -621,7 +621,7 @@ def judge(
     failures: list[str] = []
     broken = [r for r in ordered if r.outcome == "failed" and not r.baseline]
     if len(broken) <= CHECK_LINES:
-        failures += [f"{r.id} ({r.operation}) failed: {r.summary or 'failed'}" for r in broken]
+        failures += [f"{r.id} ({r.operation}) failed: {_one_line(r.summary) or 'failed'}" for r in broken]
     else:
         failures.append(f"{len(broken)} checks failed: {', '.join(r.id for r in broken)}")
     problems, held = _gate_options(options, ordered, shipped)
@@ -995,20 +995,20 @@ def markdown(document: dict[str, Any]) -> str:
     lines = [*verdict_lines(document["gate"]), ""]
     target = document["target"]
     lines.append(
-        f"Target: mode `{target['mode']}`"
-        + (f", endpoint `{target['endpoint_url']}`" if target["endpoint_url"] else "")
-        + f", region `{target['region']}`"
-        + (f", botocore {target['botocore']}" if target.get("botocore") else "")
+        f"Target: mode {_code(str(target['mode']))}"
+        + (f", endpoint {_code(str(target['endpoint_url']))}" if target.get("endpoint_url") else "")
+        + f", region {_code(str(target['region']))}"
+        + (f", botocore {cell(str(target['botocore']))}" if target.get("botocore") else "")
         + (f", baseline {_code(str(target['baseline']))}" if target.get("baseline") else "")
-        + f". {document['tool']}, {document['created']}."
+        + f". {cell(document['tool'])}, {cell(document['created'])}."
     )
     if document.get("settings"):
         lines += ["", "Settings:", ""]
-        lines += [f"- {s['name']} = {_code(s['value'])} ({s['source']})" for s in document["settings"]]
+        lines += [f"- {cell(s['name'])} = {_code(s['value'])} ({cell(s['source'])})" for s in document["settings"]]
     if document.get("shards"):
         lines += ["", f"Merged from {len(document['shards'])} shard report(s):", ""]
         for shard in document["shards"]:
-            counts = ", ".join(f"{n} {k}" for k, n in sorted(shard["summary"].items())) or "no checks"
+            counts = ", ".join(f"{n} {cell(k)}" for k, n in sorted(shard["summary"].items())) or "no checks"
             gate = "gate passed" if shard["gate"]["passed"] else "gate failed on its own"
             baseline = shard.get("target", {}).get("baseline")
             used = f"; baseline {_code(str(baseline))}" if baseline else ""
@@ -1031,16 +1031,20 @@ def markdown(document: dict[str, Any]) -> str:
         "| operation | status | passed | failed | not implemented | skipped | errors exercised | checks |",
         "|---|---|---|---|---|---|---|---|",
     ]
+    by_operation: dict[str, list[dict[str, Any]]] = {}
+    for c in checks:  # once, not once per row: a report of thousands of operations stays linear
+        by_operation.setdefault(c["operation"], []).append(c)
     for row in document["operations"]:
-        mine = [c for c in checks if c["operation"] == row["operation"]]
+        mine = by_operation.get(row["operation"], [])
         status = f"not run ({row['not_selected']} not selected)" if row["status"] == "not run" else row["status"]
         cells = [str(row[o]) for o in _OUTCOMES]
         errors = f"{len(row['errors_exercised'])}/{len(row['errors_modelled'])}"
-        listed = " ".join(f"{c['id']}:{_MARK[c['outcome']]}" for c in mine) or "0 checks"
-        others = [i for i in row["missing_for"] if i not in {c["id"] for c in mine}]
+        listed = " ".join(f"{c['id']}:{_MARK.get(c['outcome'], c['outcome'])}" for c in mine) or "0 checks"
+        own = {c["id"] for c in mine}
+        others = [i for i in row["missing_for"] if i not in own]
         if others:
             listed += "; missing for " + " ".join(others)
-        lines.append(f"| {row['operation']} | {status} | {' | '.join(cells)} | {errors} | {listed} |")
+        lines.append(f"| {cell(row['operation'])} | {cell(status)} | {' | '.join(cells)} | {errors} | {cell(listed)} |")
     problems = [c for c in checks if c["outcome"] in ("failed", "not implemented")]
     if problems:
         lines += ["", "## Failures and gaps", ""]
@@ -1048,10 +1052,11 @@ def markdown(document: dict[str, Any]) -> str:
             first = c.get("summary") or cut(" ".join(c["detail"].split()), 300)
             if c.get("missing_operation", c["operation"]) != c["operation"]:
                 first = f"setup call {first}"
-            note = f" (baseline: {c['baseline']})" if c.get("baseline") else ""
-            lines.append(f"- **{c['id']}** {c['operation']}: {c['outcome']}{note} — {first}")
+            note = f" (baseline: {cell(c['baseline'])})" if c.get("baseline") else ""
+            lines.append(f"- **{cell(c['id'])}** {cell(c['operation'])}: {c['outcome']}{note} — {cell(first)}")
     if document["baseline"]["now_passing"]:
-        lines += ["", "Baseline entries that now pass: " + ", ".join(document["baseline"]["now_passing"])]
+        passing = ", ".join(cell(i) for i in document["baseline"]["now_passing"])
+        lines += ["", "Baseline entries that now pass: " + passing]
     return "\n".join(lines) + "\n"
 
 
@@ -1064,7 +1069,7 @@ def verdict_lines(gate: dict[str, Any]) -> list[str]:
             "",
             "The run passes (exit status 0). Checked:",
             "",
-            *(f"- {_one_line(c)}" for c in gate["checked"]),
+            *(f"- {cell(c)}" for c in gate["checked"]),
         ]
     head = "# Amazon Connect email conformance: gate FAILED"
     return [
@@ -1072,7 +1077,7 @@ def verdict_lines(gate: dict[str, Any]) -> list[str]:
         "",
         "The run fails (exit status not 0) because:",
         "",
-        *(f"- {_one_line(f)}" for f in gate["failures"]),
+        *(f"- {cell(f)}" for f in gate["failures"]),
     ]
 
 
@@ -1080,9 +1085,30 @@ def _one_line(text: str) -> str:
     return " ".join(str(text).split())
 
 
+#: What :func:`cell` writes for the characters that would end a table cell, open HTML or code, or escape.
+_CELL_ESCAPES = str.maketrans(
+    {"&": "&amp;", "<": "&lt;", ">": "&gt;", "|": "\\|", "`": "&#96;", "\\": "&#92;", "[": "&#91;", "]": "&#93;"}
+)
+
+
+_UNSAFE = re.compile(r"[`|<>&\\\[\]]")
+
+
+def cell(text: object) -> str:
+    """Any text from input (a check's id, operation or summary, a setting, a shard's file) as one line of
+    Markdown that renders as that text: whitespace (newlines included) collapsed to single spaces, ``|``
+    escaped so it cannot end a table cell, and ``&``, ``<``, ``>``, backticks, backslashes and brackets
+    written as HTML entities so it cannot open a tag, a code span or a link. Safe in a table cell, a list
+    item and a heading."""
+    return _one_line(str(text)).translate(_CELL_ESCAPES)
+
+
 def _code(text: str) -> str:
-    """``text`` as inline Markdown code, whatever backticks it holds."""
+    """``text`` as inline Markdown code; text from input that holds what could end or open anything (a
+    backtick, ``|``, ``<``, ``>``, ``&``, a backslash or a bracket) is written as :func:`cell` instead, plain."""
     text = _one_line(text)
+    if _UNSAFE.search(text):
+        return cell(text)
     fence = "`" * (max((len(run) for run in re.findall("`+", text)), default=0) + 1)
     pad = " " if text.startswith("`") or text.endswith("`") else ""
     return f"{fence}{pad}{text}{pad}{fence}"

@@ -5,6 +5,7 @@ each with exit status 2, a message naming the file and the problem, no traceback
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -125,3 +126,64 @@ def test_a_lone_surrogate_is_refused_naming_the_field(tmp_path: Path, capsys: py
     assert "Traceback" not in out + err
     assert not output.exists()
     assert not output.with_suffix(".md").exists()
+
+
+HOSTILE = "a|b\n# heading <script>alert(1)</script> `code` [x](javascript:1) \\| &amp;"
+
+
+@pytest.mark.parametrize(
+    ("check", "field"),
+    [
+        ({"id": "X|1", "operation": "SendOutboundEmail"}, "checks[0].id"),
+        ({"id": "X-1\n#", "operation": "SendOutboundEmail"}, "checks[0].id"),
+        ({"id": "X-1", "operation": "Send<script>"}, "checks[0].operation"),
+        ({"id": "X-1", "operation": "Send", "outcome": "not implemented", "missing_operation": "A|B"}, "missing_op"),
+    ],
+)
+def test_ids_and_operations_that_are_not_plain_names_are_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], check: dict[str, str], field: str
+) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text(_report_with(checks=[{"outcome": "passed", **check}]), encoding="utf-8")
+    output = tmp_path / "m.json"
+    assert cli.main(["report", "merge", str(bad), "-o", str(output)]) == 2
+    err = capsys.readouterr().err
+    assert field in err, err
+    assert "not a plain name" in err, err
+    assert "must match" in err, err
+    assert not output.exists()
+
+
+def test_hostile_text_stays_inside_its_markdown_cell(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from pytest_connect_email.report import markdown
+
+    shard = tmp_path / "shard.json"
+    checks = [
+        {"id": "TEAM-001", "operation": "SendOutboundEmail", "outcome": "failed", "summary": HOSTILE},
+        {"id": "TEAM-002", "operation": "(protocol)", "outcome": "not implemented", "detail": HOSTILE},
+    ]
+    shard.write_text(
+        _report_with(
+            checks=checks,
+            settings=[{"name": HOSTILE, "value": HOSTILE, "source": HOSTILE}],
+            target={"mode": HOSTILE, "endpoint_url": HOSTILE, "region": HOSTILE, "botocore": HOSTILE},
+            baseline={"now_passing": ["TEAM-003"]},
+        ),
+        encoding="utf-8",
+    )
+    output = tmp_path / "m.json"
+    assert cli.main(["report", "merge", str(shard), "-o", str(output)]) == 1, capsys.readouterr().err
+    document = json.loads(output.read_text(encoding="utf-8"))
+    document["baseline"]["now_passing"] = [HOSTILE]
+    document["checks"][0]["baseline"] = HOSTILE
+    text = markdown(document)
+    assert "<script>" not in text
+    assert "](javascript" not in text
+    assert not any(line.startswith("# heading") for line in text.splitlines())
+    header = "| operation | status |"
+    rows = [line for line in text.splitlines() if line.startswith("| ")]
+    assert rows[0].startswith(header)
+    for row in rows:  # 9 cell borders in every row: no text adds or ends a cell
+        assert len(re.findall(r"(?<!\\)\|", row)) == 9, row
+    headings = [line for line in text.splitlines() if line.startswith("#")]
+    assert headings == ["# Amazon Connect email conformance: gate FAILED", "## Failures and gaps"], headings
