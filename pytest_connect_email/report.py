@@ -755,12 +755,27 @@ def operation_rows(
 
     named = {r.operation for r in results} | {_missing(r) for r in results if r.outcome == "not implemented"}
     extra = sorted(named - set(OPERATIONS))
+    # Grouped by operation once, not scanned once per row: a report of thousands of operations stays linear.
+    of_operation: dict[str, list[Result]] = {}
+    answered_by: dict[str, set[str]] = {}
+    missing_for: dict[str, list[str]] = {}
+    for r in sorted(results, key=lambda r: r.id):
+        of_operation.setdefault(r.operation, []).append(r)
+        if r.outcome == "passed":
+            for op, code in r.errors:
+                answered_by.setdefault(op, set()).add(code)
+        elif r.outcome == "not implemented":
+            missing_for.setdefault(_missing(r), []).append(r.id)
+    not_selected: dict[str, int] = {}
+    for i, op in shipped.items():
+        if i not in ran:
+            not_selected[op] = not_selected.get(op, 0) + 1
     rows = []
     for operation in (*OPERATIONS, *extra):
-        mine = sorted((r for r in results if r.operation == operation), key=lambda r: r.id)
+        mine = of_operation.get(operation, [])
         counts = {o: sum(r.outcome == o for r in mine) for o in _OUTCOMES}
         modelled = modelled_of(operation)
-        answered = {code for r in results if r.outcome == "passed" for op, code in r.errors if op == operation}
+        answered = answered_by.get(operation, set())
         rows.append(
             {
                 "operation": operation,
@@ -769,12 +784,10 @@ def operation_rows(
                 "covered": counts["passed"] > 0,
                 "listed": operation in OPERATIONS,
                 "results": [(r.id, r.outcome) for r in mine],
-                "missing_for": sorted(
-                    r.id for r in results if r.outcome == "not implemented" and _missing(r) == operation
-                ),
+                "missing_for": missing_for.get(operation, []),
                 "errors_exercised": [code for code in modelled if code in answered],
                 "errors_modelled": modelled,
-                "not_selected": sum(op == operation and i not in ran for i, op in shipped.items()),
+                "not_selected": not_selected.get(operation, 0),
             }
         )
     return rows

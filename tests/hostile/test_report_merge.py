@@ -187,3 +187,33 @@ def test_hostile_text_stays_inside_its_markdown_cell(tmp_path: Path, capsys: pyt
         assert len(re.findall(r"(?<!\\)\|", row)) == 9, row
     headings = [line for line in text.splitlines() if line.startswith("#")]
     assert headings == ["# Amazon Connect email conformance: gate FAILED", "## Failures and gaps"], headings
+
+
+def test_a_shard_of_thousands_of_operations_merges_with_every_row_right(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Rows are built from results grouped by operation once (it was a scan of every result per row)."""
+    checks = [
+        {
+            "id": f"T-{i:04d}",
+            "operation": f"Op{i}",
+            "outcome": "passed" if i % 2 else "not implemented",
+            "errors": [[f"Op{i}", "Boom"]],
+            **({} if i % 2 else {"missing_operation": f"Op{i + 1}"}),
+        }
+        for i in range(4_000)
+    ]
+    shard = tmp_path / "many.json"
+    shard.write_text(_report_with(checks=checks), encoding="utf-8")
+    output = tmp_path / "m.json"
+    with bounded():
+        assert cli.main(["report", "merge", str(shard), "-o", str(output)]) == 0, capsys.readouterr().err
+    rows = {row["operation"]: row for row in json.loads(output.read_text(encoding="utf-8"))["operations"]}
+    assert rows["Op1"]["missing_for"] == ["T-0000"]
+    assert rows["Op1"]["passed"] == 1
+    assert rows["Op0"]["missing_for"] == []
+    assert rows["Op0"]["not implemented"] == 1
+    assert (
+        "| Op3999 | covered | 1 | 0 | 0 | 0 | 0/0 | T-3999:pass; missing for T-3998 |"
+        in output.with_suffix(".md").read_text()
+    )
