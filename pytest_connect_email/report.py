@@ -28,6 +28,7 @@ import datetime as dt
 import json
 import os
 import re
+import stat
 import types
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -908,11 +909,28 @@ def append_step_summary(text: str) -> str:
     step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if not step_summary:
         return ""
+    # Non-blocking: a FIFO (or another special file) must not hang the run; only a regular file is appended to.
+    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
     try:
-        with open(step_summary, "a", encoding="utf-8") as out:
-            out.write(text + "\n")
+        handle = os.open(step_summary, flags, 0o644)
     except OSError as exc:
-        return f"GITHUB_STEP_SUMMARY {step_summary}: not appended to ({exc})"
+        return f"GITHUB_STEP_SUMMARY {step_summary}: not appended to ({exc.strerror or exc})"
+    try:
+        if not stat.S_ISREG(os.fstat(handle).st_mode):
+            return (
+                f"GITHUB_STEP_SUMMARY {step_summary}: not appended to (not a regular file); point it at a file, "
+                "as GitHub Actions does"
+            )
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(handle, True)  # a regular file: writes complete whole
+        data = (text + "\n").encode("utf-8", "backslashreplace")
+        while data:
+            written = os.write(handle, data)
+            data = data[written:]
+    except OSError as exc:
+        return f"GITHUB_STEP_SUMMARY {step_summary}: not appended to ({exc.strerror or exc})"
+    finally:
+        os.close(handle)
     return ""
 
 

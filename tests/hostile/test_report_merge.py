@@ -5,7 +5,9 @@ each with exit status 2, a message naming the file and the problem, no traceback
 from __future__ import annotations
 
 import json
+import os
 import re
+import signal
 from collections.abc import Callable
 from pathlib import Path
 
@@ -217,3 +219,29 @@ def test_a_shard_of_thousands_of_operations_merges_with_every_row_right(
         "| Op3999 | covered | 1 | 0 | 0 | 0 | 0/0 | T-3999:pass; missing for T-3998 |"
         in output.with_suffix(".md").read_text()
     )
+
+
+@pytest.mark.parametrize("reader", [False, True], ids=["no reader", "a reader"])
+def test_a_step_summary_that_is_a_fifo_is_refused_without_hanging(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, reader: bool
+) -> None:
+    fifo = tmp_path / "summary.fifo"
+    os.mkfifo(fifo)
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(fifo))
+    shard = tmp_path / "good.json"
+    shard.write_text(_report_with(), encoding="utf-8")
+    opened = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK) if reader else None
+    previous = signal.signal(signal.SIGALRM, signal.default_int_handler)
+    signal.alarm(20)  # a hang fails the test (KeyboardInterrupt) instead of stopping the suite
+    try:
+        with bounded():
+            code = cli.main(["report", "merge", str(shard), "-o", str(tmp_path / "m.json")])
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+        if opened is not None:
+            os.close(opened)
+    out, err = capsys.readouterr()
+    assert code == 0, out + err
+    assert f"GITHUB_STEP_SUMMARY {fifo}: not appended to" in err, err
+    assert (tmp_path / "m.json").is_file()
