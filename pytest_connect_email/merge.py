@@ -21,6 +21,8 @@ its type: a file that is not a report is refused naming the file and the field, 
 
 from __future__ import annotations
 
+import hashlib
+import os
 import re
 import sys
 from collections.abc import Sequence
@@ -142,6 +144,11 @@ def _not_utf8(document: Any) -> str | None:
 
 def read_report(path: Path) -> dict[str, Any]:
     """A report written by ``--connect-report`` (this version or later), read within the budgets."""
+    return _read_report(path)[0]
+
+
+def _read_report(path: Path) -> tuple[dict[str, Any], str]:
+    """:func:`read_report`'s document, and the SHA-256 of the file's bytes (to refuse a copy given twice)."""
     name = cut(str(path), 300)
     try:
         is_file = path.is_file()
@@ -189,7 +196,7 @@ def read_report(path: Path) -> dict[str, Any]:
             f"{name}: a merged report (it has 'shards'), not a shard's; write the merged report outside the "
             "shards' folder (e.g. --output conformance.json beside reports/), or delete it before merging again"
         )
-    return document
+    return document, hashlib.sha256(data).hexdigest()
 
 
 def _results(document: dict[str, Any], name: str) -> list[Result]:
@@ -256,11 +263,23 @@ def merge(paths: Sequence[Path], *, require_all_checks: bool = False) -> dict[st
     if not paths:
         raise MergeError("no reports to merge")
     seen_paths: dict[Path, str] = {}
+    seen_files: dict[tuple[int, int], str] = {}
     for path in paths:
         key = resolved(path, "the report")
         if key in seen_paths:
             raise MergeError(f"{path}: given twice (also as {seen_paths[key]}); each shard's report once")
         seen_paths[key] = str(path)
+        try:
+            status = os.stat(path)
+        except (OSError, RuntimeError, ValueError):
+            continue  # read_report says why
+        file_key = (status.st_dev, status.st_ino)
+        if file_key in seen_files:
+            raise MergeError(
+                f"{path}: the same file as {seen_files[file_key]} (a hard link to it); each shard's report once"
+            )
+        seen_files[file_key] = str(path)
+    seen_digests: dict[str, str] = {}
     results: dict[str, Result] = {}
     origin: dict[str, str] = {}
     texts: dict[str, tuple[str, str]] = {}
@@ -278,7 +297,13 @@ def merge(paths: Sequence[Path], *, require_all_checks: bool = False) -> dict[st
     first: tuple[str, dict[str, Any]] | None = None
     for path in paths:
         name = str(path)
-        document = read_report(path)
+        document, digest = _read_report(path)
+        if digest in seen_digests:
+            raise MergeError(
+                f"{name}: the same bytes as {seen_digests[digest]} (a copy of one shard's report); each shard's "
+                "report once: a shard's report has its own checks and creation time"
+            )
+        seen_digests[digest] = name
         gate = _object(document["gate"], f"{name}: gate")
         options = _object(gate.get("options"), f"{name}: gate.options")
         flag = options.get("fail_on_not_implemented", False)

@@ -245,3 +245,23 @@ def test_a_step_summary_that_is_a_fifo_is_refused_without_hanging(
     assert code == 0, out + err
     assert f"GITHUB_STEP_SUMMARY {fifo}: not appended to" in err, err
     assert (tmp_path / "m.json").is_file()
+
+
+@pytest.mark.parametrize("how", ["hard link", "copy"])
+def test_one_shard_twice_through_a_hard_link_or_a_copy_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], how: str
+) -> None:
+    shard = tmp_path / "a.json"
+    shard.write_text(_report_with(checks=[{"id": "T-1", "operation": "SendOutboundEmail", "outcome": "passed"}]))
+    other = tmp_path / "b.json"
+    if how == "hard link":
+        os.link(shard, other)
+    else:
+        other.write_bytes(shard.read_bytes())
+    output = tmp_path / "m.json"
+    assert cli.main(["report", "merge", str(shard), str(other), "-o", str(output)]) == 2
+    err = capsys.readouterr().err
+    assert f"{other}: the same " in err, err
+    assert str(shard) in err, err
+    assert "each shard's report once" in err, err
+    assert not output.exists()
