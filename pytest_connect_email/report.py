@@ -551,9 +551,7 @@ def _gate_options(
     if options.fail_on_not_implemented:
         gaps = [r.id for r in results if r.outcome == "not implemented"]
         if gaps:
-            problems.append(
-                f"--connect-fail-on-not-implemented: {len(gaps)} check(s) not implemented: {', '.join(gaps)}"
-            )
+            problems.append(f"--connect-fail-on-not-implemented: {len(gaps)} check(s) not implemented: {_names(gaps)}")
         else:
             held.append("--connect-fail-on-not-implemented: no check not implemented")
     for operation in options.require_operations:
@@ -562,9 +560,9 @@ def _gate_options(
         gaps = [r.id for r in results if r.outcome == "not implemented" and _missing(r) == operation]
         passing = [r.id for r in mine if r.outcome == "passed"]
         if gaps:
-            problems.append(f"--connect-require-operations: {operation} is not implemented ({', '.join(gaps)})")
+            problems.append(f"--connect-require-operations: {operation} is not implemented ({_names(gaps)})")
         elif not passing:
-            ran = ", ".join(f"{r.id} {_outcome_text(r)}" for r in mine) or "no checks ran"
+            ran = _names([f"{r.id} {_outcome_text(r)}" for r in mine]) or "no checks ran"
             problems.append(f"--connect-require-operations: {operation} has no passing check ({ran})")
         else:
             held.append(
@@ -578,7 +576,7 @@ def _gate_options(
         if absent:
             problems.append(
                 f"--require-all-checks: {len(absent)} of the suite's {len(shipped)} shipped checks ran in no shard: "
-                + ", ".join(absent)
+                + _names(absent)
             )
         else:
             held.append(f"--require-all-checks: all {len(shipped)} of the suite's shipped checks ran")
@@ -587,9 +585,14 @@ def _gate_options(
 
 #: How many failed checks the verdict names one per line; more are named together in one line.
 CHECK_LINES = 5
+#: How many names a gate line lists (failed checks, shards, tests) before "and N more": the line is the
+#: same in the terminal, the JSON, the Markdown and the JUnit XML, and stays readable for 1,000 shards.
+NAMES_IN_LINE = 10
+#: How many run failures (a shard's report not written, its pytest exit status) the verdict lists.
+RUN_FAILURE_LINES = 10
 
 
-def _names(ids: list[str] | tuple[str, ...], most: int = 10) -> str:
+def _names(ids: list[str] | tuple[str, ...], most: int = NAMES_IN_LINE) -> str:
     shown = ", ".join(ids[:most])
     return shown + (f" and {len(ids) - most} more" if len(ids) > most else "")
 
@@ -622,16 +625,20 @@ def judge(
     failures: list[str] = []
     broken = [r for r in ordered if r.outcome == "failed" and not r.baseline]
     if len(broken) <= CHECK_LINES:
-        failures += [f"{r.id} ({r.operation}) failed: {_one_line(r.summary) or 'failed'}" for r in broken]
+        failures += [f"{r.id} ({r.operation}) failed: {cut(_one_line(r.summary), 300) or 'failed'}" for r in broken]
     else:
-        failures.append(f"{len(broken)} checks failed: {', '.join(r.id for r in broken)}")
+        failures.append(f"{len(broken)} checks failed: {_names([r.id for r in broken])}")
     problems, held = _gate_options(options, ordered, shipped)
     failures += problems
     if other.failed:
-        named = f": {_names(other.failed_nodeids, 5)}" if other.failed_nodeids else ""
-        where = f" (in shard {', '.join(other.failed_in)})" if other.failed_in else ""
+        nodeids = [cut(n, 200) for n in other.failed_nodeids]
+        named = f": {_names(nodeids, 5)}" if nodeids else ""
+        shard_names = [cut(n, 200) for n in other.failed_in]
+        where = f" (in shard {_names(shard_names, 5)})" if other.failed_in else ""
         failures.append(f"{other.failed} other test(s) failed{where}{named}")
-    kept = [" ".join(line.split()) for line in run_failures]
+    kept = [cut(_one_line(line), 500) for line in run_failures]
+    if len(kept) > RUN_FAILURE_LINES:  # e.g. every one of 1,000 shards' pytest exit status
+        kept = [*kept[:RUN_FAILURE_LINES], f"and {len(kept) - RUN_FAILURE_LINES} more run failure(s)"]
     if exit_status not in (None, 0) and (exit_status != 1 or not (failures or kept)):
         kept.append(exit_status_line(int(exit_status)))
     checked: list[str] = []

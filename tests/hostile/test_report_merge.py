@@ -265,3 +265,23 @@ def test_one_shard_twice_through_a_hard_link_or_a_copy_is_refused(
     assert str(shard) in err, err
     assert "each shard's report once" in err, err
     assert not output.exists()
+
+
+def test_gate_lines_name_a_bounded_number_of_checks_and_shards() -> None:
+    from pytest_connect_email.report import NAMES_IN_LINE, RUN_FAILURE_LINES, GateOptions, OtherTests, Result, judge
+
+    results = [Result(f"X-{i:04d}", "SendOutboundEmail", "", outcome="failed") for i in range(143)]
+    shards = tuple(f"many/r{i:04d}.json" for i in range(334))
+    other = OtherTests(
+        ran=400, failed=334, failed_nodeids=tuple(f"t.py::test_{i}" for i in range(334)), failed_in=shards
+    )
+    runs = [f"many/r{i:04d}.json: pytest's exit status is 3 (internal error)" for i in range(1_000)]
+    verdict = judge(results, GateOptions(fail_on_not_implemented=True), other, runs, shipped={})
+    checks, tests, *kept = verdict.failures
+    assert checks.startswith("143 checks failed: X-0000, ")
+    assert checks.endswith(f"X-{NAMES_IN_LINE - 1:04d} and {143 - NAMES_IN_LINE} more")
+    assert "and 329 more)" in tests  # the shards
+    assert tests.endswith("and 329 more")  # the tests
+    assert len(kept) == RUN_FAILURE_LINES + 1
+    assert kept[-1] == f"and {1_000 - RUN_FAILURE_LINES} more run failure(s)"
+    assert max(len(line) for line in verdict.failures) < 1_000
