@@ -95,9 +95,19 @@ def _object(value: Any, where: str) -> dict[str, Any]:
     return value
 
 
+#: The largest count (other tests run or failed, a summary's) and duration (seconds) a shard's report may
+#: hold: far past any real run, and small enough that sums over many shards stay plain numbers.
+MAX_COUNT = 10**9
+MAX_DURATION = 10**7
+
+
 def _count(value: Any, where: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise MergeError(f"{where} must be a whole number of at least 0, not {value!r}"[:200])
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_COUNT:
+        shown = cut(repr(value), 40) if isinstance(value, int) and not isinstance(value, bool) else repr(value)
+        raise MergeError(
+            f"{where} must be a whole number from 0 to {MAX_COUNT} (MAX_COUNT), not {cut(shown, 60)}; "
+            "not a report this plugin writes"
+        )
     return value
 
 
@@ -207,8 +217,15 @@ def _results(document: dict[str, Any], name: str) -> list[Result]:
         if outcome not in _OUTCOMES:
             raise MergeError(f"{where}.outcome must be one of {', '.join(_OUTCOMES)}, not {outcome!r}"[:300])
         duration = entry.get("duration", 0.0)
-        if isinstance(duration, bool) or not isinstance(duration, (int, float)):
-            raise MergeError(f"{where}.duration must be a number")
+        if (
+            isinstance(duration, bool)
+            or not isinstance(duration, (int, float))
+            or not 0 <= duration <= MAX_DURATION  # NaN and infinity too
+        ):
+            shown = cut(repr(duration), 60)
+            raise MergeError(
+                f"{where}.duration must be a number of seconds from 0 to {MAX_DURATION} (MAX_DURATION), not {shown}"
+            )
         errors = entry.get("errors", [])
         if not isinstance(errors, list):
             raise MergeError(f"{where}.errors must be a list of [operation, code] pairs")

@@ -35,6 +35,12 @@ def _oversized(path: Path) -> None:
 
 WRONG_OUTCOME = _report_with(checks=[{"id": "A", "operation": "B", "outcome": 5}])
 WRONG_COUNT = _report_with(other_tests={"ran": -1})
+NEGATIVE = _report_with(checks=[{"id": "A", "operation": "B", "outcome": "passed", "duration": -1.5}])
+HUGE_DURATION = _report_with(checks=[{"id": "A", "operation": "B", "outcome": "passed", "duration": 1e300}])
+ABSURD_COUNT = '{"tool": "pytest-connect-email 0.1.0", "gate": {"options": {}, "passed": true}, "checks": [], ' + (
+    '"other_tests": {"ran": 1' + "0" * 99 + "}}"
+)
+ABSURD_SUMMARY = _report_with(summary={"passed": 10**12})
 NOT_PAIRS = _report_with(checks=[{"id": "A", "operation": "B", "outcome": "passed", "errors": [["x"]]}])
 
 CASES: list[tuple[str, Callable[[Path], object], str]] = [
@@ -46,6 +52,10 @@ CASES: list[tuple[str, Callable[[Path], object], str]] = [
     ("not a report", lambda p: p.write_text('{"checks": []}'), "not a conformance report"),
     ("a wrong outcome", lambda p: p.write_text(WRONG_OUTCOME), "checks[0].outcome must be text"),
     ("a wrong count", lambda p: p.write_text(WRONG_COUNT), "other_tests.ran must be a whole number"),
+    ("a negative duration", lambda p: p.write_text(NEGATIVE), "checks[0].duration must be a number of seconds"),
+    ("an absurd duration", lambda p: p.write_text(HUGE_DURATION), "(MAX_DURATION), not 1e+300"),
+    ("an absurd count", lambda p: p.write_text(ABSURD_COUNT), "other_tests.ran must be a whole number from 0 to"),
+    ("an absurd summary", lambda p: p.write_text(ABSURD_SUMMARY), "summary.passed must be a whole number from 0"),
     ("errors not pairs", lambda p: p.write_text(NOT_PAIRS), "checks[0].errors[0] must be an [operation, code] pair"),
     ("a target not an object", lambda p: p.write_text(_report_with(target=[])), "target must be an object"),
     ("a target field", lambda p: p.write_text(_report_with(target={"baseline": []})), "target.baseline must be text"),
