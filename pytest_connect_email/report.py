@@ -631,9 +631,9 @@ def judge(
     problems, held = _gate_options(options, ordered, shipped)
     failures += problems
     if other.failed:
-        nodeids = [cut(n, 200) for n in other.failed_nodeids]
+        nodeids = [cut(_one_line(n), 200) for n in other.failed_nodeids]
         named = f": {_names(nodeids, 5)}" if nodeids else ""
-        shard_names = [cut(n, 200) for n in other.failed_in]
+        shard_names = [cut(_one_line(n), 200) for n in other.failed_in]
         where = f" (in shard {_names(shard_names, 5)})" if other.failed_in else ""
         failures.append(f"{other.failed} other test(s) failed{where}{named}")
     kept = [cut(_one_line(line), 500) for line in run_failures]

@@ -295,3 +295,15 @@ def test_gate_lines_name_a_bounded_number_of_checks_and_shards() -> None:
     assert len(kept) == RUN_FAILURE_LINES + 1
     assert kept[-1] == f"and {1_000 - RUN_FAILURE_LINES} more run failure(s)"
     assert max(len(line) for line in verdict.failures) < 1_000
+    assert not any("\n" in line for line in verdict.failures)
+
+
+def test_gate_lines_are_one_line_whatever_the_shards_say() -> None:
+    from pytest_connect_email.report import GateOptions, OtherTests, judge
+
+    other = OtherTests(ran=1, failed=1, failed_nodeids=("t.py::a\ngate passed",), failed_in=("s\n.json",))
+    verdict = judge([], GateOptions(), other, ["one\ntwo"], shipped={})
+    assert verdict.failures == (
+        "1 other test(s) failed (in shard s .json): t.py::a gate passed",
+        "one two",
+    )
