@@ -1,8 +1,10 @@
-"""A loopback HTTP server for tests: any answer function, served on 127.0.0.1 and stopped afterwards."""
+"""Loopback servers for tests: any answer function served on 127.0.0.1, and stopping a served command."""
 
 from __future__ import annotations
 
 import http.server
+import signal
+import subprocess
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -57,3 +59,15 @@ def serving(answer: Callable[[HttpRequest], HttpResponse]) -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=10)
+
+
+def stop_serving(process: subprocess.Popen[str], signum: int = signal.SIGINT) -> None:
+    """Stop a ``connect-email emulator serve`` process with ``signum``; one that does not stop is killed, never
+    left running after the test, and the test fails."""
+    process.send_signal(signum)
+    try:
+        process.wait(timeout=30)  # stopping joins the server's threads (5 s budgets each)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
+        raise

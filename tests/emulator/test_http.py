@@ -29,6 +29,7 @@ from pytest_connect_email import spec, strategies
 from pytest_connect_email.emulator import Config, Emulator, RunningServer
 from pytest_connect_email.emulator.codec import HttpRequest
 
+from ..loopback import stop_serving
 from .conftest import make_client
 
 
@@ -335,13 +336,7 @@ def test_serve_command_prints_its_url_and_stops_on_ctrl_c_or_sigterm(tmp_path: P
             IdentityManagementType="CONNECT_MANAGED", InboundCallsEnabled=True, OutboundCallsEnabled=True
         )
     finally:
-        process.send_signal(stop)
-        try:
-            process.wait(timeout=30)  # stopping joins the server's threads (5 s budgets each)
-        except subprocess.TimeoutExpired:
-            process.kill()  # never left running after the test
-            process.wait(timeout=10)
-            raise
+        stop_serving(process, stop)
     assert process.returncode == 0, process.stderr.read() if process.stderr else ""
     assert state.exists()
 

@@ -11,7 +11,6 @@ import datetime as dt
 import io
 import json
 import select
-import signal
 import socket
 import sqlite3
 import subprocess
@@ -34,6 +33,7 @@ from pytest_connect_email.emulator.backend import AddressLocks
 from pytest_connect_email.emulator.codec import HttpRequest
 from pytest_connect_email.emulator.errors import ServiceError
 
+from ..loopback import stop_serving
 from .conftest import bounded, start_email_contact, value_map
 
 STAMP = "%Y%m%dT%H%M%SZ"
@@ -647,13 +647,7 @@ def test_serve_without_auth_warns() -> None:
         assert "warning: --no-auth" in process.stderr.readline()
     finally:
         watchdog.cancel()
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=30)  # stopping joins the server's threads (5 s budgets each)
-        except subprocess.TimeoutExpired:
-            process.kill()  # never left running after the test
-            process.wait(timeout=10)
-            raise
+        stop_serving(process)
     assert process.returncode == 0
 
 
