@@ -109,6 +109,11 @@ def _fits_pattern(text: str, node: Mapping[str, Any]) -> bool:
     return "pattern" not in node or bool(contracts.compile_pattern(node["pattern"]).search(text))
 
 
+def _extension(name: str) -> str:
+    """A file name's short extension, kept in its fake (``bin`` when it has none of at most 7 characters)."""
+    return name.rsplit(".", 1)[-1] if "." in name[-8:] else "bin"
+
+
 def legacy_fake_for(value: str, node: Mapping[str, Any]) -> str:
     """The old scheme's fake (an unsalted SHA-256 of the value): linkable, kept only so that cassettes
     recorded with it still replay. Never used for a cassette that does not hold such fakes already."""
@@ -122,8 +127,7 @@ def legacy_fake_for(value: str, node: Mapping[str, Any]) -> str:
         number = int(digest[:8], 16)
         fake = f"{_GIVEN[number % 10]} {_FAMILY[(number // 10) % 10]}"
     elif shape == "FileName":
-        extension = value.rsplit(".", 1)[-1] if "." in value[-8:] else "bin"
-        fake = f"file-{digest[:10]}.{extension}"
+        fake = f"file-{digest[:10]}.{_extension(value)}"
     elif shape == "PreSignedAttachmentUrl":
         fake = f"https://example.com/scrubbed/{digest[:16]}"
     elif "pattern" in node:
@@ -213,8 +217,7 @@ class Scrubber:
                 if kind == "address":
                     base = f"person-{number}@scrubbed.example.com"
                 elif kind == "file":
-                    extension = value.rsplit(".", 1)[-1] if "." in value[-8:] else "bin"
-                    base = f"scrubbed-file-{number}.{extension}"
+                    base = f"scrubbed-file-{number}.{_extension(value)}"
                 elif kind == "url":
                     base = f"https://example.com/scrubbed/{number}"
                 else:

@@ -386,7 +386,13 @@ def load(path: Path) -> Usage:
                 f"{where}: the file is {size} bytes, over the limit of {limits.MAX_USAGE_BYTES} (MAX_USAGE_BYTES); "
                 f"a manifest of every covered operation is far smaller, so this is not one: {_FIX}"
             )
-        raw = path.read_bytes()[: limits.MAX_USAGE_BYTES + 1]
+        with open(path, "rb") as handle:  # at most the budget, whatever the file grew to since stat
+            raw = handle.read(limits.MAX_USAGE_BYTES + 1)
+        if len(raw) > limits.MAX_USAGE_BYTES:
+            raise ManifestError(
+                f"{where}: over {limits.MAX_USAGE_BYTES} bytes (MAX_USAGE_BYTES, the limit); a manifest of every "
+                f"covered operation is far smaller, so this is not one: {_FIX}"
+            )
     except OSError as exc:
         raise ManifestError(
             f"{where}: cannot read it ({exc.strerror or exc}); give the path of a usage manifest"
