@@ -26,7 +26,9 @@ from typing import Any
 
 from vcr.serializers import yamlserializer
 
-from pytest_connect_email import cassettes, contracts, limits, rules, scrub
+from pytest_connect_email import limits
+from pytest_connect_email.cassettes import lint, replay, scrub
+from pytest_connect_email.contracts import rules, validator
 from pytest_connect_email.emulator import Config, Emulator, RunningServer
 from pytest_connect_email.emulator.codec import HttpRequest
 
@@ -83,7 +85,7 @@ def summary(answer: bytes) -> str:
 def violation(func: Callable[[], Any]) -> str:
     try:
         func()
-    except contracts.ContractViolation as exc:
+    except validator.ContractViolation as exc:
         return f"ContractViolation {','.join(exc.rules[:3])} ({len(exc.violations)} violations, {len(str(exc))} chars)"
     return "accepted"
 
@@ -296,14 +298,14 @@ def main() -> None:
             case(f"lint: {name} ({len(text)} bytes)", functools.partial(_lint, path))
         garbage = Path(folder) / "garbage.yaml"
         garbage.write_bytes(bytes(range(256)) * 4096)
-        case("lint: 1 MB binary garbage", lambda: "; ".join(str(f)[:140] for f in cassettes.lint(garbage)))
+        case("lint: 1 MB binary garbage", lambda: "; ".join(str(f)[:140] for f in lint.lint(garbage)))
         case("replay: 1 MB binary garbage", lambda: _load(garbage))
 
     case("scrubber/lint address regex on 100 KB", lambda: f"{len(scrub.EMAIL.findall('a' * 100_000))} matches")
     deep = {"InstanceId": "i", **START, "SegmentAttributes": {"k": value_map(20_000)}}
     case(
         "validate_request: SegmentAttributes 20,000 levels",
-        lambda: violation(lambda: contracts.validate_request("StartEmailContact", deep)),
+        lambda: violation(lambda: validator.validate_request("StartEmailContact", deep)),
     )
     many = {
         "InstanceId": "i",
@@ -312,12 +314,12 @@ def main() -> None:
     }
     case(
         "validate_request: a list of 10^6 items",
-        lambda: violation(lambda: contracts.validate_request("StartEmailContact", many)),
+        lambda: violation(lambda: validator.validate_request("StartEmailContact", many)),
     )
     case(
         "validate_request: tuple map key",
         lambda: violation(
-            lambda: contracts.validate_request(
+            lambda: validator.validate_request(
                 "StartEmailContact", {"InstanceId": "i", **START, "Attributes": {("a",): "x"}}
             )
         ),
@@ -325,7 +327,7 @@ def main() -> None:
     case(
         "validate_request: int map key",
         lambda: violation(
-            lambda: contracts.validate_request(
+            lambda: validator.validate_request(
                 "StartEmailContact", {"InstanceId": "i", **START, "Attributes": {1: "x"}}
             )
         ),
@@ -334,11 +336,11 @@ def main() -> None:
     cyclic["Attributes"] = cyclic
     case(
         "validate_request: cyclic structure",
-        lambda: violation(lambda: contracts.validate_request("StartEmailContact", cyclic)),
+        lambda: violation(lambda: validator.validate_request("StartEmailContact", cyclic)),
     )
     case(
         "validate_error(headers=None)",
-        lambda: contracts.validate_error(
+        lambda: validator.validate_error(
             "DeleteInstance", 404, None, b'{"__type":"ResourceNotFoundException","Message":"x"}'
         ),
     )
@@ -347,7 +349,7 @@ def main() -> None:
         ("5,000 digits", b'{"ContactId":' + b"1" * 5000 + b"}"),
         ("5,000 levels", b"[" * 5000 + b"]" * 5000),
     ):
-        check = functools.partial(contracts.validate_response, "StartEmailContact", body)
+        check = functools.partial(validator.validate_response, "StartEmailContact", body)
         case(f"validate_response: {label}", functools.partial(violation, check))
     signed_emulator_cases()
     linear_cases()
@@ -355,13 +357,13 @@ def main() -> None:
 
 
 def _lint(path: Path) -> str:
-    return "; ".join(f.problem[:110] for f in cassettes.lint(path))
+    return "; ".join(f.problem[:110] for f in lint.lint(path))
 
 
 def _load(path: Path) -> str:
     try:
-        cassettes.AtomicPersister.load_cassette(path, yamlserializer)
-    except cassettes.CassetteError as exc:
+        replay.AtomicPersister.load_cassette(path, yamlserializer)
+    except replay.CassetteError as exc:
         return f"CassetteError: {str(exc)[:150]}"
     return "loaded"
 
@@ -383,7 +385,7 @@ def _timed(func: Callable[[], object]) -> tuple[str, float]:
         try:
             result = func()
             answer = "accepted" if result is None else str(result)[:120]
-        except contracts.ContractViolation as exc:
+        except validator.ContractViolation as exc:
             answer = f"ContractViolation {','.join(exc.rules[:3])}: {str(exc).splitlines()[1].strip()[:100]}"
         except Exception as exc:  # a measurement script: show what the guard answered
             answer = f"{type(exc).__name__} {getattr(exc, 'limit', '')}: {str(exc)[:100]}"
@@ -417,7 +419,7 @@ def linear_cases() -> None:
 
     for label, guard in (
         ("check_json_text", limits.check_json_text),
-        ("validate_response(bytes)", lambda text: contracts.validate_response("StartEmailContact", text.encode())),
+        ("validate_response(bytes)", lambda text: validator.validate_response("StartEmailContact", text.encode())),
     ):
         previous: float | None = None
         for size in (6 * 1024, 12 * 1024, 24 * 1024, 48 * 1024, 3 * 1024 * 1024):
@@ -431,7 +433,7 @@ def linear_cases() -> None:
             )
 
     def address(value: str) -> Callable[[], object]:
-        return lambda: contracts.validate_request("CreateEmailAddress", {"InstanceId": "i", "EmailAddress": value})
+        return lambda: validator.validate_request("CreateEmailAddress", {"InstanceId": "i", "EmailAddress": value})
 
     previous = None
     for size in (64 * 1024, 128 * 1024):
@@ -472,7 +474,7 @@ def linear_cases() -> None:
             versus(f"lint: {name}", functools.partial(_lint, bomb_path), functools.partial(_lint, plain_path), None)
 
     def max_results(value: object) -> Callable[[], object]:
-        return lambda: contracts.validate_request("SearchEmailAddresses", {"InstanceId": "i", "MaxResults": value})
+        return lambda: validator.validate_request("SearchEmailAddresses", {"InstanceId": "i", "MaxResults": value})
 
     previous = None
     for digits in (5_000, 10_000):
@@ -483,7 +485,7 @@ def linear_cases() -> None:
 
     def start(extra: dict[str, Any]) -> Callable[[], object]:
         params = {"InstanceId": "i", **START, **extra}
-        return lambda: contracts.validate_request("StartEmailContact", params)
+        return lambda: validator.validate_request("StartEmailContact", params)
 
     previous = None
     for size in (5_000, 10_000):  # difflib indexed each name in Python to look for a close member

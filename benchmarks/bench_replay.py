@@ -25,7 +25,7 @@ from vcr import VCR
 from vcr.cassette import Cassette
 from vcr.request import Request
 
-from pytest_connect_email import cassettes
+from pytest_connect_email.cassettes import replay
 
 SIZES = (10, 100, 1000, 5000)
 INSTANCE = "0c5b5f8e-6a8e-4f7c-9d5e-2f4a1b3c4d5e"
@@ -46,16 +46,16 @@ def interaction(index: int) -> tuple[Request, dict[str, Any]]:
 def write(path: Path, size: int) -> list[Request]:
     pairs = [interaction(i) for i in range(size)]
     recorder = VCR()
-    recorder.register_persister(cassettes.AtomicPersister)
+    recorder.register_persister(replay.AtomicPersister)
     data = {"requests": [r for r, _ in pairs], "responses": [s for _, s in pairs]}
-    cassettes.AtomicPersister.save_cassette(path, data, recorder._get_serializer("yaml"))
+    replay.AtomicPersister.save_cassette(path, data, recorder._get_serializer("yaml"))
     return [r for r, _ in pairs]
 
 
 def load(cls: type[Cassette], path: Path) -> Cassette:
     recorder = VCR(record_mode="none", match_on=["connect"])
-    recorder.register_matcher("connect", cassettes.rest_json_matcher)
-    recorder.register_persister(cassettes.AtomicPersister)
+    recorder.register_matcher("connect", replay.rest_json_matcher)
+    recorder.register_persister(replay.AtomicPersister)
     config = recorder.get_merged_config(path=str(path))
     for key in ("path_transformer", "func_path_generator", "record_on_exception"):
         config.pop(key, None)
@@ -93,7 +93,7 @@ def main() -> int:
             path = Path(folder) / f"c{size}.yaml"
             requests = write(path, size)
             start = time.perf_counter()
-            ours = load(cassettes.IndexedCassette, path)
+            ours = load(replay.IndexedCassette, path)
             load_seconds = time.perf_counter() - start
             indexed = per_request_us(ours, requests, args.seconds)
             stock = per_request_us(load(Cassette, path), requests, args.seconds)

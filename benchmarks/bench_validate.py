@@ -24,7 +24,7 @@ from typing import Any
 
 from botocore.validate import ParamValidator
 
-from pytest_connect_email import contracts, spec
+from pytest_connect_email.contracts import spec, validator
 
 REQUEST = Path(__file__).resolve().parent.parent / "tests" / "data" / "start_email_contact_rich.json"
 
@@ -48,7 +48,7 @@ def main() -> int:
     botocore_validator = ParamValidator()
 
     def ours() -> None:
-        contracts.validate_request("StartEmailContact", params)
+        validator.validate_request("StartEmailContact", params)
 
     def botocore() -> None:
         report = botocore_validator.validate(params, shape)
@@ -82,7 +82,7 @@ def main() -> int:
     broken = dict(params, DestinationEmailAddress="no-at-sign")
 
     def ours_failing() -> None:
-        if not contracts.request_violations("StartEmailContact", broken):
+        if not validator.request_violations("StartEmailContact", broken):
             raise AssertionError("the broken request passed")
 
     failing = statistics.median(per_call_us(ours_failing, max(args.calls // 10, 1)) for _ in range(3))

@@ -9,7 +9,22 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from pytest_connect_email._version import __version__
+
+#: The architecture: the package's layers, top to bottom (each a package, or a module at the top level). A file
+#: imports only files of its own package or of a layer below its own; packages of one rank import nothing of each
+#: other; no two files import each other, directly or around a loop. README.md's Architecture section shows this
+#: order and ``tests/test_layers.py`` holds the package to it (function-level and type-checking imports included).
+LAYERS: tuple[tuple[str, ...], ...] = (
+    ("__init__", "cli"),
+    ("pytest",),
+    ("conformance",),
+    ("stateful",),
+    ("routing", "cassettes"),
+    ("emulator", "fakes"),
+    ("contracts",),
+    ("limits", "_version"),
+)
 
 __all__ = [
     "Call",
@@ -30,33 +45,33 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from pytest_connect_email.calls import Call, Calls
-    from pytest_connect_email.contracts import (
+    from pytest_connect_email.contracts.spec import OperationNotInModelError, UnknownOperationError
+    from pytest_connect_email.contracts.validator import (
         ContractViolation,
         Violation,
         validate_error,
         validate_request,
         validate_response,
     )
-    from pytest_connect_email.faults import Fault, Faults
-    from pytest_connect_email.intercept import expect_violation, mock, patch_client
-    from pytest_connect_email.spec import OperationNotInModelError, UnknownOperationError
+    from pytest_connect_email.routing.calls import Call, Calls
+    from pytest_connect_email.routing.faults import Fault, Faults
+    from pytest_connect_email.routing.intercept import expect_violation, mock, patch_client
 
 _LAZY = {
-    "Call": "pytest_connect_email.calls",
-    "Calls": "pytest_connect_email.calls",
-    "Fault": "pytest_connect_email.faults",
-    "Faults": "pytest_connect_email.faults",
-    "ContractViolation": "pytest_connect_email.contracts",
-    "Violation": "pytest_connect_email.contracts",
-    "validate_error": "pytest_connect_email.contracts",
-    "validate_request": "pytest_connect_email.contracts",
-    "validate_response": "pytest_connect_email.contracts",
-    "UnknownOperationError": "pytest_connect_email.spec",
-    "expect_violation": "pytest_connect_email.intercept",
-    "mock": "pytest_connect_email.intercept",
-    "patch_client": "pytest_connect_email.intercept",
-    "OperationNotInModelError": "pytest_connect_email.spec",
+    "Call": "pytest_connect_email.routing.calls",
+    "Calls": "pytest_connect_email.routing.calls",
+    "Fault": "pytest_connect_email.routing.faults",
+    "Faults": "pytest_connect_email.routing.faults",
+    "ContractViolation": "pytest_connect_email.contracts.validator",
+    "Violation": "pytest_connect_email.contracts.validator",
+    "validate_error": "pytest_connect_email.contracts.validator",
+    "validate_request": "pytest_connect_email.contracts.validator",
+    "validate_response": "pytest_connect_email.contracts.validator",
+    "UnknownOperationError": "pytest_connect_email.contracts.spec",
+    "expect_violation": "pytest_connect_email.routing.intercept",
+    "mock": "pytest_connect_email.routing.intercept",
+    "patch_client": "pytest_connect_email.routing.intercept",
+    "OperationNotInModelError": "pytest_connect_email.contracts.spec",
 }
 
 

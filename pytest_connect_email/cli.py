@@ -10,7 +10,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from pytest_connect_email import active, apidiff, limits, schemagen, spec
+from pytest_connect_email import limits
+from pytest_connect_email.contracts import active, apidiff, schemagen, spec
 
 
 def _files_on_disk(directory: Path) -> dict[str, str]:
@@ -112,7 +113,7 @@ def _drift_advice(directory: Path, installed: str, recorded: str) -> str:
 
 
 def schemas_diff(old: str, new: str, usage_file: Path | None = None) -> int:
-    from pytest_connect_email import usage
+    from pytest_connect_email.contracts import usage
 
     try:
         manifest = None if usage_file is None else usage.load(usage_file)  # a bad manifest: before any model load
@@ -344,7 +345,7 @@ def _stop_on_signals() -> None:
 
 
 def cassettes_lint(paths: list[Path]) -> int:
-    from pytest_connect_email import cassettes
+    from pytest_connect_email.cassettes import lint
 
     files: list[Path] = []
     missing = 0
@@ -358,7 +359,7 @@ def cassettes_lint(paths: list[Path]) -> int:
             missing += 1
     count = 0
     for file in files:  # lint never raises: every file is reported, whatever another holds
-        for finding in cassettes.lint(file):
+        for finding in lint.lint(file):
             print(finding, flush=True)
             count += 1
     gone = f", {missing} path(s) not found" if missing else ""
@@ -371,8 +372,8 @@ def cassettes_migrate(pytest_args: list[str], *, dry_run: bool) -> int:
     :func:`.cassettes.legacy_cassette_path`) to the new path of every test that used it."""
     import pytest
 
-    from pytest_connect_email import cassettes
-    from pytest_connect_email.settings import SETTINGS
+    from pytest_connect_email.cassettes import replay
+    from pytest_connect_email.pytest.settings import SETTINGS
 
     moves: dict[Path, list[Path]] = {}
 
@@ -382,8 +383,8 @@ def cassettes_migrate(pytest_args: list[str], *, dry_run: bool) -> int:
             directory = session.config.stash[SETTINGS].cassette_dir
             for item in session.items:
                 file = Path(str(item.path))
-                new = cassettes.cassette_path(directory, item.nodeid, file, session.config.rootpath)
-                old = cassettes.legacy_cassette_path(directory, file.stem, item.name)
+                new = replay.cassette_path(directory, item.nodeid, file, session.config.rootpath)
+                old = replay.legacy_cassette_path(directory, file.stem, item.name)
                 moves.setdefault(old, []).append(new)
 
     args = [a for a in pytest_args if a != "--"]
@@ -391,7 +392,7 @@ def cassettes_migrate(pytest_args: list[str], *, dry_run: bool) -> int:
     if code not in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
         print(f"connect-email cassettes migrate: pytest could not collect the tests (exit {int(code)}); nothing moved")
         return 2
-    said = cassettes.migrate(moves, dry_run=dry_run)
+    said = replay.migrate(moves, dry_run=dry_run)
     for line in said:
         print(line)
     moved = sum(" -> " in line for line in said)
@@ -433,7 +434,7 @@ def conformance(pytest_args: list[str]) -> int:
     import pytest
 
     from pytest_connect_email.conformance import SUITE_MODULES
-    from pytest_connect_email.settings import CONFORMANCE_COMMAND
+    from pytest_connect_email.pytest.settings import CONFORMANCE_COMMAND
 
     # This package is imported already (this command lives in it), so pytest cannot assertion-rewrite it;
     # the checks themselves are collected from their file and rewritten as usual.
@@ -497,7 +498,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "checks":
         return list_checks(args.operation, markdown=args.markdown)
     if args.command == "report":
-        from pytest_connect_email import merge
+        from pytest_connect_email.conformance import merge
 
         return merge.run(args.reports, args.output, require_all_checks=args.require_all_checks)
     return 2  # pragma: no cover - argparse refuses unknown commands

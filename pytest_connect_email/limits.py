@@ -5,8 +5,8 @@ validator (``contracts``), a cassette file (``cassettes``: replay and lint), and
 command line (``cli``). Each checks its input against the budgets below *before* handing it to a
 parser or engine that recurses (``json``'s C scanner, PyYAML's composer, ``jsonschema-rs``,
 ``jsonschema``) or walks it whole, and answers with its own error type (a 4xx, a
-:class:`~pytest_connect_email.contracts.ContractViolation`, a
-:class:`~pytest_connect_email.cassettes.CassetteError`) whose message names the budget.
+:class:`~pytest_connect_email.contracts.validator.ContractViolation`, a
+:class:`~pytest_connect_email.cassettes.replay.CassetteError`) whose message names the budget.
 
 Every budget sits far above anything a valid Connect email request, response or cassette holds:
 the deepest valid document nests 8 levels, the largest holds about 16,400 values (32 KiB of

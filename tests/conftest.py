@@ -16,10 +16,10 @@ import pytest
 # the active faults) are imported by the suite's own process first: an in-process pytester run drops the
 # modules first imported inside it, and a second copy's handlers would not see the first copy's state
 # (an attached client's calls then went to the network, depending on test order).
-import pytest_connect_email.calls
-import pytest_connect_email.faults
-import pytest_connect_email.intercept
-import pytest_connect_email.targets  # noqa: F401
+import pytest_connect_email.routing.calls
+import pytest_connect_email.routing.faults
+import pytest_connect_email.routing.intercept
+import pytest_connect_email.routing.targets  # noqa: F401
 
 # The suite's subprocesses (pytester's runpytest_subprocess, the CLI, spawned children) cache bytecode, as
 # Python does by default, even where the environment turns that off: pytest assertion-rewrites every module
@@ -122,7 +122,7 @@ def user_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def snapshot_botocore() -> bool:
     """Whether the installed botocore is the one the committed snapshot was generated from."""
-    from pytest_connect_email import active, spec
+    from pytest_connect_email.contracts import active, spec
 
     return spec.botocore_version() == active.snapshot_version()
 
@@ -136,7 +136,7 @@ needs_snapshot_botocore = pytest.mark.skipif(
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """A test parametrized with a covered operation that the installed model lacks is skipped, naming why."""
-    from pytest_connect_email import spec
+    from pytest_connect_email.contracts import spec
 
     if snapshot_botocore():
         return
@@ -150,7 +150,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 def needs_operation(operation: str) -> pytest.MarkDecorator:
     """Skip a test of ``operation`` when the installed model lacks it (the oldest-botocore leg)."""
-    from pytest_connect_email import spec
+    from pytest_connect_email.contracts import spec
 
     return pytest.mark.skipif(not spec.available(operation), reason=f"{operation} is not in the installed model")
 

@@ -1,4 +1,4 @@
-"""Faulty targets for tests/test_faults.py: the reference backend with one documented behaviour broken.
+"""Faulty targets for tests/routing/test_faults.py: the reference backend with one documented behaviour broken.
 
 Each fault is a small :class:`Backend` subclass that overrides the handler of one operation, registered
 under a name with the operation and the behaviour it breaks. :func:`make_backend` builds the backend of

@@ -1,4 +1,4 @@
-"""Faulty targets for tests/test_stateful.py: faults that show only under a sequence of calls.
+"""Faulty targets for tests/stateful/test_stateful.py: faults that show only under a sequence of calls.
 
 Each is a small :class:`Backend` subclass; no single call to it is wrong on its own. test_stateful.py
 copies this file into the projects it runs pytest in, so it imports nothing but the package.

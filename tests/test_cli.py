@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from pytest_connect_email import active, cli, spec
+from pytest_connect_email import cli
+from pytest_connect_email.contracts import active, spec
 
 from .conftest import ROOT, installed_model_data, needs_snapshot_botocore, write_model
 
@@ -74,7 +75,7 @@ def test_generate_repairs_drift_and_removes_stale_files(tmp_path: Path, capsys: 
 
 @needs_snapshot_botocore
 def test_version_only_difference_is_not_drift(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from pytest_connect_email import schemagen
+    from pytest_connect_email.contracts import schemagen
 
     out = tmp_path / "schemas"
     for relative, text in schemagen.generate(botocore_version="1.0.0").items():
@@ -187,7 +188,7 @@ def test_conformance_runs_in_the_users_project(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     assert f"rootdir: {tmp_path}" in result.stdout
     assert "(mode record)" in result.stdout
-    suite = tmp_path / "tapes" / "pytest_connect_email" / "conformance" / "conformance_checks.py"
+    suite = tmp_path / "tapes" / "pytest_connect_email" / "conformance" / "checks.py"
     recorded = sorted(p.name for p in suite.glob("*.connect.yaml"))
     assert "test_disassociate_answers_200_with_an_empty_object.connect.yaml" in recorded
 
@@ -212,7 +213,7 @@ def test_checks_lists_every_check_with_its_source(capsys: pytest.CaptureFixture[
 def test_every_covered_operation_has_behavioural_checks() -> None:
     """The suite checks the behaviour of every covered operation, not only its contract."""
     from pytest_connect_email.conformance import shipped_checks
-    from pytest_connect_email.spec import OPERATIONS
+    from pytest_connect_email.contracts.spec import OPERATIONS
 
     by_operation: dict[str, list[str]] = {}
     for entry in shipped_checks().values():
@@ -272,7 +273,7 @@ def test_check_in_a_checkout_says_generate_and_commit(
 
 # -- connect-email conformance: what it collects ---------------------------------------------------------
 
-SUITE_NODEID = "pytest_connect_email/conformance/conformance_addresses.py::test_created_address_reads_back"
+SUITE_NODEID = "pytest_connect_email/conformance/addresses.py::test_created_address_reads_back"
 
 
 @pytest.mark.parametrize(
@@ -284,7 +285,7 @@ SUITE_NODEID = "pytest_connect_email/conformance/conformance_addresses.py::test_
         ([SUITE_NODEID], True),
         (["-k", "x", SUITE_NODEID], True),
         (["tests/test_mine.py"], True),
-        (["pytest_connect_email.conformance.conformance_addresses"], True),
+        (["pytest_connect_email.conformance.addresses"], True),
         (["--", "tests"], True),
     ],
 )

@@ -2,8 +2,9 @@
 
 Every check has an id (``DISASSOC-003``), the operation it exercises, and its source: the sentence of
 a reference page or the model constraint it verifies. Ids never change meaning once published; a
-changed check gets a new id. Checks are ordinary pytest tests in the ``conformance_*.py`` modules of
-this package, marked with :func:`check` (their shared helpers and fixtures are in :mod:`.support`);
+changed check gets a new id. Checks are ordinary pytest tests in the modules of
+this package that :data:`CHECK_MODULES` names, marked with :func:`check` (their shared helpers and
+fixtures are in :mod:`.support`);
 the plugin collects them with ``--connect-conformance``, reports each by id and gates the run
 against a baseline.
 """
@@ -17,10 +18,16 @@ from typing import Any, TypeVar
 
 import pytest
 
-#: The suite's modules, by file and by module name (for ``--pyargs``).
-SUITES: tuple[Path, ...] = tuple(sorted(Path(__file__).parent.glob("conformance_*.py")))
+#: The modules that hold the shipped checks (named here: the package also holds the report, the merge and the
+#: stateful check's module, which are not collected with the suite), by file and by module name (``--pyargs``).
+CHECK_MODULES: tuple[str, ...] = ("addresses", "checks", "contacts", "instances", "protocol", "queues")
+SUITES: tuple[Path, ...] = tuple(Path(__file__).parent / f"{name}.py" for name in CHECK_MODULES)
 SUITE_MODULES: tuple[str, ...] = tuple(f"{__name__}.{path.stem}" for path in SUITES)
 SUITE = SUITES[0]
+#: The module names the suite's cassettes were recorded with before its modules lost their ``conformance_``
+#: prefix: the names a check makes with cassettes (``connect_names``) are seeded with them, so that cassettes
+#: recorded then (against AWS, say) replay once moved to the new folder (CHANGELOG.md says how).
+SEED_STEMS: dict[str, str] = {name: f"conformance_{name}" for name in CHECK_MODULES}
 #: The stateful differential check (``--connect-stateful``), collected only when asked for.
 SEQUENCES = Path(__file__).parent / "sequences.py"
 SEQUENCES_MODULE = f"{__name__}.sequences"
@@ -28,15 +35,15 @@ MARKER = "connect_check"
 #: The pseudo-operation of the stateful check (also ``support.STATEFUL``, which imports pytest fixtures).
 STATEFUL = "(stateful)"
 #: The suite's files as node ids spell them wherever the package is installed: from the top of the package
-#: (``pytest_connect_email/conformance/conformance_checks.py``), as in a checkout of this project (whose rootdir
+#: (``pytest_connect_email/conformance/checks.py``), as in a checkout of this project (whose rootdir
 #: is the package's parent) and as the cassettes name them. A file outside the run's rootdir would otherwise
 #: get the node id ``::test_x`` (pytest counts a path from its rootdir, else from the argument that named it).
 NODE_PREFIX = f"{__name__.replace('.', '/')}/"
 
 
 def suite_file(arg: str, invocation_dir: Path) -> Path | None:
-    """The suite file (a ``conformance_*.py`` module or ``sequences.py``) that a command-line argument names,
-    as a path or a node id (``pytest_connect_email/conformance/conformance_addresses.py::test_x``), or ``None``.
+    """The suite file (a module of :data:`CHECK_MODULES` or ``sequences.py``) that a command-line argument names,
+    as a path or a node id (``pytest_connect_email/conformance/addresses.py::test_x``), or ``None``.
 
     The node id form is found from any directory: from a user's project, where the package is installed
     elsewhere, it names the installed file (what :func:`suite_args` passes to pytest)."""

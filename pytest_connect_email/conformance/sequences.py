@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 
 from pytest_connect_email.conformance import check
-from pytest_connect_email.conformance.support import STATEFUL
+from pytest_connect_email.conformance.support import STATEFUL, guard_account
 
 SOURCE = (
     "The reference emulator's documented behaviour (each decision written, with its source, in "
@@ -40,8 +40,8 @@ def _reference(region: str) -> tuple[Any, Any]:
     import boto3
     from botocore.config import Config as BotoConfig
 
-    from pytest_connect_email import intercept
     from pytest_connect_email.emulator import Config, Emulator
+    from pytest_connect_email.routing import intercept
 
     emulator = Emulator.create(config=Config(region=region))
     client = boto3.client(
@@ -80,13 +80,11 @@ def test_call_sequences_answer_as_the_reference(
     connect_client_factory: Callable[..., Any], connect_settings: Any, request: pytest.FixtureRequest
 ) -> None:
     """Random call sequences over the covered operations are answered as the reference emulator answers them."""
-    from pytest_connect_email import report
+    from pytest_connect_email.conformance import report
     from pytest_connect_email.stateful import Excuses, Options, Stats, explore, load_sequence, replay
 
     settings = connect_settings
     if settings.mode == "live":  # the sequences create instances: only in allowed accounts (loopback needs none)
-        from pytest_connect_email.fixtures import guard_account
-
         guard_account(settings, "create instances for the stateful check")
     run = request.config.stash[report.RUN]
     excuses = Excuses({kind: entry["reason"] for kind, entry in run.divergences.items() if report.active(entry)})

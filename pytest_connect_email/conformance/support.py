@@ -17,10 +17,11 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from pytest_connect_email import conformance, spec
-from pytest_connect_email.client import EndpointNotImplemented
+from pytest_connect_email import conformance
+from pytest_connect_email.contracts import spec
+from pytest_connect_email.routing.client import EndpointNotImplemented
 
-Address = Any  # pytest_connect_email.plugin.EmailAddress
+Address = Any  # pytest_connect_email.pytest.plugin.EmailAddress
 
 VALIDATION_ERRORS = {"InvalidRequestException", "InvalidParameterException"}
 MESSAGE: dict[str, Any] = {
@@ -71,7 +72,7 @@ def _not_in_model(exc: AttributeError) -> NotInModel | None:
 @pytest.hookimpl(tryfirst=True)
 def pytest_pycollect_makemodule(module_path: Path, parent: pytest.Collector) -> pytest.Module | None:
     """A suite module collected from outside the rootdir (the installed package, from a user's project) keeps
-    its path in its node id (``pytest_connect_email/conformance/conformance_addresses.py::test_x``), so the node
+    its path in its node id (``pytest_connect_email/conformance/addresses.py::test_x``), so the node
     ids, ``--junitxml`` class names and printed commands name it; pytest alone gives ``::test_x`` there."""
     nodeid = conformance.suite_nodeid(module_path, parent.config.rootpath)
     if nodeid is None:
@@ -149,12 +150,19 @@ def disassociate(client: Any, instance_id: str, primary: Address, alias: Address
 
 
 @pytest.fixture
-def unique(request: pytest.FixtureRequest) -> Callable[[], str]:
+def unique(connect_names: Callable[[], str]) -> Callable[[], str]:
     """Unique tokens for names and search values: random live, reproducible with cassettes (so a replayed
     check sends exactly the requests it recorded)."""
-    from pytest_connect_email.fixtures import _names
+    return connect_names
 
-    return _names(request)
+
+def guard_account(settings: Any, action: str) -> None:
+    """Creating instances against anything but loopback needs an allowed account (``--connect-record-accounts``)."""
+    from pytest_connect_email.routing.targets import account_refusal
+
+    refusal = account_refusal(settings.endpoint_url, settings.region, settings.mode, settings.record_accounts, action)
+    if refusal:
+        pytest.exit(refusal, 4)
 
 
 def new_token() -> str:
@@ -167,8 +175,6 @@ def make_instance(
     connect_client: Any, connect_settings: Any, unique: Callable[[], str]
 ) -> Iterator[Callable[[], dict[str, Any]]]:
     """Factory of fresh instances (``{"Id", "Arn", "InstanceAlias"}``), deleted at teardown."""
-    from pytest_connect_email.fixtures import guard_account
-
     made: list[str] = []
 
     def create() -> dict[str, Any]:

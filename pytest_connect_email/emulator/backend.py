@@ -126,7 +126,8 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from pytest_connect_email import contracts, limits, rules, spec
+from pytest_connect_email import limits
+from pytest_connect_email.contracts import rules, spec, validator
 from pytest_connect_email.emulator.errors import ServiceError, not_found
 from pytest_connect_email.emulator.store import Store, Transaction
 
@@ -263,7 +264,7 @@ def _iso(epoch: float) -> str:
 def _bad_input(operation: str) -> str:
     """The error code for a request the operation cannot accept: ``InvalidParameterException`` where the
     model lists it for the operation, else ``InvalidRequestException`` (every operation lists it)."""
-    codes = contracts.error_codes(operation)
+    codes = validator.error_codes(operation)
     return "InvalidParameterException" if "InvalidParameterException" in codes else "InvalidRequestException"
 
 
@@ -305,7 +306,7 @@ class Backend:
         self._handlers: dict[str, Callable[[Transaction, Params], Result]] = {
             op: getattr(self, "_" + spec.snake_name(op)) for op in spec.OPERATIONS
         }
-        #: Instances another backend holds (moto's, handed in by :mod:`pytest_connect_email.targets`): an id
+        #: Instances another backend holds (moto's, handed in by :mod:`pytest_connect_email.routing.targets`): an id
         #: the store lacks is looked up here, and a record found (``Id``, ``Arn``, ``InstanceAlias``, ...) is
         #: taken as an instance of this emulator's own for as long as the lookup finds it. Never stored.
         self.instances_elsewhere: Callable[[str], Mapping[str, Any] | None] | None = None
@@ -359,7 +360,7 @@ class Backend:
             ) from None
 
     def _validate(self, operation: str, params: Params) -> None:
-        found = contracts.request_violations(operation, params)
+        found = validator.request_violations(operation, params)
         if not found:
             return
         code = _bad_input(operation)
@@ -386,7 +387,7 @@ class Backend:
         seen = tx.get("token", key)
         if seen is not None and self.clock() - seen["created"] < self.config.token_lifetime:
             if seen["digest"] != digest:
-                modelled = contracts.error_codes(operation)
+                modelled = validator.error_codes(operation)
                 # The first conflict error the operation models (CreateInstance models none: a bad request).
                 code = next(
                     (c for c in ("IdempotencyException", "ResourceConflictException") if c in modelled),

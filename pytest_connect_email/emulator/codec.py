@@ -13,7 +13,7 @@ answer the ``x-amzn-RequestId`` header AWS puts on every answer (botocore reads 
 No operation is parsed by hand: everything here dispatches on shape types and location traits.
 Values the model cannot read (malformed JSON, invalid UTF-8, a non-number in an integer query
 parameter) raise :class:`~.errors.ProtocolError`; values that parse but break the contract are the
-service layer's business (it validates with :mod:`pytest_connect_email.contracts`).
+service layer's business (it validates with :mod:`pytest_connect_email.contracts.validator`).
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import unquote
 
-from pytest_connect_email import spec
+from pytest_connect_email.contracts import spec
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,8 @@ from urllib.parse import parse_qsl, quote, urlsplit
 
 import h11
 
-from pytest_connect_email import limits, spec
+from pytest_connect_email import limits
+from pytest_connect_email.contracts import spec
 from pytest_connect_email.emulator import auth, codec, router
 from pytest_connect_email.emulator.backend import Backend, Config
 from pytest_connect_email.emulator.errors import ProtocolError, ServiceError
@@ -191,13 +192,12 @@ class Emulator:
         into an HTTP request. The request goes through :meth:`handle` like an HTTP one, minus the
         signature check, and the answer is parsed by botocore's own rest-json parser, so the client
         sees exactly what it would see over the wire, errors included, and retries a retryable error
-        as its retry configuration says. (The same route :mod:`pytest_connect_email.intercept` gives
-        every client of the process.)
+        as its retry configuration says (:mod:`.transport`). The routing layer's interception, when one is active,
+        leaves such a client's calls alone, but still checks them against the contracts.
         """
-        from pytest_connect_email.intercept import route
-        from pytest_connect_email.targets import EmulatorTarget
+        from pytest_connect_email.emulator import transport
 
-        return route(client, EmulatorTarget(self))
+        return transport.attach(client, lambda request: self.handle(request, signed=False))
 
     # -- HTTP server ---------------------------------------------------------------------------------
 

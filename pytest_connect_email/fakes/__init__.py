@@ -4,15 +4,15 @@ What this package owns
 ----------------------
 - :class:`ConnectEmailProvider`, a Faker provider (``faker.add_provider(ConnectEmailProvider)``) with one
   ``<boto3 name>_request`` and one ``<boto3 name>_response`` method per operation of
-  :data:`pytest_connect_email.spec.OPERATIONS`, plus ``error_response(operation, error_code)``;
+  :data:`pytest_connect_email.contracts.spec.OPERATIONS`, plus ``error_response(operation, error_code)``;
 - :func:`invalid_cases` / :func:`invalid_requests`: requests that each break exactly one rule;
 - :func:`constraints`, :func:`cases_for` and :func:`coverage`: which rules the invalid cases reach;
 - :func:`satisfy_doc_rules`, :func:`fake_value`, :func:`leaf_kind` and :func:`schema_view`, the pieces
-  :mod:`pytest_connect_email.strategies` builds on.
+  :mod:`pytest_connect_email.fakes.strategies` builds on.
 
-Layout: one module per job, all reading the active contracts (:mod:`pytest_connect_email.active`), so
+Layout: one module per job, all reading the active contracts (:mod:`pytest_connect_email.contracts.active`), so
 the data follows the installed botocore's model; an operation that model lacks raises
-:class:`~pytest_connect_email.spec.OperationNotInModelError`.
+:class:`~pytest_connect_email.contracts.spec.OperationNotInModelError`.
 
 - :mod:`~pytest_connect_email.fakes.valid`: the Faker provider and the schema walk that makes valid data;
 - :mod:`~pytest_connect_email.fakes.repair`: doc-rule repairs (:func:`satisfy_doc_rules`);
@@ -33,8 +33,8 @@ from pytest_connect_email.fakes.invalid import (
     invalid_cases,
     invalid_requests,
 )
-from pytest_connect_email.fakes.repair import satisfy_doc_rules
-from pytest_connect_email.fakes.valid import ConnectEmailProvider, contact_expiry_value, fake_value, leaf_kind
+from pytest_connect_email.fakes.valid import ConnectEmailProvider, fake_value, satisfy_doc_rules
+from pytest_connect_email.fakes.walk import contact_expiry_value, leaf_kind
 
 __all__ = [
     "FILLS",

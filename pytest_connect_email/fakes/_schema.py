@@ -1,6 +1,6 @@
 """What the fakes' modules share: types, constants, :data:`OMIT`, and read access to the active
-contracts (:class:`SchemaView` over :func:`pytest_connect_email.contracts.load_schema`, which serves the
-contracts :mod:`pytest_connect_email.active` decides on)."""
+contracts (:class:`SchemaView` over :func:`pytest_connect_email.contracts.validator.load_schema`, which serves the
+contracts :mod:`pytest_connect_email.contracts.active` decides on)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import functools
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, Final, Literal
 
-from pytest_connect_email import active, contracts, spec
+from pytest_connect_email.contracts import active, spec, validator
 
 if TYPE_CHECKING:
     pass
@@ -98,13 +98,13 @@ def _view(operation: str, direction: Direction, error: str | None) -> SchemaView
 @functools.cache
 def _view_of(source: active.Contracts, operation: str, direction: Direction, error: str | None) -> SchemaView:
     """Cached per set of contracts: the fakes follow when the active contracts change."""
-    return SchemaView(contracts.load_schema(operation, direction, error))
+    return SchemaView(validator.load_schema(operation, direction, error))
 
 
 def schema_view(operation: str, direction: Direction = "request", error: str | None = None) -> SchemaView:
     """The :class:`SchemaView` of an operation's request, response or error contract."""
     name = spec.resolve_operation(operation)
-    contracts.load_schema(name, direction, error)  # argument checks with the validator's messages
+    validator.load_schema(name, direction, error)  # argument checks with the validator's messages
     return _view(name, direction, error)
 
 
@@ -146,7 +146,7 @@ def _broken(node: JSONSchema, value: Any) -> list[str]:
             out.append("minLength")
         if "maxLength" in node and len(value) > node["maxLength"]:
             out.append("maxLength")
-        if "pattern" in node and not contracts.compile_pattern(node["pattern"]).search(value):
+        if "pattern" in node and not validator.compile_pattern(node["pattern"]).search(value):
             out.append("pattern")
     elif isinstance(value, (int, float)) and not isinstance(value, bool):
         if "minimum" in node and value < node["minimum"]:

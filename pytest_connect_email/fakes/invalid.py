@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal, NamedTuple
 import regex
 from faker import Faker
 
-from pytest_connect_email import active, rules, spec
+from pytest_connect_email.contracts import active, rules, spec
 from pytest_connect_email.fakes._schema import (
     UNKNOWN_MEMBER,
     JSONSchema,
@@ -43,7 +43,8 @@ from pytest_connect_email.fakes._schema import (
     _view,
 )
 from pytest_connect_email.fakes.repair import _rename, _satisfy
-from pytest_connect_email.fakes.valid import ConnectEmailProvider, _check_seed, _Factory, _text_of_bytes, _utf8
+from pytest_connect_email.fakes.valid import ConnectEmailProvider, _check_seed, _text_of_bytes
+from pytest_connect_email.fakes.walk import _Factory, _utf8
 
 if TYPE_CHECKING:
     pass

@@ -1,6 +1,6 @@
 """Doc-rule repair: makes a request meet every doc rule of its operation.
 
-The doc rules (:mod:`pytest_connect_email.rules`) carry what the model cannot. Each rule id has a
+The doc rules (:mod:`pytest_connect_email.contracts.rules`) carry what the model cannot. Each rule id has a
 *repair* here, driven by the rule's own checker (its findings say where to repair), applied after
 generation so that a request meets every rule of its operation, and a *breaker* that makes invalid
 data for it. A test holds both registries complete.
@@ -9,12 +9,12 @@ data for it. A test holds both registries complete.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from pytest_connect_email import rules, spec
-from pytest_connect_email.fakes._schema import _get, _parse_pointer, _view
-from pytest_connect_email.fakes.valid import _contact_expiry, _Factory, _plain, _seeded, _utf8
+from pytest_connect_email.contracts import rules
+from pytest_connect_email.fakes._schema import _get, _parse_pointer
+from pytest_connect_email.fakes.walk import _contact_expiry, _Factory, _utf8
 
 if TYPE_CHECKING:
     pass
@@ -187,18 +187,3 @@ def _satisfy(f: _Factory, request: dict[str, Any]) -> None:
         raise RuntimeError(
             f"{f.operation}: the doc-rule repairs left findings {left}; fix pytest_connect_email.fakes.repair"
         )
-
-
-def satisfy_doc_rules(operation: str, request: Mapping[str, Any], seed: int = 0) -> dict[str, Any]:
-    """A copy of ``request`` repaired so that every doc rule of ``operation`` holds.
-
-    The model constraints are the caller's business: the repairs keep them, they do not restore them.
-    """
-    name = spec.resolve_operation(operation)
-    if not isinstance(request, Mapping):
-        raise TypeError(f"request must be a mapping of parameters, not {type(request).__name__}")
-    # what a repair adds (a RawMessage for START-MSG-002) carries only its required members
-    factory = _Factory(_seeded(seed), name, _view(name, "request", None), "required")
-    doc = _plain(request)
-    _satisfy(factory, doc)
-    return doc  # type: ignore[no-any-return]  # _plain of a mapping is a dict

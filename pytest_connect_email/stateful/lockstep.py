@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from pytest_connect_email import spec
+from pytest_connect_email.contracts import spec
 from pytest_connect_email.stateful.compare import Difference, Excuses, differences, normalise
 
 Answer = dict[str, Any]
@@ -302,7 +302,7 @@ class Lockstep:
     def run(self, step: Step) -> tuple[Answer, Answer] | None:
         """Make ``step`` on both sides; the two raw answers, or ``None`` when the target does not
         implement the operation (nothing compared). Raises :class:`Divergence`."""
-        from pytest_connect_email.client import EndpointNotImplemented
+        from pytest_connect_email.routing.client import EndpointNotImplemented
 
         if not spec.available(step.operation):
             self.stats.missing.setdefault(step.operation, f"not in botocore {spec.botocore_version()}'s model")

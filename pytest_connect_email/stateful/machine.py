@@ -6,7 +6,7 @@ from small pools (a few local parts, display names, descriptions), so that seque
 interesting cases — the same address created again after its deletion, a search for a name an update
 just set — within a few steps. The content of a valid StartEmailContact or SendOutboundEmail request
 comes from the project's Faker provider, drawn as one seed (it shrinks cheaply); invalid requests come
-from :func:`~pytest_connect_email.strategies.invalid_requests`. Every step runs in lockstep on the
+from :func:`~pytest_connect_email.fakes.strategies.invalid_requests`. Every step runs in lockstep on the
 target and the reference emulator (:class:`.lockstep.Lockstep`). After each step that changes
 addresses, an invariant lists every instance's addresses on both sides, one per page (compared as any
 step), and holds the listing to the model: what is listed is what was created and not deleted, no
@@ -40,7 +40,8 @@ from hypothesis.stateful import (
     rule,
 )
 
-from pytest_connect_email import spec, strategies
+from pytest_connect_email.contracts import spec
+from pytest_connect_email.fakes import strategies
 from pytest_connect_email.stateful.compare import Excuses
 from pytest_connect_email.stateful.lockstep import Divergence, Lockstep, Stats, Step, minimise, ref
 

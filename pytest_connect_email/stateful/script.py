@@ -30,7 +30,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from pytest_connect_email import limits, spec
+from pytest_connect_email import limits
+from pytest_connect_email.contracts import spec
 from pytest_connect_email.stateful import compare, lockstep
 from pytest_connect_email.stateful.lockstep import Divergence, Step
 

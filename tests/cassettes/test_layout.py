@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_connect_email import cassettes
+from pytest_connect_email.cassettes import replay
 
 #: Same-named tests: in two folders, in two classes, and two parametrizations that old sanitising merged.
 SAME_NAMED = {
@@ -115,7 +115,7 @@ def test_paths_stay_apart_and_are_safe(tmp_path: Path) -> None:
         "t.py::TestA::test_x",
         "t/TestA.py::test_x",
     ]
-    paths = [cassettes.cassette_path(Path("c"), nodeid, root / nodeid.split("::")[0], root) for nodeid in ids]
+    paths = [replay.cassette_path(Path("c"), nodeid, root / nodeid.split("::")[0], root) for nodeid in ids]
     assert len({p.as_posix().lower() for p in paths}) == len(ids), paths  # distinct even on a case-folding disk
     for path in paths:
         for part in path.parts:

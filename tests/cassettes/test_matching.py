@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_connect_email import cassettes
+from pytest_connect_email.cassettes import lint, replay
 
 #: An application whose request carries values that change every run: a DATE reference from the clock and
 #: a uuid4 attribute. It makes its own client (intercepted), as an application does.
@@ -174,7 +174,7 @@ def test_an_operation_the_emulator_lacks_records_replays_and_lints(project: pyte
     _run(project, "record").assert_outcomes(passed=1)
     (path,) = (project.path / "cassettes").rglob("*.connect.yaml")
     assert "/analytics-data/instance/" in path.read_text(encoding="utf-8")
-    assert cassettes.lint(path) == []
+    assert lint.lint(path) == []
     _run(project, "replay", "--connect-cassette-strict").assert_outcomes(passed=1)
     _run(project, "record", "--connect-record-mode=all").assert_outcomes(passed=1)
     _run(project, "replay", "--connect-cassette-strict").assert_outcomes(passed=1)
@@ -195,7 +195,7 @@ version: 1
 """
     path = tmp_path / "c.connect.yaml"
     path.write_text(text, encoding="utf-8")
-    assert [f.problem for f in cassettes.lint(path)] == ["GET /2015-03-31/functions/f is no Amazon Connect operation"]
+    assert [f.problem for f in lint.lint(path)] == ["GET /2015-03-31/functions/f is no Amazon Connect operation"]
 
 
 def test_a_bad_ignore_list_is_a_usage_error(project: pytest.Pytester) -> None:
@@ -205,15 +205,15 @@ def test_a_bad_ignore_list_is_a_usage_error(project: pytest.Pytester) -> None:
 
 
 def test_ignore_patterns_take_any_key_and_list_item() -> None:
-    patterns = cassettes._compiled(cassettes.ignore_patterns("References.*.Value, Items.*.Id Attributes.trace"))
+    patterns = replay._compiled(replay.ignore_patterns("References.*.Value, Items.*.Id Attributes.trace"))
     document = {
         "References": {"a": {"Value": 1, "Type": "DATE"}, "b": {"Value": 2, "Type": "URL"}},
         "Items": [{"Id": 1, "Name": "x"}],
         "Attributes": {"trace": "t", "channel": "web"},
     }
-    assert cassettes._without(document, patterns) == {
+    assert replay._without(document, patterns) == {
         "References": {"a": {"Type": "DATE"}, "b": {"Type": "URL"}},
         "Items": [{"Name": "x"}],
         "Attributes": {"channel": "web"},
     }
-    assert cassettes._differences({"L": [1, {"a": 2}]}, {"L": [1, {"a": 3}], "M": 1}) == ["L.1.a", "M"]
+    assert replay._differences({"L": [1, {"a": 2}]}, {"L": [1, {"a": 3}], "M": 1}) == ["L.1.a", "M"]

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
-from pytest_connect_email import cassettes, scrub
+from pytest_connect_email.cassettes import lint, scrub
 
 ADDRESS = "jane.doe@gmail.com"
 NAME = "Alex Weber"  # in Faker's en_US names and in the old scheme's list of fake names (kept verbatim there)
@@ -52,7 +52,7 @@ def _run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
 def _texts(path: Path) -> str:
     """A cassette's text, with every string in it (binary and base64 blocks decoded) after it."""
     text = path.read_text(encoding="utf-8")
-    return "\n".join([text, *(value for _, value in cassettes._texts(yaml.safe_load(text), "c"))])
+    return "\n".join([text, *(value for _, value in lint._texts(yaml.safe_load(text), "c"))])
 
 
 def _bodies(path: Path, operation_path: str) -> tuple[Any, Any]:
@@ -85,7 +85,7 @@ def test_a_customer_is_unlinkable_in_request_and_answer_and_replays(pytester: py
     cc = described["Contact"]["AdditionalEmailRecipients"]["CcList"][0]
     assert cc == {"Address": "person-2@scrubbed.example.com", "DisplayName": "scrubbed-name-2"}
     assert described["Contact"]["SystemEndpoint"]["Address"] == sent["DestinationEmailAddress"]  # example.com: kept
-    assert cassettes.lint(path) == []
+    assert lint.lint(path) == []
 
     _run(pytester, "--connect-mode=replay", "--connect-cassette-strict").assert_outcomes(passed=1)
 
@@ -125,7 +125,7 @@ def test_a_request_over_the_budgets_is_recorded_scrubbed(pytester: pytest.Pytest
         assert value not in text, value
     for fake in ("person-1@scrubbed.example.com", "scrubbed-name-1", "scrubbed-body-1"):
         assert fake in text
-    assert [f for f in cassettes.lint(path) if "unscrubbed" in f.problem or "@" in f.problem] == []
+    assert [f for f in lint.lint(path) if "unscrubbed" in f.problem or "@" in f.problem] == []
 
 
 def _describe_cassette(endpoint: dict[str, str]) -> dict[str, Any]:
@@ -148,7 +148,7 @@ def _describe_cassette(endpoint: dict[str, str]) -> dict[str, Any]:
 def test_lint_flags_a_hand_planted_real_name_and_address(tmp_path: Path) -> None:
     path = tmp_path / "c.connect.yaml"
     path.write_text(yaml.safe_dump(_describe_cassette({"Address": ADDRESS, "DisplayName": NAME})), encoding="utf-8")
-    found = {(f.where, f.problem) for f in cassettes.lint(path)}
+    found = {(f.where, f.problem) for f in lint.lint(path)}
     assert (
         "interactions[0].response.body.string/Contact/CustomerEndpoint/DisplayName",
         "a personal value left unscrubbed (scrubbing writes 'scrubbed-name-1' here)",
@@ -156,7 +156,7 @@ def test_lint_flags_a_hand_planted_real_name_and_address(tmp_path: Path) -> None
     assert any("an email address outside the example domains (@gmail.com)" in problem for _, problem in found)
     clean = {"Address": "person-1@scrubbed.example.com", "DisplayName": "scrubbed-name-1"}
     path.write_text(yaml.safe_dump(_describe_cassette(clean)), encoding="utf-8")
-    assert [f.problem for f in cassettes.lint(path) if "unscrubbed" in f.problem or "@" in f.problem] == []
+    assert [f.problem for f in lint.lint(path) if "unscrubbed" in f.problem or "@" in f.problem] == []
 
 
 def test_fakes_are_numbered_per_cassette_and_restored() -> None:

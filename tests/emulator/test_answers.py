@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from pytest_connect_email import spec
+from pytest_connect_email.contracts import spec
 from pytest_connect_email.emulator import Emulator
 from tests.emulator.conftest import make_client
 

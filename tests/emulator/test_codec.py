@@ -10,7 +10,7 @@ import pytest
 from botocore.parsers import create_parser
 from botocore.serialize import create_serializer
 
-from pytest_connect_email import spec
+from pytest_connect_email.contracts import spec
 from pytest_connect_email.emulator import codec, router
 from pytest_connect_email.emulator.errors import ServiceError
 

@@ -25,9 +25,10 @@ from botocore.serialize import create_serializer
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pytest_connect_email import spec, strategies
+from pytest_connect_email.contracts import spec
 from pytest_connect_email.emulator import Config, Emulator, RunningServer
 from pytest_connect_email.emulator.codec import HttpRequest
+from pytest_connect_email.fakes import strategies
 
 from ..loopback import stop_serving
 from .conftest import make_client

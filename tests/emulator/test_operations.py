@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from pytest_connect_email import contracts, spec
+from pytest_connect_email.contracts import spec, validator
 
 NewAddress = Callable[[str], str]
 
@@ -16,7 +16,7 @@ NewAddress = Callable[[str], str]
 def call(client: Any, operation: str, **params: Any) -> dict[str, Any]:
     """Call through boto3 and hold the answer to the strict response contract."""
     result: dict[str, Any] = getattr(client, spec.snake_name(operation))(**params)
-    contracts.validate_response(operation, result, strict=True)
+    validator.validate_response(operation, result, strict=True)
     return result
 
 

@@ -333,8 +333,8 @@ def test_an_attached_client_keeps_its_route_whenever_the_process_wide_handlers_a
     the call still goes to its emulator (it went to the network, depending on test order)."""
     import boto3
 
-    from pytest_connect_email import intercept
     from pytest_connect_email.emulator import Emulator
+    from pytest_connect_email.routing import intercept
 
     emulator = Emulator.create(auth_enabled=False)
     try:

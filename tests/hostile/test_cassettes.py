@@ -13,8 +13,9 @@ import pytest
 import yaml
 from vcr.serializers import yamlserializer
 
-from pytest_connect_email import cassettes, cli, limits, scrub
-from pytest_connect_email.cassettes import AtomicPersister, CassetteError
+from pytest_connect_email import cli, limits
+from pytest_connect_email.cassettes import lint, scrub
+from pytest_connect_email.cassettes.replay import AtomicPersister, CassetteError
 
 from ..conftest import ROOT
 from .conftest import bounded
@@ -74,7 +75,7 @@ def test_lint_reports_hostile_yaml_as_a_finding(tmp_path: Path, case: str) -> No
     content, limit = HOSTILE[case]
     path = write(tmp_path, case, content)
     with bounded():
-        found = cassettes.lint(path)
+        found = lint.lint(path)
     assert len(found) == 1
     assert limit in found[0].problem
     assert "corrupt or truncated" not in found[0].problem
@@ -86,7 +87,7 @@ def test_binary_garbage_names_the_file(tmp_path: Path) -> None:
     with bounded(), pytest.raises(CassetteError, match="not UTF-8") as info:
         AtomicPersister.load_cassette(path, yamlserializer)
     assert str(path) in str(info.value)
-    [finding] = cassettes.lint(path)
+    [finding] = lint.lint(path)
     assert finding.path == str(path)
     assert "not UTF-8" in finding.problem
 
@@ -144,7 +145,7 @@ def test_lint_of_100_kb_without_addresses_is_fast(tmp_path: Path) -> None:
     loaded["interactions"][0]["response"]["body"]["string"] = "a" * 100_000
     path = write(tmp_path, "long", yaml.safe_dump(loaded))
     with bounded():
-        found = cassettes.lint(path)
+        found = lint.lint(path)
     assert [f.problem for f in found if "@" in f.problem] == []
 
 
@@ -234,7 +235,7 @@ def test_lint_names_the_malformed_field(tmp_path: Path, case: str) -> None:
     path = _cassette(tmp_path, case, mutate)
     where = f"interactions[1].{field}"
     with bounded():
-        found = cassettes.lint(path)
+        found = lint.lint(path)
     assert [(f.path, f.where) for f in found if words in f.problem] == [(str(path), where)], found
 
 

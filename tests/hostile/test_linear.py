@@ -17,8 +17,10 @@ from pathlib import Path
 import pytest
 from vcr.serializers import yamlserializer
 
-from pytest_connect_email import cassettes, contracts, limits, rules
-from pytest_connect_email.contracts import ContractViolation
+from pytest_connect_email import limits
+from pytest_connect_email.cassettes import replay
+from pytest_connect_email.contracts import rules, validator
+from pytest_connect_email.contracts.validator import ContractViolation
 
 from .conftest import bounded, start_email_contact
 
@@ -88,12 +90,12 @@ def test_check_json_text_on_an_unterminated_string_is_linear() -> None:
 def test_validate_response_of_an_unterminated_string_is_linear_and_says_not_json() -> None:
     def validate(n: int) -> Callable[[], object]:
         body = _unterminated(n).encode()
-        return _answer(lambda: contracts.validate_response("StartEmailContact", body))
+        return _answer(lambda: validator.validate_response("StartEmailContact", body))
 
     growth = _growth(validate, 8 * 1024)
     assert growth < GROWTH_BOUND, f"doubling the body multiplied the validator's time by {growth:.1f}"
     with bounded(), pytest.raises(ContractViolation) as info:
-        contracts.validate_response("StartEmailContact", _unterminated(3 * 1024 * 1024).encode())
+        validator.validate_response("StartEmailContact", _unterminated(3 * 1024 * 1024).encode())
     assert info.value.rules == ("json",)
     assert "Unterminated string" in str(info.value)
 
@@ -106,12 +108,12 @@ def _address_bomb(size: int) -> str:
 def test_an_address_over_its_max_length_is_not_judged_by_the_doc_rule() -> None:
     def validate(n: int) -> Callable[[], object]:
         params = {"InstanceId": "i", "EmailAddress": _address_bomb(n)}
-        return _answer(lambda: contracts.validate_request("CreateEmailAddress", params))
+        return _answer(lambda: validator.validate_request("CreateEmailAddress", params))
 
     growth = _growth(validate, 16 * 1024)
     assert growth < GROWTH_BOUND, f"doubling the address multiplied the validator's time by {growth:.1f}"
     with bounded(), pytest.raises(ContractViolation) as info:
-        contracts.validate_request("CreateEmailAddress", {"InstanceId": "i", "EmailAddress": _address_bomb(128 * 1024)})
+        validator.validate_request("CreateEmailAddress", {"InstanceId": "i", "EmailAddress": _address_bomb(128 * 1024)})
     assert info.value.rules == ("maxLength",)
 
 
@@ -149,8 +151,8 @@ def test_aliases_of_a_huge_scalar_are_refused_by_characters(tmp_path: Path) -> N
     assert info.value.limit == "MAX_YAML_ALIAS_CHARS"
     path = tmp_path / "bomb.yaml"
     path.write_text(text)
-    with bounded(), pytest.raises(cassettes.CassetteError, match="MAX_YAML_ALIAS_CHARS"):
-        cassettes.AtomicPersister.load_cassette(path, yamlserializer)
+    with bounded(), pytest.raises(replay.CassetteError, match="MAX_YAML_ALIAS_CHARS"):
+        replay.AtomicPersister.load_cassette(path, yamlserializer)
 
 
 def test_alias_characters_count_a_collection_s_contents() -> None:
@@ -189,7 +191,7 @@ def test_long_unknown_member_names_cost_about_what_their_size_does() -> None:
     known = {**start_email_contact(), "Description": "x" * 500_000}
 
     def validate(params: dict[str, object]) -> Callable[[], object]:
-        return _answer(lambda: contracts.validate_request("StartEmailContact", params))
+        return _answer(lambda: validator.validate_request("StartEmailContact", params))
 
     answer = validate(unknown)()
     assert isinstance(answer, ContractViolation)

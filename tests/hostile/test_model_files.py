@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from pytest_connect_email import cli, limits, spec
+from pytest_connect_email import cli, limits
+from pytest_connect_email.contracts import spec
 
 from .conftest import bounded
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from pytest_connect_email import cli
-from pytest_connect_email.settings import writable_problem
+from pytest_connect_email.conformance.report import writable_problem
 
 from .conftest import bounded
 

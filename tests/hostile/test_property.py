@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pytest_connect_email import spec
+from pytest_connect_email.contracts import spec
 from pytest_connect_email.emulator import Emulator
 from pytest_connect_email.emulator.codec import HttpRequest
 

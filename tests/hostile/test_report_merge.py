@@ -167,7 +167,7 @@ def test_ids_and_operations_that_are_not_plain_names_are_refused(
 
 
 def test_hostile_text_stays_inside_its_markdown_cell(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from pytest_connect_email.report import markdown
+    from pytest_connect_email.conformance.report import markdown
 
     shard = tmp_path / "shard.json"
     checks = [
@@ -278,7 +278,14 @@ def test_one_shard_twice_through_a_hard_link_or_a_copy_is_refused(
 
 
 def test_gate_lines_name_a_bounded_number_of_checks_and_shards() -> None:
-    from pytest_connect_email.report import NAMES_IN_LINE, RUN_FAILURE_LINES, GateOptions, OtherTests, Result, judge
+    from pytest_connect_email.conformance.report import (
+        NAMES_IN_LINE,
+        RUN_FAILURE_LINES,
+        GateOptions,
+        OtherTests,
+        Result,
+        judge,
+    )
 
     results = [Result(f"X-{i:04d}", "SendOutboundEmail", "", outcome="failed") for i in range(143)]
     shards = tuple(f"many/r{i:04d}.json" for i in range(334))
@@ -299,7 +306,7 @@ def test_gate_lines_name_a_bounded_number_of_checks_and_shards() -> None:
 
 
 def test_gate_lines_are_one_line_whatever_the_shards_say() -> None:
-    from pytest_connect_email.report import GateOptions, OtherTests, judge
+    from pytest_connect_email.conformance.report import GateOptions, OtherTests, judge
 
     other = OtherTests(ran=1, failed=1, failed_nodeids=("t.py::a\ngate passed",), failed_in=("s\n.json",))
     verdict = judge([], GateOptions(), other, ["one\ntwo"], shipped={})

@@ -13,11 +13,13 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from pytest_connect_email import cassettes, contracts, limits
+from pytest_connect_email import limits
+from pytest_connect_email.cassettes import lint
+from pytest_connect_email.contracts import validator
 from pytest_connect_email.emulator import Emulator
 from pytest_connect_email.emulator.codec import HttpRequest, HttpResponse
 from pytest_connect_email.emulator.store import StateRecordWarning
-from pytest_connect_email.intercept import Interception
+from pytest_connect_email.routing.intercept import Interception
 
 from ..emulator.conftest import make_client
 
@@ -78,7 +80,7 @@ def test_a_client_token_conflict_answers_an_error_the_operation_models() -> None
         with pytest.raises(ClientError) as info:
             _instance(client, token="same", alias="second")
         code = info.value.response["Error"]["Code"]
-        assert code in contracts.error_codes("CreateInstance"), code
+        assert code in validator.error_codes("CreateInstance"), code
     finally:
         emulator.backend.store.close()
 
@@ -105,15 +107,15 @@ def test_a_flat_cassette_of_many_nodes_is_refused_at_the_budget(
     under the old budget, took 31 s to lint; the budget is now 500,000, here scaled down)."""
     monkeypatch.setattr(limits, "MAX_YAML_NODES", 20_000)
 
-    def lint(count: int) -> float:
+    def seconds(count: int) -> float:
         path = tmp_path / f"flat-{count}.connect.yaml"
         path.write_text("interactions: []\nx: [" + ",".join(["0"] * count) + "]\n", encoding="utf-8")
         start = time.perf_counter()
-        findings = cassettes.lint(path)
+        findings = lint.lint(path)
         elapsed = time.perf_counter() - start
         assert any("MAX_YAML_NODES" in str(f) for f in findings), findings
         return elapsed
 
-    lint(30_000)  # warm up
-    near, far = min(lint(40_000) for _ in range(3)), min(lint(400_000) for _ in range(3))
+    seconds(30_000)  # warm up
+    near, far = min(seconds(40_000) for _ in range(3)), min(seconds(400_000) for _ in range(3))
     assert far / near < 3, f"{near:.3f} s at twice the budget, {far:.3f} s at twenty times"

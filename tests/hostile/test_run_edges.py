@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ..test_intercept import Blackhole
+from tests.routing.test_intercept import Blackhole
 
 PASSING = "def test_nothing():\n    pass\n"
 

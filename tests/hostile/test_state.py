@@ -17,10 +17,11 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from pytest_connect_email import cli, contracts
+from pytest_connect_email import cli
+from pytest_connect_email.contracts import validator
+from pytest_connect_email.contracts.rules import ATTRIBUTES_BYTE_LIMIT
 from pytest_connect_email.emulator import Config, Emulator
 from pytest_connect_email.emulator.store import StateFileError, StateRecordWarning, Store
-from pytest_connect_email.rules import ATTRIBUTES_BYTE_LIMIT
 
 from ..emulator.conftest import make_client
 from .conftest import bounded
@@ -107,11 +108,11 @@ def test_seventeen_chained_contacts_never_store_more_than_answers_may_return(cli
     for contact in accepted:
         got = client.get_contact_attributes(InstanceId=instance_id, InitialContactId=contact)
         got.pop("ResponseMetadata")
-        contracts.validate_response("GetContactAttributes", got)
+        validator.validate_response("GetContactAttributes", got)
         assert utf8_bytes(got["Attributes"]) <= ATTRIBUTES_BYTE_LIMIT
         described = client.describe_contact(InstanceId=instance_id, ContactId=contact)
         described.pop("ResponseMetadata")
-        contracts.validate_response("DescribeContact", json.loads(json.dumps(described, default=str)))
+        validator.validate_response("DescribeContact", json.loads(json.dumps(described, default=str)))
 
 
 def test_related_attributes_are_copied_while_the_combination_fits(client: Any, instance_id: str) -> None:

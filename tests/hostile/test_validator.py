@@ -15,15 +15,16 @@ from typing import Any
 
 import pytest
 
-from pytest_connect_email import contracts, limits
-from pytest_connect_email.contracts import ContractViolation
+from pytest_connect_email import limits
+from pytest_connect_email.contracts import validator
+from pytest_connect_email.contracts.validator import ContractViolation
 
 from .conftest import bounded, start_email_contact, value_map
 
 
 def _rules(operation: str, params: Any) -> tuple[str, ...]:
     with bounded(), pytest.raises(ContractViolation) as info:
-        contracts.validate_request(operation, params)
+        validator.validate_request(operation, params)
     return info.value.rules
 
 
@@ -108,7 +109,7 @@ def test_a_shared_string_counts_at_every_place() -> None:
 def test_many_unknown_members_give_a_bounded_report() -> None:
     params: dict[str, Any] = {**start_email_contact(), **{f"m{i}": 1 for i in range(40_000)}}
     with bounded(), pytest.raises(ContractViolation) as info:
-        contracts.validate_request("StartEmailContact", params)
+        validator.validate_request("StartEmailContact", params)
     assert len(info.value.violations) == limits.MAX_VIOLATIONS + 1
     assert info.value.rules[-1] == "MAX_VIOLATIONS"
     assert len(str(info.value)) < 100 * 1024
@@ -116,14 +117,14 @@ def test_many_unknown_members_give_a_bounded_report() -> None:
 
 def test_validate_error_accepts_no_headers() -> None:
     body = b'{"__type": "ResourceNotFoundException", "Message": "gone"}'
-    assert contracts.validate_error("DisassociateEmailAddressAlias", 404, None, body) == "ResourceNotFoundException"
+    assert validator.validate_error("DisassociateEmailAddressAlias", 404, None, body) == "ResourceNotFoundException"
 
 
 def test_validate_error_refuses_wrong_argument_types_clearly() -> None:
     with pytest.raises(TypeError, match="headers must be a mapping"):
-        contracts.validate_error("DisassociateEmailAddressAlias", 404, ["x"], b"{}")  # type: ignore[arg-type]
+        validator.validate_error("DisassociateEmailAddressAlias", 404, ["x"], b"{}")  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="status must be the HTTP status code"):
-        contracts.validate_error("DisassociateEmailAddressAlias", "404", {}, b"{}")  # type: ignore[arg-type]
+        validator.validate_error("DisassociateEmailAddressAlias", "404", {}, b"{}")  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
@@ -141,9 +142,9 @@ def test_validate_error_refuses_wrong_argument_types_clearly() -> None:
 )
 def test_unreadable_responses_are_violations(body: bytes, rule: str) -> None:
     with bounded(), pytest.raises(ContractViolation) as info:
-        contracts.validate_response("StartEmailContact", body)
+        validator.validate_response("StartEmailContact", body)
     assert info.value.rules == (rule,)
-    _, found = contracts.error_violations(
+    _, found = validator.error_violations(
         "StartEmailContact", 400, {"x-amzn-ErrorType": "InvalidRequestException"}, body
     )
     assert [v.rule for v in found] == [rule]
@@ -175,7 +176,7 @@ def test_an_integer_member_takes_what_botocore_takes(value: Any) -> None:
     # "integer" and jsonschema-rs would take both).
     assert _botocore_refuses("SearchEmailAddresses", _search(value))
     assert _rules("SearchEmailAddresses", _search(value)) == ("type",)
-    contracts.validate_request("SearchEmailAddresses", _search(5))
+    validator.validate_request("SearchEmailAddresses", _search(5))
 
 
 def test_a_bool_is_not_an_integer() -> None:
@@ -187,7 +188,7 @@ def test_a_bool_is_not_an_integer() -> None:
 @pytest.mark.parametrize("digits", [101, 5_000, 100_000])
 def test_a_huge_integer_is_a_violation_naming_the_budget(digits: int) -> None:
     with bounded(), pytest.raises(ContractViolation) as info:
-        contracts.validate_request("SearchEmailAddresses", _search(-(10 ** (digits - 1))))
+        validator.validate_request("SearchEmailAddresses", _search(-(10 ** (digits - 1))))
     assert info.value.rules == ("MAX_INT_DIGITS",)
     (violation,) = info.value.violations
     assert violation.pointer == "/MaxResults"
@@ -201,11 +202,11 @@ def test_a_float_member_takes_int_float_and_decimal_when_finite() -> None:
     body["Contact"]["RoutingCriteria"]["Steps"][0]["Expression"]["AttributeCondition"] = condition
     for accepted in (2, 2.5, decimal.Decimal("2.5")):
         condition["ProficiencyLevel"] = accepted
-        contracts.validate_response("DescribeContact", body)
+        validator.validate_response("DescribeContact", body)
     for refused in (True, math.nan, decimal.Decimal("NaN"), decimal.Decimal("Infinity"), "2"):
         condition["ProficiencyLevel"] = refused
         with pytest.raises(ContractViolation) as info:
-            contracts.validate_response("DescribeContact", body)
+            validator.validate_response("DescribeContact", body)
         assert info.value.rules == ("type",), refused
 
 
@@ -272,12 +273,12 @@ ODD_VALUES: list[Any] = [
 
 @pytest.mark.parametrize("operation", ["StartEmailContact", "SearchEmailAddresses", "CreateEmailAddress"])
 def test_nothing_but_a_contract_violation_escapes_the_validator(operation: str) -> None:
-    members = list(contracts.load_schema(operation)["properties"])
+    members = list(validator.load_schema(operation)["properties"])
     with bounded():
         for member, value in itertools.product(members, ODD_VALUES):
             for params in ({member: value}, {"InstanceId": "i", member: {"Nested": [value]}}):
                 with contextlib.suppress(ContractViolation):
-                    contracts.validate_request(operation, params)
+                    validator.validate_request(operation, params)
         for value in ODD_VALUES:
             with pytest.raises(ContractViolation):
-                contracts.validate_response(operation, [value])
+                validator.validate_response(operation, [value])
