@@ -53,16 +53,16 @@ class ContractCacheWarning(UserWarning):
 def snapshot_dir() -> Path:
     """The committed snapshot: the copy a wheel carries inside the package, else the top-level
     ``schemas/`` of a source checkout (editable installs)."""
-    here = Path(__file__).resolve().parent
-    packaged = here / "schemas"
+    package = Path(__file__).resolve().parent.parent
+    packaged = package / "schemas"
     if (packaged / INDEX_FILE).is_file():
         return packaged
-    return here.parent / "schemas"
+    return package.parent / "schemas"
 
 
 def checkout_root() -> Path | None:
     """The root of a source checkout of this project that the package is imported from, if any."""
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parent.parent.parent
     if (root / "pyproject.toml").is_file() and (root / ".git").exists() and (root / "schemas").is_dir():
         return root
     return None

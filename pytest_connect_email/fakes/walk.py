@@ -298,7 +298,7 @@ class _Factory:
             return text
         raise LookupError(
             f"no generator makes a value of shape {node.get('x-shape')!r} (pattern {node.get('pattern')!r}); "
-            "add one to pytest_connect_email.fakes.valid._SHAPE_KINDS"
+            "add one to pytest_connect_email.fakes.walk._SHAPE_KINDS"
         )
 
     def integer(self, node: JSONSchema) -> int:

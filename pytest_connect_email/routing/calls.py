@@ -183,7 +183,7 @@ def unobserve(observer: Callable[[Call], None]) -> None:
 #: Packages a client call goes through on its way to the target; the frame outside them made the call.
 _CLIENT_LIBRARIES = frozenset({"botocore", "boto3", "aiobotocore", "s3transfer"})
 _PACKAGE = __name__.split(".")[0]
-_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep  # the whole package, every layer
 
 
 def _top(frame: FrameType) -> str:

@@ -214,7 +214,7 @@ def test_a_file_that_is_not_a_manifest_is_a_usage_error_and_stays(project: pytes
 def test_nothing_watches_the_calls_without_the_option(project: pytest.Pytester) -> None:
     project.makepyfile(
         test_cost="""
-        from pytest_connect_email import calls
+        from pytest_connect_email.routing import calls
 
 
         def test_observers(connect_client):

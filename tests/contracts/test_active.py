@@ -29,6 +29,16 @@ def _fake(seed: int = 0) -> Any:
     return fake
 
 
+def test_the_snapshot_is_found_from_the_package_in_a_checkout() -> None:
+    """The committed schemas/ beside the package: a move of the module that looks for it must not lose it
+    (a lost snapshot silently turns every run into generating contracts)."""
+    root = Path(__file__).resolve().parents[2]
+    assert active.checkout_root() == root
+    assert active.snapshot_dir() == root / "schemas"
+    index = json.loads((root / "schemas" / active.INDEX_FILE).read_text(encoding="utf-8"))
+    assert active.snapshot_version() == index["x-botocore-version"]
+
+
 @needs_snapshot_botocore
 def test_the_snapshot_is_active_when_botocore_is_the_snapshots() -> None:
     found = active.contracts()

@@ -309,7 +309,8 @@ def test_the_same_seed_gives_the_same_data_in_another_process() -> None:
     script = (
         "import json, sys\n"
         "from faker import Faker\n"
-        "from pytest_connect_email import fakes, spec\n"
+        "from pytest_connect_email import fakes\n"
+        "from pytest_connect_email.contracts import spec\n"
         "seed = int(sys.argv[1])\n"
         "fake = Faker(); fake.add_provider(fakes.ConnectEmailProvider); fake.seed_instance(seed)\n"
         "out = {op: [fake.connect_request(op, fill=f) for f in ('all', 'required', None)]"

@@ -14,7 +14,8 @@ SCRIPT = textwrap.dedent(
     import json, sys
     from pathlib import Path
     from vcr.serializers import yamlserializer
-    from pytest_connect_email import cassettes, contracts
+    from pytest_connect_email.cassettes import lint, replay
+    from pytest_connect_email.contracts import validator
     from pytest_connect_email.emulator import Emulator
     from pytest_connect_email.emulator.codec import HttpRequest
 
@@ -24,7 +25,7 @@ SCRIPT = textwrap.dedent(
     params = {"InstanceId": "i", "FromEmailAddress": {"EmailAddress": "a@example.com"},
               "DestinationEmailAddress": "b@example.com", "SegmentAttributes": {"k": deep},
               "EmailMessage": {"MessageSourceType": "RAW"}}
-    print("validator", contracts.request_violations("StartEmailContact", params)[0].rule, flush=True)
+    print("validator", validator.request_violations("StartEmailContact", params)[0].rule, flush=True)
 
     emulator = Emulator.create(auth_enabled=False)
     body = ("[" * 100_000 + "]" * 100_000).encode()
@@ -33,10 +34,10 @@ SCRIPT = textwrap.dedent(
     path = Path(sys.argv[1])
     path.write_text("[" * 100_000 + "]" * 100_000)
     try:
-        cassettes.AtomicPersister.load_cassette(path, yamlserializer)
-    except cassettes.CassetteError as exc:
+        replay.AtomicPersister.load_cassette(path, yamlserializer)
+    except replay.CassetteError as exc:
         print("replay", "MAX_DEPTH" in str(exc), flush=True)
-    print("lint", "MAX_DEPTH" in cassettes.lint(path)[0].problem, flush=True)
+    print("lint", "MAX_DEPTH" in lint.lint(path)[0].problem, flush=True)
     """
 )
 
