@@ -536,3 +536,64 @@ class QueueOutboundUnknownAddress(Backend):
         queue["OutboundEmailAddressId"], queue["Modified"] = address_id, time.time()
         tx.put("queue", key, queue, parent=p["InstanceId"])
         return {}
+
+
+# -- tags ------------------------------------------------------------------------------------------
+
+
+@fault(
+    "tag-resource-replaces-all",
+    "TagResource",
+    "TagResource replaces the resource's tags instead of adding to them",
+    ("TAG-001",),
+)
+class TagResourceReplacesAll(Backend):
+    def _tag_resource(self, tx: Transaction, p: Params) -> Result:
+        kind, ident, record = self._tagged_resource(tx, p["resourceArn"])
+        record["Tags"] = dict(p["tags"])
+        self._put_tagged(tx, kind, ident, record)
+        return {}
+
+
+@fault(
+    "tag-resource-no-quota",
+    "TagResource",
+    "a resource takes more than 50 tags",
+    ("TAG-007",),
+)
+class TagResourceNoQuota(Backend):
+    def _tag_resource(self, tx: Transaction, p: Params) -> Result:
+        kind, ident, record = self._tagged_resource(tx, p["resourceArn"])
+        record["Tags"] = {**(record.get("Tags") or {}), **p["tags"]}
+        self._put_tagged(tx, kind, ident, record)
+        return {}
+
+
+@fault(
+    "untag-resource-clears-all",
+    "UntagResource",
+    "UntagResource removes every tag, not only the named keys",
+    ("TAG-003",),
+)
+class UntagResourceClearsAll(Backend):
+    def _untag_resource(self, tx: Transaction, p: Params) -> Result:
+        kind, ident, record = self._tagged_resource(tx, p["resourceArn"])
+        record["Tags"] = None
+        self._put_tagged(tx, kind, ident, record)
+        return {}
+
+
+@fault(
+    "list-tags-of-nothing",
+    "ListTagsForResource",
+    "an ARN that names no resource lists no tags instead of answering 404",
+    ("TAG-004", "TAG-005"),
+)
+class ListTagsOfNothing(Backend):
+    def _list_tags_for_resource(self, tx: Transaction, p: Params) -> Result:
+        try:
+            return super()._list_tags_for_resource(tx, p)
+        except ServiceError as error:
+            if error.code != "ResourceNotFoundException":
+                raise
+            return {}

@@ -26,7 +26,8 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
 def test_check_passes_on_the_committed_schemas() -> None:
     result = run("schemas", "check")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "schemas OK: 179 files" in result.stdout
+    committed = sum(1 for path in (ROOT / "schemas").rglob("*") if path.is_file())
+    assert f"schemas OK: {committed} files in " in result.stdout
 
 
 def test_generate_then_check_in_a_fresh_directory(tmp_path: Path) -> None:

@@ -20,14 +20,16 @@ import pytest
 
 #: The modules that hold the shipped checks (named here: the package also holds the report, the merge and the
 #: stateful check's module, which are not collected with the suite), by file and by module name (``--pyargs``).
-CHECK_MODULES: tuple[str, ...] = ("addresses", "checks", "contacts", "instances", "protocol", "queues")
+CHECK_MODULES: tuple[str, ...] = ("addresses", "checks", "contacts", "instances", "protocol", "queues", "tags")
 SUITES: tuple[Path, ...] = tuple(Path(__file__).parent / f"{name}.py" for name in CHECK_MODULES)
 SUITE_MODULES: tuple[str, ...] = tuple(f"{__name__}.{path.stem}" for path in SUITES)
 SUITE = SUITES[0]
 #: The module names the suite's cassettes were recorded with before its modules lost their ``conformance_``
 #: prefix: the names a check makes with cassettes (``connect_names``) are seeded with them, so that cassettes
 #: recorded then (against AWS, say) replay once moved to the new folder (CHANGELOG.md says how).
-SEED_STEMS: dict[str, str] = {name: f"conformance_{name}" for name in CHECK_MODULES}
+SEED_STEMS: dict[str, str] = {
+    name: f"conformance_{name}" for name in ("addresses", "checks", "contacts", "instances", "protocol", "queues")
+}
 #: The stateful differential check (``--connect-stateful``), collected only when asked for.
 SEQUENCES = Path(__file__).parent / "sequences.py"
 SEQUENCES_MODULE = f"{__name__}.sequences"

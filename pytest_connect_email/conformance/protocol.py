@@ -82,6 +82,13 @@ def _tour_calls(client: Any, instance_id: str, queue_id: str, email_address: Any
     add(lambda: client.disassociate_queue_email_addresses(**queue, EmailAddressesId=[alias.id]))
     add(lambda: client.disassociate_queue_email_addresses(**queue, EmailAddressesId=[MISSING]))
     add(lambda: client.update_queue_outbound_email_config(**queue, OutboundEmailConfig={}))
+    missing_arn = f"{primary.arn.rsplit('/', 1)[0]}/{MISSING}"
+    add(lambda: client.tag_resource(resourceArn=primary.arn, tags={"tour": "1"}))
+    add(lambda: client.tag_resource(resourceArn=missing_arn, tags={"tour": "1"}))
+    add(lambda: client.list_tags_for_resource(resourceArn=primary.arn))
+    add(lambda: client.list_tags_for_resource(resourceArn=missing_arn))
+    add(lambda: client.untag_resource(resourceArn=primary.arn, tagKeys=["tour"]))
+    add(lambda: client.untag_resource(resourceArn=missing_arn, tagKeys=["tour"]))
     for call in calls:
         _swallow(call)
     contact = start(client, i, primary.address, Attributes={"k": "v"})

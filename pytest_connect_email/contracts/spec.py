@@ -51,6 +51,9 @@ OPERATIONS: tuple[str, ...] = (
     "DescribeInstance",
     "DeleteInstance",
     "ListInstances",
+    "TagResource",
+    "UntagResource",
+    "ListTagsForResource",
 )
 
 

@@ -97,6 +97,18 @@ decisions (each from the reference pages, the model's documentation, or a choice
   ``InvalidRequestException`` (ListInstances), never repeated or endless pages.
 - **Deleting an instance** deletes everything of it: its addresses, contacts and queue associations
   are gone and its ids are not found afterwards (AWS API convention).
+- **Tags** (``TagResource``, ``UntagResource``, ``ListTagsForResource``) apply to the resources the
+  emulator holds that the model lets take tags: instances and email addresses. ``resourceArn`` must be
+  the resource's ARN exactly as its create call answered it; an ARN of another region, account or
+  instance, or of a resource that does not exist (deleted, or never made), answers
+  ``ResourceNotFoundException``; a string that is not a Connect ARN (``arn:aws:connect:REGION:ACCOUNT:
+  instance/ID[/TYPE/ID]``) answers ``InvalidParameterException``. Tagging a key again replaces its
+  value; untagging a key the resource lacks is not an error (every AWS tagging API does both). A
+  resource holds at most 50 tags (Connect's documented tag quota, the model's cap on one request's
+  ``tags``): a TagResource that would leave more answers ``InvalidParameterException`` and changes
+  nothing. Tags read back through ``ListTagsForResource`` (no ``tags`` member when there are none: the
+  model's ``TagMap`` holds at least one entry), ``DescribeEmailAddress``
+  and ``DescribeInstance`` (``Tags``), and ``SearchEmailAddresses``' ``TagFilter``.
 - **Instances held elsewhere.** ``Backend.instances_elsewhere`` (a callable, handed in from above: moto's
   instances while ``mock_aws`` is active) answers for an instance id the store lacks; such an instance is
   this emulator's own for the email operations (its ARN is the parent of its addresses' and contacts' ARNs)
@@ -118,6 +130,7 @@ import datetime as dt
 import hashlib
 import itertools
 import json
+import re
 import sqlite3
 import threading
 import time
@@ -133,6 +146,17 @@ from pytest_connect_email.emulator.store import Store, Transaction
 
 Params = dict[str, Any]
 Result = dict[str, Any]
+
+#: A Connect resource's ARN: an instance, or a resource of one (``.../instance/ID/TYPE/ID``).
+_RESOURCE_ARN = re.compile(
+    r"arn:aws[a-z-]*:connect:(?P<region>[a-z0-9-]*):(?P<account>[0-9]*):instance/(?P<instance>[^/]+)"
+    r"(?:/(?P<kind>[a-z-]+)/(?P<ident>[^/]+))?"
+)
+#: The resource types of an ARN that take tags, by the ARN's type segment: the store's kind and the
+#: resource's name in messages.
+_TAGGABLE: dict[str, tuple[str, str]] = {"email-address": ("email", "email address")}
+#: Tags one resource may hold (Connect's tag quota; the model caps one TagResource's ``tags`` at 50 too).
+MAX_TAGS = 50
 
 
 @dataclass
@@ -670,6 +694,76 @@ class Backend:
         ]
         page, following = _page("SearchEmailAddresses", items, p, 100)
         return {"EmailAddresses": page, "NextToken": following, "ApproximateTotalCount": len(items)}
+
+    # -- tags ------------------------------------------------------------------------------------
+
+    def _tagged_resource(self, tx: Transaction, arn: str) -> tuple[str, str, dict[str, Any]]:
+        """The store's kind, id and record of the resource ``arn`` names (its ARN exactly)."""
+        found = _RESOURCE_ARN.fullmatch(arn)
+        if found is None:
+            raise ServiceError(
+                "InvalidParameterException",
+                f"resourceArn {arn!r} is not the ARN of an Amazon Connect resource: expected "
+                "arn:aws:connect:REGION:ACCOUNT:instance/INSTANCE_ID[/TYPE/ID], as the resource's create call answered",
+            )
+        instance_id, type_segment = found["instance"], found["kind"]
+        if type_segment is None:
+            kind, label, ident = "instance", "instance", instance_id
+        elif type_segment in _TAGGABLE:
+            (kind, label), ident = _TAGGABLE[type_segment], found["ident"]
+        else:
+            raise not_found("taggable resource", arn)
+        if kind == "instance":
+            record = tx.get(kind, ident)
+            if record is None and self._instance_elsewhere(instance_id) is not None:
+                raise ServiceError(
+                    "ResourceNotFoundException",
+                    f"instance {instance_id!r} is held by another backend (moto's): its tags are that backend's",
+                )
+        else:  # not found when its instance is gone, or when it belongs to another instance
+            record = self._child(tx, kind, label, instance_id, ident)
+        arn_of = record.get("Arn" if kind == "instance" else "EmailAddressArn") if record is not None else None
+        if record is None or arn_of != arn:
+            raise not_found(label, arn)
+        return kind, ident, record
+
+    def holds(self, arn: str) -> bool:
+        """Whether ``arn`` names a resource this backend's store holds (an instance held elsewhere is not)."""
+        with self.store.transaction(write=False) as tx:
+            try:
+                self._tagged_resource(tx, arn)
+            except ServiceError:
+                return False
+        return True
+
+    def _put_tagged(self, tx: Transaction, kind: str, ident: str, record: dict[str, Any]) -> None:
+        tx.put(kind, ident, record, parent="" if kind == "instance" else record["InstanceId"])
+
+    def _tag_resource(self, tx: Transaction, p: Params) -> Result:
+        kind, ident, record = self._tagged_resource(tx, p["resourceArn"])
+        tags = {**(record.get("Tags") or {}), **p["tags"]}
+        if len(tags) > MAX_TAGS:
+            raise ServiceError(
+                "InvalidParameterException",
+                f"the resource would hold {len(tags)} tags; a resource holds at most {MAX_TAGS} "
+                "(untag some first, or tag fewer keys)",
+            )
+        record["Tags"] = tags
+        self._put_tagged(tx, kind, ident, record)
+        return {}
+
+    def _untag_resource(self, tx: Transaction, p: Params) -> Result:
+        kind, ident, record = self._tagged_resource(tx, p["resourceArn"])
+        gone = set(p["tagKeys"])
+        # No tag left: no Tags member (the model's TagMap holds at least one entry), as at a creation without tags.
+        record["Tags"] = {k: v for k, v in (record.get("Tags") or {}).items() if k not in gone} or None
+        self._put_tagged(tx, kind, ident, record)
+        return {}
+
+    def _list_tags_for_resource(self, tx: Transaction, p: Params) -> Result:
+        _, _, record = self._tagged_resource(tx, p["resourceArn"])
+        tags = record.get("Tags")
+        return {"tags": dict(tags)} if tags else {}
 
     # -- aliases -----------------------------------------------------------------------------------
 

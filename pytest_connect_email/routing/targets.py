@@ -7,7 +7,9 @@
   attached client and a subprocess behind :func:`serve` reach the same moto state); operations neither
   covers are left to moto's before-send handler as before; the email operations stay with the emulator,
   which takes moto's instances (id, ARN, alias) as its own through :func:`moto_instance`, handed to the
-  backend as its ``instances_elsewhere`` callable (the emulator never imports moto).
+  backend as its ``instances_elsewhere`` callable (the emulator never imports moto). Tag operations
+  (moto implements them) on a resource the emulator holds — an email address, even of a moto instance —
+  are the emulator's; on moto's instances, moto's.
 - :class:`HttpTarget` — an endpoint over HTTP (AWS, a served emulator, the team's own service): the
   call is re-addressed to it and signed with the calling client's own signer.
 - :class:`~.cassettes.CassetteTarget` (in :mod:`.cassettes`) — replay from, or record into, the
@@ -30,6 +32,9 @@ from pytest_connect_email.contracts import spec
 from pytest_connect_email.emulator import Emulator, RunningServer, router
 from pytest_connect_email.emulator.errors import ServiceError
 from pytest_connect_email.routing.exchange import TransportAnswer
+
+#: Operations on a resource named by its ARN; under ``mock_aws`` they are the emulator's when it holds it.
+TAG_OPERATIONS = frozenset({"TagResource", "UntagResource", "ListTagsForResource"})
 
 if TYPE_CHECKING:
     from pytest_connect_email.emulator.codec import HttpRequest, HttpResponse
@@ -120,11 +125,21 @@ class EmulatorTarget:
 
     def answer(self, operation: str, request: HttpRequest, signer: Any) -> HttpResponse | None:
         if moto_active():
-            if operation in moto_operations():  # the instance operations among them: moto's state is the one
+            # the instance operations among them: moto's state is the one; tags of what the emulator holds
+            # (its email addresses) are the emulator's
+            if operation in moto_operations() and not self._emulator_holds(operation, request):
                 return ask_moto(request, signer, self.emulator.config.region)
             if operation not in spec.OPERATIONS:
                 return None  # neither covers it: moto's before-send handler answers what it can
         return self.emulator.handle(request, signed=False)
+
+    def _emulator_holds(self, operation: str, request: HttpRequest) -> bool:
+        """A tag operation on a resource of the emulator's store (an email address of a moto instance)."""
+        if operation not in TAG_OPERATIONS:
+            return False
+        routed = router.match(request.method, request.raw_path)
+        holds = getattr(getattr(self.emulator, "backend", None), "holds", None)
+        return routed is not None and callable(holds) and bool(holds(routed[1].get("resourceArn", "")))
 
     def serve(self) -> RunningServer:
         """The emulator on loopback HTTP; it accepts any access key (strict checking is opt-in)."""

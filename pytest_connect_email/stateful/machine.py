@@ -45,6 +45,11 @@ from pytest_connect_email.fakes import strategies
 from pytest_connect_email.stateful.compare import Excuses
 from pytest_connect_email.stateful.lockstep import Divergence, Lockstep, Stats, Step, minimise, ref
 
+#: The operations the machine's rules sequence (and send invalid requests of). The tag operations name their
+#: resource by ARN, which a sequence's symbols do not stand for yet: they are checked by the suite, not here.
+SEQUENCED_OPERATIONS: tuple[str, ...] = tuple(
+    op for op in spec.OPERATIONS if op not in ("TagResource", "UntagResource", "ListTagsForResource")
+)
 #: Live instances and queues of one sequence at most (more only spread its addresses thinner).
 MAX_INSTANCES = 2
 MAX_QUEUES = 2
@@ -454,7 +459,7 @@ def build_machine(target: Any, reference: Any, options: Options, stats: Stats) -
 
         # -- invalid requests -------------------------------------------------------------------------
 
-        @rule(operation=st.sampled_from(spec.OPERATIONS), data=st.data())
+        @rule(operation=st.sampled_from(SEQUENCED_OPERATIONS), data=st.data())
         def invalid_request(self, operation: str, data: st.DataObject) -> None:
             if not spec.available(operation):
                 return

@@ -166,6 +166,10 @@ def _tour(client: Any) -> None:
     )
     client.describe_email_address(InstanceId=instance, EmailAddressId=primary)
     client.search_email_addresses(InstanceId=instance, MaxResults=1)
+    arn = client.describe_email_address(InstanceId=instance, EmailAddressId=primary)["EmailAddressArn"]
+    client.tag_resource(resourceArn=arn, tags={"tier": "gold"})
+    client.untag_resource(resourceArn=arn, tagKeys=["tier"])
+    client.list_tags_for_resource(resourceArn=arn)
     client.disassociate_email_address_alias(
         InstanceId=instance, EmailAddressId=primary, AliasConfiguration={"EmailAddressId": alias}
     )

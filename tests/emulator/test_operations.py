@@ -67,6 +67,15 @@ def test_every_operation_works(client: Any, instance_id: str, new_address: NewAd
     )
     assert [a["EmailAddressId"] for a in found["EmailAddresses"]] == [primary]
     assert found["EmailAddresses"][0]["AliasConfigurations"] == [{"EmailAddressId": alias}]
+
+    arn = created["EmailAddressArn"]
+    run("TagResource", resourceArn=arn, tags={"team": "care", "tier": "gold"})
+    run("UntagResource", resourceArn=arn, tagKeys=["tier", "never-set"])
+    assert run("ListTagsForResource", resourceArn=arn)["tags"] == {"team": "care"}
+    assert run("DescribeEmailAddress", InstanceId=iid, EmailAddressId=primary)["Tags"] == {"team": "care"}
+    team = {"TagFilter": {"TagCondition": {"TagKey": "team"}}}
+    tagged = run("SearchEmailAddresses", InstanceId=iid, SearchFilter=team)
+    assert [a["EmailAddressId"] for a in tagged["EmailAddresses"]] == [primary]
     result = run(
         "DisassociateEmailAddressAlias",
         InstanceId=iid,

@@ -394,7 +394,9 @@ def test_invalid_cases_hit_their_boundaries_exactly(operation: str) -> None:
     over = {"maxLength": 1, "maxItems": 1, "maxProperties": 1, "maximum": 1}
     under = {"minLength": -1, "minItems": -1, "minProperties": -1, "minimum": -1}
     checked = 0
-    for constraint in fakes.constraints(operation):
+    constraints = fakes.constraints(operation)
+    sized = [c for c in constraints if c.keyword in over or c.keyword in under or c.keyword.startswith("START-")]
+    for constraint in constraints:
         step = over.get(constraint.keyword, under.get(constraint.keyword))
         for case in fakes.cases_for(operation, constraint):
             if step is not None:
@@ -415,7 +417,7 @@ def test_invalid_cases_hit_their_boundaries_exactly(operation: str) -> None:
                 values = [v["Value"] if isinstance(v, dict) else v for v in member.values()]
                 assert sum(len(k.encode()) for k in member) + sum(len(v.encode()) for v in values) == limit + 1
                 checked += 1
-    assert checked
+    assert checked or not sized  # an operation without a size rule (ListTagsForResource) has none to hit
 
 
 @pytest.mark.parametrize("operation", WITH_DOC_RULES)
