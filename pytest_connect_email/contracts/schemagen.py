@@ -97,7 +97,12 @@ class _Builder:
             if len(key_schema) > 1:  # more than its x-shape: the key shape constrains something
                 node["propertyNames"] = key_schema
             node["additionalProperties"] = self.member(shape.value)
-            _bounds(node, meta, "minProperties", "maxProperties")
+            # An answer's map may be empty: Connect's API reference states only the maximum of a response's
+            # map entries (ListTagsForResource: "Map Entries: Maximum number of 50 items"), and AWS answers
+            # an untagged resource's tags as {}; a request's map keeps the model's minimum.
+            _bounds(
+                node, meta if self.direction == "request" else {**meta, "min": None}, "minProperties", "maxProperties"
+            )
         elif kind == "string":
             node = {"type": "string"}
             if shape.enum:
@@ -148,9 +153,9 @@ class _Builder:
 
 
 def _bounds(node: JSONSchema, meta: Mapping[str, Any], low: str, high: str) -> None:
-    if "min" in meta:
+    if meta.get("min") is not None:
         node[low] = meta["min"]
-    if "max" in meta:
+    if meta.get("max") is not None:
         node[high] = meta["max"]
 
 

@@ -106,8 +106,8 @@ decisions (each from the reference pages, the model's documentation, or a choice
   value; untagging a key the resource lacks is not an error (every AWS tagging API does both). A
   resource holds at most 50 tags (Connect's documented tag quota, the model's cap on one request's
   ``tags``): a TagResource that would leave more answers ``InvalidParameterException`` and changes
-  nothing. Tags read back through ``ListTagsForResource`` (no ``tags`` member when there are none: the
-  model's ``TagMap`` holds at least one entry), ``DescribeEmailAddress``
+  nothing. Tags read back through ``ListTagsForResource`` (``{}`` when there are none, as AWS and moto
+  answer; the response contract takes no minimum of a map), ``DescribeEmailAddress``
   and ``DescribeInstance`` (``Tags``), and ``SearchEmailAddresses``' ``TagFilter``.
 - **Instances held elsewhere.** ``Backend.instances_elsewhere`` (a callable, handed in from above: moto's
   instances while ``mock_aws`` is active) answers for an instance id the store lacks; such an instance is
@@ -762,8 +762,7 @@ class Backend:
 
     def _list_tags_for_resource(self, tx: Transaction, p: Params) -> Result:
         _, _, record = self._tagged_resource(tx, p["resourceArn"])
-        tags = record.get("Tags")
-        return {"tags": dict(tags)} if tags else {}
+        return {"tags": dict(record.get("Tags") or {})}
 
     # -- aliases -----------------------------------------------------------------------------------
 

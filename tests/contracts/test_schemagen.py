@@ -246,3 +246,20 @@ def test_version_stamp_override() -> None:
     files = schemagen.generate(["StartEmailContact"], botocore_version="0.0.1")
     assert json.loads(files["StartEmailContact/request.json"])["x-botocore-version"] == "0.0.1"
     assert "botocore 0.0.1" in json.loads(files["index.json"])["$comment"]
+
+
+def test_an_answers_map_may_be_empty_while_a_requests_keeps_the_models_minimum() -> None:
+    """Connect's API reference states only the maximum of a response's map entries (an untagged resource's
+    tags answer {}); a request's TagMap keeps the model's minimum of one entry."""
+    model = spec.model()
+    tagging = schemagen.operation_schemas(model.operation_model("TagResource"), model.version)
+    listing = schemagen.operation_schemas(model.operation_model("ListTagsForResource"), model.version)
+    request_map = tagging["TagResource/request.json"]["$defs"]["TagMap"]
+    response_map = listing["ListTagsForResource/response.json"]["$defs"]["TagMap"]
+    assert (request_map["minProperties"], request_map["maxProperties"]) == (1, 50)
+    assert "minProperties" not in response_map
+    assert response_map["maxProperties"] == 50
+    assert validator.response_violations("ListTagsForResource", {"tags": {}}) == []
+    assert [v.rule for v in validator.request_violations("TagResource", {"resourceArn": "a", "tags": {}})] == [
+        "minProperties"
+    ]

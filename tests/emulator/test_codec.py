@@ -40,6 +40,16 @@ REQUESTS: list[tuple[str, dict[str, Any]]] = [
         },
     ),
     ("ListInstances", {}),
+    # An ARN in a URI label (botocore escapes its slashes and colons) and a list-valued query string.
+    (
+        "UntagResource",
+        {
+            "resourceArn": "arn:aws:connect:us-east-1:123456789012:instance/i-1/email-address/e 2",
+            "tagKeys": ["team", "a/b=c", "zoë"],
+        },
+    ),
+    ("TagResource", {"resourceArn": "arn:aws:connect:us-east-1:123456789012:instance/i-1", "tags": {"k": "v"}}),
+    ("ListTagsForResource", {"resourceArn": "arn:aws:connect:eu-west-2:123456789012:instance/i-1/email-address/e"}),
 ]
 
 
@@ -49,7 +59,10 @@ def test_botocore_requests_read_back_to_the_same_parameters(operation: str, para
     wire = create_serializer("rest-json").serialize_to_request(params, op)
     url = urlsplit(wire["url_path"])
     query = wire["query_string"]
-    pairs = list(query.items()) if isinstance(query, dict) else parse_qsl(url.query)
+    if isinstance(query, dict):  # a list-valued member is one pair per item, as on the wire
+        pairs = [(k, item) for k, v in query.items() for item in (v if isinstance(v, list) else [v])]
+    else:
+        pairs = parse_qsl(url.query)
     found = router.match(wire["method"], url.path)
     assert found is not None
     assert found[0] == operation
@@ -84,6 +97,11 @@ def test_responses_parse_back_in_botocore() -> None:
         2026, 1, 1, 0, 0, 0, 500000, tzinfo=dt.timezone.utc
     ).astimezone(parsed["Contact"]["InitiationTimestamp"].tzinfo)
     assert parsed["Contact"]["SegmentAttributes"] == result["Contact"]["SegmentAttributes"]
+    tags = {"tags": {"team": "care", "zoë": "ja"}}
+    assert (
+        _parse("ListTagsForResource", codec.serialize_response(spec.operation_model("ListTagsForResource"), tags))
+        == tags
+    )
     empty = codec.serialize_response(spec.operation_model("DisassociateEmailAddressAlias"), {})
     assert (empty.status, empty.body) == (200, b"{}")
 

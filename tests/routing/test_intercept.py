@@ -375,12 +375,12 @@ def test_moto_takes_what_the_emulator_lacks_and_every_other_service(
             s3 = boto3.client("s3", region_name="us-east-1")
             s3.create_bucket(Bucket="attachments")
             assert [b["Name"] for b in s3.list_buckets()["Buckets"]] == ["attachments"]
-            instance = app.new_instance()                      # the emulator
-            address = app.add_address(instance, "support@example.com")
+            instance = app.new_instance()                      # moto's instance
+            address = app.add_address(instance, "support@example.com")   # the emulator's address
             assert app.describe(instance, address)["EmailAddress"] == "support@example.com"
             client = boto3.client("connect", region_name="us-east-1")
-            arn = "arn:aws:connect:us-east-1:123456789012:instance/" + instance
-            assert client.list_tags_for_resource(resourceArn=arn)["tags"] == {}   # moto: not an email operation
+            # moto: an operation the emulator lacks
+            assert client.list_analytics_data_associations(InstanceId=instance)["Results"] == []
         """,
     )
     run(pytester, "-p", "connect_email").assert_outcomes(passed=1)
@@ -398,9 +398,9 @@ def test_without_moto_an_uncovered_operation_is_unknown_and_stays_home(
         def test_uncovered():
             client = boto3.client("connect", region_name="us-east-1")
             with pytest.raises(ClientError) as info:
-                client.list_tags_for_resource(resourceArn="arn:aws:connect:us-east-1:123456789012:instance/x")
+                client.list_analytics_data_associations(InstanceId="x")
             assert info.value.response["Error"]["Code"] == "UnknownOperationException"
-            assert "ListTagsForResource" in info.value.response["Error"]["Message"]
+            assert "ListAnalyticsDataAssociations" in info.value.response["Error"]["Message"]
         """,
     )
     run(pytester, "-p", "connect_email").assert_outcomes(passed=1)

@@ -81,6 +81,27 @@ def test_email_address_on_a_moto_made_instance():
 
 
 @mock_aws
+def test_tags_live_with_their_resource():
+    client = connect()
+    made = new_instance(client, Tags={"team": "mail"})
+    address = client.create_email_address(InstanceId=made["Id"], EmailAddress="support@example.com", Tags={"a": "1"})
+    arn = address["EmailAddressArn"]
+    client.tag_resource(resourceArn=arn, tags={"b": "2"})  # the emulator's: it holds the address
+    client.untag_resource(resourceArn=arn, tagKeys=["a"])
+    assert client.list_tags_for_resource(resourceArn=arn)["tags"] == {"b": "2"}
+    shown = client.describe_email_address(InstanceId=made["Id"], EmailAddressId=address["EmailAddressId"])
+    assert shown["Tags"] == {"b": "2"}
+    client.tag_resource(resourceArn=made["Arn"], tags={"env": "test"})  # moto's: it holds the instance
+    assert client.list_tags_for_resource(resourceArn=made["Arn"])["tags"] == {"team": "mail", "env": "test"}
+    untagged = new_instance(client, alias="untagged")
+    assert client.list_tags_for_resource(resourceArn=untagged["Arn"])["tags"] == {}  # moto's {} keeps its contract
+    assert connect_backends["123456789012"]["us-east-1"].list_tags_for_resource(made["Arn"]) == {
+        "team": "mail",
+        "env": "test",
+    }
+
+
+@mock_aws
 def test_moto_answers_are_still_held_to_the_contracts():
     client = connect()
     with pytest_connect_email.expect_violation():
@@ -119,4 +140,4 @@ def project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytes
 
 def test_a_moto_style_suite_sees_one_connect_state(project: pytest.Pytester) -> None:
     result = project.runpytest("-p", "connect_email", "-p", "no:cacheprovider")
-    result.assert_outcomes(passed=6)
+    result.assert_outcomes(passed=7)
