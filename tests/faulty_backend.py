@@ -597,3 +597,106 @@ class ListTagsOfNothing(Backend):
             if error.code != "ResourceNotFoundException":
                 raise
             return {}
+
+
+# -- hours of operation and queues -------------------------------------------------------------------
+
+
+@fault(
+    "create-hours-drops-config",
+    "CreateHoursOfOperation",
+    "the hours are created without their Config (an empty week)",
+    ("HOURS-001",),
+)
+class CreateHoursDropsConfig(Backend):
+    def _create_hours_of_operation(self, tx: Transaction, p: Params) -> Result:
+        return super()._create_hours_of_operation(tx, {**p, "Config": []})
+
+
+@fault(
+    "describe-hours-across-instances",
+    "DescribeHoursOfOperation",
+    "hours of operation of one instance are described under another",
+    ("HOURS-002",),
+)
+class DescribeHoursAcrossInstances(Backend):
+    def _describe_hours_of_operation(self, tx: Transaction, p: Params) -> Result:
+        found = tx.get("hours", p["HoursOfOperationId"])
+        if found is not None and found["InstanceId"] != p["InstanceId"]:
+            return super()._describe_hours_of_operation(tx, {**p, "InstanceId": found["InstanceId"]})
+        return super()._describe_hours_of_operation(tx, p)
+
+
+@fault(
+    "create-queue-any-hours",
+    "CreateQueue",
+    "a queue is created on hours of operation that do not exist",
+    ("QUEUE-012",),
+)
+class CreateQueueAnyHours(Backend):
+    def _hours(self, tx: Transaction, instance_id: str, hours_id: str) -> dict[str, Any]:
+        return tx.get("hours", hours_id) or {"HoursOfOperationId": hours_id, "InstanceId": instance_id}
+
+
+@fault(
+    "create-queue-drops-members",
+    "CreateQueue",
+    "the EmailAddressesConfig of CreateQueue is not kept",
+    ("QUEUE-011",),
+)
+class CreateQueueDropsMembers(Backend):
+    def _create_queue(self, tx: Transaction, p: Params) -> Result:
+        return super()._create_queue(tx, {k: v for k, v in p.items() if k != "EmailAddressesConfig"})
+
+
+@fault(
+    "describe-queue-no-outbound",
+    "DescribeQueue",
+    "DescribeQueue leaves out the queue's OutboundEmailConfig",
+    ("QUEUE-011", "QUEUE-016"),
+)
+class DescribeQueueNoOutbound(Backend):
+    def _describe_queue(self, tx: Transaction, p: Params) -> Result:
+        out = super()._describe_queue(tx, p)
+        out["Queue"].pop("OutboundEmailConfig", None)
+        return out
+
+
+@fault(
+    "queue-any-id",
+    "ListQueueEmailAddresses",
+    "the queue operations accept any queue id, as if every id were a queue",
+    ("QUEUE-013",),
+)
+class QueueAnyId(Backend):
+    def _queue(self, tx: Transaction, p: Params) -> tuple[str, dict[str, Any]]:
+        self._instance(tx, p["InstanceId"])
+        found = tx.get("queue", p["QueueId"])
+        if found is not None and found["InstanceId"] == p["InstanceId"]:
+            return p["QueueId"], found
+        blank = {"InstanceId": p["InstanceId"], "QueueId": p["QueueId"], "Name": p["QueueId"], "Modified": None}
+        blank.update({"QueueArn": p["QueueId"], "HoursOfOperationId": "-", "Status": "ENABLED"})
+        blank.update({"EmailAddressIds": [], "OutboundEmailAddressId": None})
+        return p["QueueId"], blank
+
+
+@fault(
+    "list-queues-first-page-only",
+    "ListQueues",
+    "ListQueues answers the first page without a NextToken",
+    ("QUEUE-014",),
+)
+class ListQueuesFirstPageOnly(Backend):
+    def _list_queues(self, tx: Transaction, p: Params) -> Result:
+        return {**super()._list_queues(tx, p), "NextToken": None}
+
+
+@fault(
+    "search-queues-ignores-tags",
+    "SearchQueues",
+    "SearchQueues ignores the SearchFilter's TagFilter",
+    ("QUEUE-015",),
+)
+class SearchQueuesIgnoresTags(Backend):
+    def _search_queues(self, tx: Transaction, p: Params) -> Result:
+        return super()._search_queues(tx, {k: v for k, v in p.items() if k != "SearchFilter"})

@@ -82,6 +82,29 @@ def _tour_calls(client: Any, instance_id: str, queue_id: str, email_address: Any
     add(lambda: client.disassociate_queue_email_addresses(**queue, EmailAddressesId=[alias.id]))
     add(lambda: client.disassociate_queue_email_addresses(**queue, EmailAddressesId=[MISSING]))
     add(lambda: client.update_queue_outbound_email_config(**queue, OutboundEmailConfig={}))
+    week = [{"Day": "MONDAY", "StartTime": {"Hours": 8, "Minutes": 0}, "EndTime": {"Hours": 17, "Minutes": 0}}]
+    hours_name = f"tour-{primary.id[:8]}"
+    made: dict[str, str] = {}
+
+    def new_hours() -> None:
+        answer = client.create_hours_of_operation(InstanceId=i, Name=hours_name, TimeZone="UTC", Config=week)
+        made["hours"] = answer["HoursOfOperationId"]
+
+    def new_queue() -> None:
+        made["queue"] = client.create_queue(InstanceId=i, Name=hours_name, HoursOfOperationId=made["hours"])["QueueId"]
+
+    add(new_hours)
+    add(lambda: client.create_hours_of_operation(InstanceId=MISSING, Name=hours_name, TimeZone="UTC", Config=week))
+    add(lambda: client.describe_hours_of_operation(InstanceId=i, HoursOfOperationId=made["hours"]))
+    add(lambda: client.describe_hours_of_operation(InstanceId=i, HoursOfOperationId=MISSING))
+    add(new_queue)
+    add(lambda: client.create_queue(InstanceId=i, Name=f"{hours_name}-2", HoursOfOperationId=MISSING))
+    add(lambda: client.describe_queue(InstanceId=i, QueueId=made["queue"]))
+    add(lambda: client.describe_queue(InstanceId=i, QueueId=MISSING))
+    add(lambda: client.list_queues(InstanceId=i, MaxResults=1))
+    add(lambda: client.list_queues(InstanceId=MISSING))
+    add(lambda: client.search_queues(InstanceId=i, MaxResults=1))
+    add(lambda: client.search_queues(InstanceId=MISSING))
     missing_arn = f"{primary.arn.rsplit('/', 1)[0]}/{MISSING}"
     add(lambda: client.tag_resource(resourceArn=primary.arn, tags={"tour": "1"}))
     add(lambda: client.tag_resource(resourceArn=missing_arn, tags={"tour": "1"}))

@@ -9,6 +9,7 @@ outbound address.
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -279,3 +280,258 @@ def test_a_deleted_address_leaves_the_queue(
     assert associated.id not in listed
     assert default.id not in listed
     assert kept.id in listed
+
+
+# -- hours of operation and queues themselves ------------------------------------------------------
+
+MISSING_ID = "00000000-0000-4000-8000-00000000b404"
+NOT_FOUND = (404, "ResourceNotFoundException")
+OFFICE = [
+    {"Day": "MONDAY", "StartTime": {"Hours": 8, "Minutes": 0}, "EndTime": {"Hours": 17, "Minutes": 30}},
+    {"Day": "FRIDAY", "StartTime": {"Hours": 9, "Minutes": 15}, "EndTime": {"Hours": 12, "Minutes": 0}},
+]
+
+
+def new_hours(client: Any, instance_id: str, name: str, **extra: Any) -> dict[str, Any]:
+    return dict(
+        client.create_hours_of_operation(
+            InstanceId=instance_id, Name=name, TimeZone="Europe/Berlin", Config=OFFICE, **extra
+        )
+    )
+
+
+def queue_pages(client: Any, operation: str, member: str, **params: Any) -> list[dict[str, Any]]:
+    """Every item of a ListQueues or SearchQueues, following NextToken (at most 50 pages)."""
+    found: list[dict[str, Any]] = []
+    for _ in range(50):
+        page = getattr(client, operation)(**params)
+        found.extend(page.get(member, []))
+        if not page.get("NextToken"):
+            return found
+        params["NextToken"] = page["NextToken"]
+    raise AssertionError(f"{operation} kept answering a NextToken after 50 pages")
+
+
+@check(
+    "HOURS-001",
+    "CreateHoursOfOperation",
+    "Creates hours of operation. DescribeHoursOfOperation: Describes the hours of operation. AWS API convention: "
+    "what is created can be described, with the values it was created with.",
+)
+def test_hours_read_back(connect_client: Any, connect_instance_id: str, unique: Callable[[], str]) -> None:
+    """Created hours are described with their name, description, time zone, config and tags."""
+    name = f"hours-{unique()[:10]}"
+    made = new_hours(connect_client, connect_instance_id, name, Description="Bürozeiten", Tags={"team": "care"})
+    shown = connect_client.describe_hours_of_operation(
+        InstanceId=connect_instance_id, HoursOfOperationId=made["HoursOfOperationId"]
+    )["HoursOfOperation"]
+    assert (shown["HoursOfOperationId"], shown["HoursOfOperationArn"]) == (
+        made["HoursOfOperationId"],
+        made["HoursOfOperationArn"],
+    )
+    assert (shown["Name"], shown.get("Description"), shown["TimeZone"]) == (name, "Bürozeiten", "Europe/Berlin")
+    assert shown["Config"] == OFFICE
+    assert shown.get("Tags") == {"team": "care"}
+
+
+@check(
+    "HOURS-002",
+    "DescribeHoursOfOperation",
+    "AWS API convention: what is unknown is ResourceNotFoundException (404); ids of one instance are not found "
+    "under another.",
+)
+def test_unknown_hours_are_not_found(
+    connect_client: Any, connect_instance_id: str, make_instance: Any, unique: Callable[[], str]
+) -> None:
+    """An hours id never made, and one of another instance, are 404."""
+    made = new_hours(connect_client, connect_instance_id, f"hours-{unique()[:10]}")
+    other = make_instance()["Id"]
+    for instance, hours in ((connect_instance_id, MISSING_ID), (other, made["HoursOfOperationId"])):
+        describe = functools.partial(
+            connect_client.describe_hours_of_operation, InstanceId=instance, HoursOfOperationId=hours
+        )
+        assert answer_code(describe) == NOT_FOUND
+
+
+@check(
+    "QUEUE-011",
+    "CreateQueue",
+    "Creates a new queue for the specified Connect Customer instance. DescribeQueue: Describes the specified "
+    "queue. AWS API convention: what is created can be described, with the values it was created with.",
+)
+def test_a_created_queue_reads_back(
+    connect_client: Any, connect_instance_id: str, email_address: Callable[..., Address], unique: Callable[[], str]
+) -> None:
+    """A queue made with hours, a description, an outbound address, associated addresses and tags is described
+    with them, and ListQueueEmailAddresses lists its addresses."""
+    name = f"queue-{unique()[:10]}"
+    hours = new_hours(connect_client, connect_instance_id, name)["HoursOfOperationId"]
+    outbound, member = email_address(), email_address()
+    made = connect_client.create_queue(
+        InstanceId=connect_instance_id,
+        Name=name,
+        Description="Kundendienst",
+        HoursOfOperationId=hours,
+        OutboundEmailConfig={"OutboundEmailAddressId": outbound.id},
+        EmailAddressesConfig=[{"EmailAddressId": member.id}],
+        Tags={"team": "care"},
+    )
+    shown = connect_client.describe_queue(InstanceId=connect_instance_id, QueueId=made["QueueId"])["Queue"]
+    assert (shown["QueueId"], shown["QueueArn"], shown["Name"]) == (made["QueueId"], made["QueueArn"], name)
+    assert (shown.get("Description"), shown["HoursOfOperationId"]) == ("Kundendienst", hours)
+    assert shown.get("OutboundEmailConfig") == {"OutboundEmailAddressId": outbound.id}
+    assert shown.get("Tags") == {"team": "care"}
+    listed = Queue(connect_client, connect_instance_id, made["QueueId"]).listing()
+    assert listed == {outbound.id: True, member.id: False}
+
+
+@check(
+    "QUEUE-012",
+    "CreateQueue",
+    "HoursOfOperationId: The identifier for the hours of operation. AWS API convention: a reference to a resource "
+    "that does not exist is ResourceNotFoundException (404), and nothing is created.",
+)
+def test_a_queue_needs_real_hours_and_addresses(
+    connect_client: Any, connect_instance_id: str, email_address: Callable[..., Address], unique: Callable[[], str]
+) -> None:
+    """Unknown hours, an unknown outbound address or an unknown member address is 404; no queue is made."""
+    name = f"queue-{unique()[:10]}"
+    hours = new_hours(connect_client, connect_instance_id, name)["HoursOfOperationId"]
+    base = {"InstanceId": connect_instance_id, "Name": name}
+    for extra in (
+        {"HoursOfOperationId": MISSING_ID},
+        {"HoursOfOperationId": hours, "OutboundEmailConfig": {"OutboundEmailAddressId": MISSING_ID}},
+        {"HoursOfOperationId": hours, "EmailAddressesConfig": [{"EmailAddressId": MISSING_ID}]},
+    ):
+        assert answer_code(functools.partial(connect_client.create_queue, **base, **extra)) == NOT_FOUND, extra
+    found = queue_pages(
+        connect_client,
+        "search_queues",
+        "Queues",
+        InstanceId=connect_instance_id,
+        SearchCriteria={"StringCondition": {"FieldName": "name", "Value": name, "ComparisonType": "EXACT"}},
+    )
+    assert found == []
+
+
+@check(
+    "QUEUE-013",
+    "ListQueueEmailAddresses",
+    "AWS API convention: what is unknown is ResourceNotFoundException (404), for every operation that names it; "
+    "ids of one instance are not found under another.",
+)
+def test_an_unknown_queue_is_not_found(
+    connect_client: Any, connect_instance_id: str, connect_queue_id: str, make_instance: Any, email_address: Any
+) -> None:
+    """A queue id never made is 404 for the queue operations, and so is a queue id under another instance."""
+    address = email_address()
+    other = make_instance()["Id"]
+    for instance, queue_id in ((connect_instance_id, MISSING_ID), (other, connect_queue_id)):
+        ids = {"InstanceId": instance, "QueueId": queue_id}
+        calls: tuple[tuple[str, dict[str, Any]], ...] = (
+            ("describe_queue", {}),
+            ("list_queue_email_addresses", {}),
+            ("associate_queue_email_addresses", {"EmailAddressesConfig": [{"EmailAddressId": address.id}]}),
+            ("update_queue_outbound_email_config", {"OutboundEmailConfig": {}}),
+        )
+        for method, extra in calls:
+            call = functools.partial(getattr(connect_client, method), **ids, **extra)
+            assert answer_code(call) == NOT_FOUND, (instance, queue_id)
+
+
+@check(
+    "QUEUE-014",
+    "ListQueues",
+    "Provides information about the queues for the specified Connect Customer instance. AWS API convention: "
+    "what is created is listed, and pages return every item exactly once.",
+)
+def test_queues_are_listed_page_by_page(
+    connect_client: Any, connect_instance_id: str, unique: Callable[[], str]
+) -> None:
+    """Three new queues are each listed once, as STANDARD queues, over pages of one."""
+    name = f"queue-{unique()[:10]}"
+    hours = new_hours(connect_client, connect_instance_id, name)["HoursOfOperationId"]
+    made = [
+        connect_client.create_queue(InstanceId=connect_instance_id, Name=f"{name}-{n}", HoursOfOperationId=hours)
+        for n in range(3)
+    ]
+    listed = queue_pages(
+        connect_client, "list_queues", "QueueSummaryList", InstanceId=connect_instance_id, MaxResults=1
+    )
+    ids = [item["Id"] for item in listed]
+    for queue in made:
+        assert ids.count(queue["QueueId"]) == 1
+    mine = {item["Id"]: item for item in listed if item["Id"] in {q["QueueId"] for q in made}}
+    assert {(item["Name"], item.get("QueueType")) for item in mine.values()} == {
+        (f"{name}-{n}", "STANDARD") for n in range(3)
+    }
+    standard = queue_pages(
+        connect_client, "list_queues", "QueueSummaryList", InstanceId=connect_instance_id, QueueTypes=["STANDARD"]
+    )
+    assert {q["QueueId"] for q in made} <= {item["Id"] for item in standard}
+
+
+@check(
+    "QUEUE-015",
+    "SearchQueues",
+    "The currently supported values for FieldName are name, description, and resourceID. TagFilter: An object "
+    "that can be used to specify Tag conditions inside the SearchFilter.",
+)
+def test_search_queues_by_name_id_and_tags(
+    connect_client: Any, connect_instance_id: str, unique: Callable[[], str]
+) -> None:
+    """A search by name, by resourceID and by tag finds the queue it names and no other."""
+    token = f"q{unique()[:10]}"
+    hours = new_hours(connect_client, connect_instance_id, token)["HoursOfOperationId"]
+    gold = connect_client.create_queue(
+        InstanceId=connect_instance_id, Name=f"{token}-gold", HoursOfOperationId=hours, Tags={"tier": token}
+    )
+    blue = connect_client.create_queue(InstanceId=connect_instance_id, Name=f"{token}-blue", HoursOfOperationId=hours)
+
+    def found(**params: Any) -> list[str]:
+        items = queue_pages(connect_client, "search_queues", "Queues", InstanceId=connect_instance_id, **params)
+        return sorted(item["QueueId"] for item in items)
+
+    def condition(field: str, value: str, comparison: str) -> dict[str, Any]:
+        return {"StringCondition": {"FieldName": field, "Value": value, "ComparisonType": comparison}}
+
+    assert found(SearchCriteria=condition("name", token, "CONTAINS")) == sorted([gold["QueueId"], blue["QueueId"]])
+    assert found(SearchCriteria=condition("name", f"{token}-gold", "EXACT")) == [gold["QueueId"]]
+    assert found(SearchCriteria=condition("resourceID", blue["QueueId"], "EXACT")) == [blue["QueueId"]]
+    assert found(SearchFilter={"TagFilter": {"TagCondition": {"TagKey": "tier", "TagValue": token}}}) == [
+        gold["QueueId"]
+    ]
+    shown = queue_pages(
+        connect_client,
+        "search_queues",
+        "Queues",
+        InstanceId=connect_instance_id,
+        SearchCriteria=condition("resourceID", gold["QueueId"], "EXACT"),
+    )
+    assert [(q["Name"], q["HoursOfOperationId"], q.get("Tags")) for q in shown] == [
+        (f"{token}-gold", hours, {"tier": token})
+    ]
+
+
+@check(
+    "QUEUE-016",
+    "UpdateQueueOutboundEmailConfig",
+    "Updates the outbound email address Id for a specified queue. AWS API convention: what is updated reads back "
+    "updated, through every read that shows it.",
+)
+def test_the_outbound_address_reads_back_in_describe_and_search(
+    queue: Queue, connect_client: Any, connect_instance_id: str, email_address: Callable[..., Address]
+) -> None:
+    """The queue's outbound address set by UpdateQueueOutboundEmailConfig is in DescribeQueue and SearchQueues."""
+    outbound = email_address()
+    queue.set_default(outbound.id)
+    shown = connect_client.describe_queue(InstanceId=connect_instance_id, QueueId=queue.id)["Queue"]
+    assert shown.get("OutboundEmailConfig") == {"OutboundEmailAddressId": outbound.id}
+    searched = queue_pages(
+        connect_client,
+        "search_queues",
+        "Queues",
+        InstanceId=connect_instance_id,
+        SearchCriteria={"StringCondition": {"FieldName": "resourceID", "Value": queue.id, "ComparisonType": "EXACT"}},
+    )
+    assert [q.get("OutboundEmailConfig") for q in searched] == [{"OutboundEmailAddressId": outbound.id}]

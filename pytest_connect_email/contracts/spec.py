@@ -54,6 +54,12 @@ OPERATIONS: tuple[str, ...] = (
     "TagResource",
     "UntagResource",
     "ListTagsForResource",
+    "CreateHoursOfOperation",
+    "DescribeHoursOfOperation",
+    "CreateQueue",
+    "DescribeQueue",
+    "ListQueues",
+    "SearchQueues",
 )
 
 

@@ -154,7 +154,18 @@ _RESOURCE_ARN = re.compile(
 )
 #: The resource types of an ARN that take tags, by the ARN's type segment: the store's kind and the
 #: resource's name in messages.
-_TAGGABLE: dict[str, tuple[str, str]] = {"email-address": ("email", "email address")}
+_TAGGABLE: dict[str, tuple[str, str]] = {
+    "email-address": ("email", "email address"),
+    "queue": ("queue", "queue"),
+    "operating-hours": ("hours", "hours of operation"),
+}
+#: The member of each kind's record that holds its ARN.
+_ARN_MEMBER: dict[str, str] = {
+    "instance": "Arn",
+    "email": "EmailAddressArn",
+    "queue": "QueueArn",
+    "hours": "HoursOfOperationArn",
+}
 #: Tags one resource may hold (Connect's tag quota; the model caps one TagResource's ``tags`` at 50 too).
 MAX_TAGS = 50
 
@@ -722,7 +733,7 @@ class Backend:
                 )
         else:  # not found when its instance is gone, or when it belongs to another instance
             record = self._child(tx, kind, label, instance_id, ident)
-        arn_of = record.get("Arn" if kind == "instance" else "EmailAddressArn") if record is not None else None
+        arn_of = record.get(_ARN_MEMBER[kind]) if record is not None else None
         if record is None or arn_of != arn:
             raise not_found(label, arn)
         return kind, ident, record
@@ -1055,10 +1066,8 @@ class Backend:
     # -- queues ------------------------------------------------------------------------------------
 
     def _queue(self, tx: Transaction, p: Params) -> tuple[str, dict[str, Any]]:
-        self._instance(tx, p["InstanceId"])
-        key = f"{p['InstanceId']}/{p['QueueId']}"
-        # A queue never changed has no modification time (None): its listing omits LastModifiedTime.
-        return key, tx.get("queue", key) or {"EmailAddressIds": [], "OutboundEmailAddressId": None, "Modified": None}
+        """The queue ``p`` names (its id and record): one CreateQueue made in this instance, else 404."""
+        return p["QueueId"], self._child(tx, "queue", "queue", p["InstanceId"], p["QueueId"])
 
     def _queue_size(self, queue: Mapping[str, Any]) -> int:
         default = queue.get("OutboundEmailAddressId")
@@ -1135,3 +1144,174 @@ class Backend:
         queue["Modified"] = self.clock()
         tx.put("queue", key, queue, parent=p["InstanceId"])
         return {}
+
+    # -- hours of operation ------------------------------------------------------------------------
+
+    def _named_once(self, tx: Transaction, kind: str, label: str, instance_id: str, name: str) -> None:
+        """Names of hours of operation and of queues are unique in their instance (compared as given)."""
+        if any(r.get("Name") == name for _, r in tx.find(kind, instance_id)):
+            raise ServiceError("DuplicateResourceException", f"{label} named {name!r} already exists in this instance")
+
+    def _hours(self, tx: Transaction, instance_id: str, hours_id: str) -> dict[str, Any]:
+        return self._child(tx, "hours", "hours of operation", instance_id, hours_id)
+
+    def _create_hours_of_operation(self, tx: Transaction, p: Params) -> Result:
+        instance_id = p["InstanceId"]
+        instance = self._instance(tx, instance_id)
+        self._named_once(tx, "hours", "hours of operation", instance_id, p["Name"])
+        parents = [
+            self._hours(tx, instance_id, c["HoursOfOperationId"])
+            for c in p.get("ParentHoursOfOperationConfigs", [])
+            if "HoursOfOperationId" in c
+        ]
+        ident = self.new_id()
+        record = {
+            "InstanceId": instance_id,
+            "HoursOfOperationId": ident,
+            "HoursOfOperationArn": f"{instance['Arn']}/operating-hours/{ident}",
+            "Name": p["Name"],
+            "Description": p.get("Description"),
+            "TimeZone": p["TimeZone"],
+            "Config": p["Config"],
+            "ParentIds": [r["HoursOfOperationId"] for r in parents],
+            "Tags": p.get("Tags"),
+            "Modified": self.clock(),
+        }
+        tx.put("hours", ident, record, parent=instance_id)
+        return {"HoursOfOperationId": ident, "HoursOfOperationArn": record["HoursOfOperationArn"]}
+
+    def _describe_hours_of_operation(self, tx: Transaction, p: Params) -> Result:
+        record = self._hours(tx, p["InstanceId"], p["HoursOfOperationId"])
+        out = self._public(
+            record, "HoursOfOperationId", "HoursOfOperationArn", "Name", "Description", "TimeZone", "Config", "Tags"
+        )
+        parents = [tx.get("hours", ident) for ident in record.get("ParentIds", [])]
+        if parents:
+            out["ParentHoursOfOperations"] = [
+                {"Name": r["Name"], "Id": r["HoursOfOperationId"], "Arn": r["HoursOfOperationArn"]}
+                for r in parents
+                if r is not None
+            ]
+        out["LastModifiedTime"] = record["Modified"]
+        out["LastModifiedRegion"] = self.config.region
+        return {"HoursOfOperation": out}
+
+    # -- queues ------------------------------------------------------------------------------------
+
+    def _create_queue(self, tx: Transaction, p: Params) -> Result:
+        instance_id = p["InstanceId"]
+        instance = self._instance(tx, instance_id)
+        self._named_once(tx, "queue", "a queue", instance_id, p["Name"])
+        self._hours(tx, instance_id, p["HoursOfOperationId"])
+        members = [c["EmailAddressId"] for c in p.get("EmailAddressesConfig", [])]
+        outbound = (p.get("OutboundEmailConfig") or {}).get("OutboundEmailAddressId")
+        for address_id in [*members, *([outbound] if outbound else [])]:
+            self._address(tx, instance_id, address_id)
+        ident = self.new_id()
+        record = {
+            "InstanceId": instance_id,
+            "QueueId": ident,
+            "QueueArn": f"{instance['Arn']}/queue/{ident}",
+            "Name": p["Name"],
+            "Description": p.get("Description"),
+            "HoursOfOperationId": p["HoursOfOperationId"],
+            "MaxContacts": p.get("MaxContacts"),
+            "OutboundCallerConfig": p.get("OutboundCallerConfig"),
+            "EmailAddressIds": list(dict.fromkeys(members)),
+            "OutboundEmailAddressId": outbound,
+            "Status": "ENABLED",
+            "Tags": p.get("Tags"),
+            "Modified": self.clock(),
+        }
+        if self._queue_size(record) > self.config.max_queue_addresses:
+            raise ServiceError(
+                "LimitExceededException",
+                f"a queue has at most {self.config.max_queue_addresses} email addresses; this one would have "
+                f"{self._queue_size(record)}",
+            )
+        tx.put("queue", ident, record, parent=instance_id)
+        return {"QueueArn": record["QueueArn"], "QueueId": ident}
+
+    def _queue_view(self, record: Mapping[str, Any]) -> dict[str, Any]:
+        out = self._public(
+            record,
+            "Name",
+            "QueueArn",
+            "QueueId",
+            "Description",
+            "OutboundCallerConfig",
+            "HoursOfOperationId",
+            "MaxContacts",
+            "Status",
+            "Tags",
+        )
+        if record.get("OutboundEmailAddressId"):
+            out["OutboundEmailConfig"] = {"OutboundEmailAddressId": record["OutboundEmailAddressId"]}
+        out["LastModifiedTime"] = record["Modified"]
+        out["LastModifiedRegion"] = self.config.region
+        return out
+
+    def _describe_queue(self, tx: Transaction, p: Params) -> Result:
+        _, record = self._queue(tx, p)
+        return {"Queue": self._queue_view(record)}
+
+    def _list_queues(self, tx: Transaction, p: Params) -> Result:
+        self._instance(tx, p["InstanceId"])
+        wanted = set(p.get("QueueTypes") or ("STANDARD", "AGENT"))
+        items = [
+            {
+                "Id": r["QueueId"],
+                "Arn": r["QueueArn"],
+                "Name": r["Name"],
+                "QueueType": "STANDARD",
+                "LastModifiedTime": r["Modified"],
+                "LastModifiedRegion": self.config.region,
+            }
+            for _, r in tx.find("queue", p["InstanceId"])
+            if "STANDARD" in wanted
+        ]
+        page, following = _page("ListQueues", items, p, 100)
+        return {"QueueSummaryList": page, "NextToken": following}
+
+    #: SearchQueues' StringCondition field names (the model: "name, description, and resourceID"), by record member.
+    _QUEUE_SEARCH_FIELDS: ClassVar[dict[str, str]] = {
+        "name": "Name",
+        "description": "Description",
+        "resourceID": "QueueId",
+    }
+
+    def _queue_matches(self, record: Mapping[str, Any], criteria: Mapping[str, Any] | None) -> bool:
+        if not criteria:
+            return True
+        if "OrConditions" in criteria:
+            return any(self._queue_matches(record, c) for c in criteria["OrConditions"])
+        if "AndConditions" in criteria:
+            return all(self._queue_matches(record, c) for c in criteria["AndConditions"])
+        if criteria.get("QueueTypeCondition") not in (None, "STANDARD"):
+            return False
+        condition = criteria.get("StringCondition")
+        if not condition:
+            return True
+        field = condition.get("FieldName", "")
+        if field not in self._QUEUE_SEARCH_FIELDS:
+            raise ServiceError(
+                "InvalidParameterException",
+                f"SearchCriteria StringCondition FieldName {field!r} is not searchable; "
+                f"use one of {', '.join(self._QUEUE_SEARCH_FIELDS)}",
+            )
+        value = str(record.get(self._QUEUE_SEARCH_FIELDS[field]) or "").lower()
+        wanted = str(condition.get("Value", "")).lower()
+        kind = condition.get("ComparisonType", "EXACT")
+        if kind == "STARTS_WITH":
+            return value.startswith(wanted)
+        return wanted in value if kind == "CONTAINS" else value == wanted
+
+    def _search_queues(self, tx: Transaction, p: Params) -> Result:
+        self._instance(tx, p["InstanceId"])
+        found = [
+            self._queue_view(r)
+            for _, r in tx.find("queue", p["InstanceId"])
+            if self._queue_matches(r, p.get("SearchCriteria")) and self._tagged(r, p.get("SearchFilter"))
+        ]
+        page, following = _page("SearchQueues", found, p, 100)
+        return {"Queues": page, "NextToken": following, "ApproximateTotalCount": len(found)}

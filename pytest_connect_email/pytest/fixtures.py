@@ -442,13 +442,38 @@ def connect_instance_id(
             warnings.warn(f"could not delete instance {created['Id']}: {exc}", stacklevel=1)
 
 
+#: The hours of operation a queue the fixtures create is given: every day, all day (the email channel's
+#: routing is not emulated, so the hours only need to exist).
+ALWAYS_OPEN: list[dict[str, Any]] = [
+    {"Day": day, "StartTime": {"Hours": 0, "Minutes": 0}, "EndTime": {"Hours": 23, "Minutes": 59}}
+    for day in ("SUNDAY", "MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY")
+]
+
+
 @pytest.fixture
-def connect_queue_id(request: pytest.FixtureRequest, connect_settings: Settings) -> str:
-    """``--connect-queue-id``, or a fresh queue id for this test (the emulator keeps any queue id's
-    associations; a live target needs an existing queue of the instance)."""
+def connect_queue_id(
+    request: pytest.FixtureRequest, connect_settings: Settings, connect_client: Any, connect_instance_id: str
+) -> Iterator[str]:
+    """``--connect-queue-id``, or a queue of the instance made for this test: hours of operation
+    (``CreateHoursOfOperation``, open all week) and a queue on them (``CreateQueue``). In live mode the
+    account must be one ``--connect-record-accounts`` names, and both are deleted at teardown."""
     if connect_settings.queue_id:
-        return connect_settings.queue_id
-    return str(uuid.UUID(_names(request)().ljust(32, "0")[:32]))
+        yield connect_settings.queue_id
+        return
+    if connect_settings.mode == "live":
+        guard_account(connect_settings, "create a queue")
+    name = f"ce-{_names(request)()[:12]}"
+    hours = connect_client.create_hours_of_operation(
+        InstanceId=connect_instance_id, Name=name, TimeZone="UTC", Config=ALWAYS_OPEN
+    )["HoursOfOperationId"]
+    queue = str(
+        connect_client.create_queue(InstanceId=connect_instance_id, Name=name, HoursOfOperationId=hours)["QueueId"]
+    )
+    yield queue
+    if connect_settings.mode == "live":  # the emulator's go with its state or their instance
+        with contextlib.suppress(Exception):
+            connect_client.delete_queue(InstanceId=connect_instance_id, QueueId=queue)
+            connect_client.delete_hours_of_operation(InstanceId=connect_instance_id, HoursOfOperationId=hours)
 
 
 @dataclass(frozen=True)

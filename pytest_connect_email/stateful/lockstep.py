@@ -248,7 +248,7 @@ class Divergence(AssertionError):
                     kind = symbol.rsplit("_", 1)[0]
                     counts[kind] = counts.get(kind, 0) + 1
                     names[symbol] = f"{kind}_{counts[kind]}"
-        pattern = re.compile(r"\b(?:instance|address|contact|queue)_\d+\b")
+        pattern = re.compile(r"\b(?:instance|address|contact|queue|hours)_\d+\b")
 
         def rename(value: Any) -> Any:
             text = json.dumps(value, default=str)
@@ -362,7 +362,8 @@ class Lockstep:
                         continue
 
     def queue(self, symbol: str, ident: str | None = None) -> str:
-        """A queue id, the same on both sides (queues are not created through these operations)."""
+        """A queue id, the same on both sides: a queue a sequence saved before queues were created by its steps
+        names no queue on either side."""
         import uuid
 
         ident = ident or str(uuid.uuid4())

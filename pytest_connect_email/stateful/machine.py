@@ -50,6 +50,8 @@ from pytest_connect_email.stateful.lockstep import Divergence, Lockstep, Stats, 
 SEQUENCED_OPERATIONS: tuple[str, ...] = tuple(
     op for op in spec.OPERATIONS if op not in ("TagResource", "UntagResource", "ListTagsForResource")
 )
+#: The hours of operation a sequence's queues are made on.
+OPEN_HOURS = [{"Day": "MONDAY", "StartTime": {"Hours": 8, "Minutes": 0}, "EndTime": {"Hours": 17, "Minutes": 0}}]
 #: Live instances and queues of one sequence at most (more only spread its addresses thinner).
 MAX_INSTANCES = 2
 MAX_QUEUES = 2
@@ -426,10 +428,40 @@ def build_machine(target: Any, reference: Any, options: Options, stats: Stats) -
         # -- queues -----------------------------------------------------------------------------------
 
         @precondition(lambda self: self.queues_made < MAX_QUEUES)
-        @rule(target=queues)
-        def new_queue(self) -> Handle:
+        @rule(target=queues, instance=instances, outbound=st.none() | addresses)
+        def new_queue(self, instance: Handle, outbound: Handle | None) -> Any:
+            """Hours of operation, then a queue on them (with a default outbound address, maybe another
+            instance's: then both sides must refuse it)."""
             self.queues_made += 1
-            return Handle(self.lockstep.queue(self.lockstep.symbol("queue")))
+            hours = self.create(
+                "hours",
+                "CreateHoursOfOperation",
+                {
+                    "InstanceId": ref(instance.symbol),
+                    "Name": f"hours {self.queues_made}",
+                    "TimeZone": "UTC",
+                    "Config": OPEN_HOURS,
+                },
+                "HoursOfOperationId",
+                instance=instance.symbol,
+            )
+            if not isinstance(hours, Handle):
+                return multiple()
+            params: dict[str, Any] = {
+                "InstanceId": ref(instance.symbol),
+                "Name": f"queue {self.queues_made}",
+                "HoursOfOperationId": ref(hours.symbol),
+            }
+            if outbound is not None:
+                params["OutboundEmailConfig"] = {"OutboundEmailAddressId": ref(outbound.symbol)}
+            return self.create("queue", "CreateQueue", params, "QueueId", instance=instance.symbol)
+
+        @rule(queue=queues, listing=st.booleans())
+        def read_queue(self, queue: Handle, listing: bool) -> None:
+            if listing:
+                self.step("ListQueues", {"InstanceId": ref(queue.instance), "MaxResults": 1}, pages=True)
+            else:
+                self.step("DescribeQueue", {"InstanceId": ref(queue.instance), "QueueId": ref(queue.symbol)})
 
         @rule(
             queue=queues,
@@ -445,7 +477,7 @@ def build_machine(target: Any, reference: Any, options: Options, stats: Stats) -
             max_results=st.integers(1, 3) | st.just(100),
         )
         def queue_step(self, queue: Handle, operation: str, members: list[Handle], max_results: int) -> None:
-            params: dict[str, Any] = {"InstanceId": ref(members[0].instance), "QueueId": ref(queue.symbol)}
+            params: dict[str, Any] = {"InstanceId": ref(queue.instance), "QueueId": ref(queue.symbol)}
             if operation == "AssociateQueueEmailAddresses":
                 params["EmailAddressesConfig"] = [{"EmailAddressId": ref(m.symbol)} for m in members]
             elif operation == "DisassociateQueueEmailAddresses":

@@ -173,7 +173,39 @@ def _tour(client: Any) -> None:
     client.disassociate_email_address_alias(
         InstanceId=instance, EmailAddressId=primary, AliasConfiguration={"EmailAddressId": alias}
     )
-    queue = "q-answers"
+    week = [{"Day": "MONDAY", "StartTime": {"Hours": 8, "Minutes": 0}, "EndTime": {"Hours": 17, "Minutes": 0}}]
+    base_hours = client.create_hours_of_operation(InstanceId=instance, Name="Base", TimeZone="UTC", Config=week)[
+        "HoursOfOperationId"
+    ]
+    hours = client.create_hours_of_operation(
+        InstanceId=instance,
+        Name="Office",
+        Description="weekdays",
+        TimeZone="UTC",
+        Config=week,
+        ParentHoursOfOperationConfigs=[{"HoursOfOperationId": base_hours}],
+        Tags={"team": "mail"},
+    )["HoursOfOperationId"]
+    client.describe_hours_of_operation(InstanceId=instance, HoursOfOperationId=hours)
+    queue = client.create_queue(
+        InstanceId=instance,
+        Name="Support",
+        Description="first line",
+        HoursOfOperationId=hours,
+        MaxContacts=10,
+        OutboundCallerConfig={
+            "OutboundCallerIdName": "Support",
+            "OutboundCallerIdNumberId": "00000000-0000-4000-8000-00000000ca11",
+            "OutboundFlowId": "00000000-0000-4000-8000-00000000f10a",
+        },
+        OutboundEmailConfig={"OutboundEmailAddressId": primary},
+        EmailAddressesConfig=[{"EmailAddressId": alias}],
+        Tags={"team": "mail"},
+    )["QueueId"]
+    client.describe_queue(InstanceId=instance, QueueId=queue)
+    client.create_queue(InstanceId=instance, Name="Sales", HoursOfOperationId=hours)
+    client.list_queues(InstanceId=instance, MaxResults=1)
+    client.search_queues(InstanceId=instance, MaxResults=1)
     client.associate_queue_email_addresses(
         InstanceId=instance, QueueId=queue, EmailAddressesConfig=[{"EmailAddressId": primary}]
     )

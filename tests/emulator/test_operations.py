@@ -84,22 +84,31 @@ def test_every_operation_works(client: Any, instance_id: str, new_address: NewAd
     )
     assert {k: v for k, v in result.items() if k != "ResponseMetadata"} == {}
 
-    run(
-        "AssociateQueueEmailAddresses", InstanceId=iid, QueueId="q1", EmailAddressesConfig=[{"EmailAddressId": primary}]
-    )
+    week = [{"Day": "MONDAY", "StartTime": {"Hours": 8, "Minutes": 0}, "EndTime": {"Hours": 17, "Minutes": 0}}]
+    hours = run("CreateHoursOfOperation", InstanceId=iid, Name="Office", TimeZone="Europe/Oslo", Config=week)
+    shown_hours = run("DescribeHoursOfOperation", InstanceId=iid, HoursOfOperationId=hours["HoursOfOperationId"])
+    assert (shown_hours["HoursOfOperation"]["Name"], shown_hours["HoursOfOperation"]["Config"]) == ("Office", week)
+    made_queue = run("CreateQueue", InstanceId=iid, Name="Support", HoursOfOperationId=hours["HoursOfOperationId"])
+    q1 = made_queue["QueueId"]
+    assert made_queue["QueueArn"].endswith(f"/queue/{q1}")
+    assert run("DescribeQueue", InstanceId=iid, QueueId=q1)["Queue"]["Name"] == "Support"
+    assert [q["Id"] for q in run("ListQueues", InstanceId=iid)["QueueSummaryList"]] == [q1]
+    named = {"StringCondition": {"FieldName": "name", "Value": "supp", "ComparisonType": "STARTS_WITH"}}
+    assert [q["QueueId"] for q in run("SearchQueues", InstanceId=iid, SearchCriteria=named)["Queues"]] == [q1]
+    run("AssociateQueueEmailAddresses", InstanceId=iid, QueueId=q1, EmailAddressesConfig=[{"EmailAddressId": primary}])
     run(
         "UpdateQueueOutboundEmailConfig",
         InstanceId=iid,
-        QueueId="q1",
+        QueueId=q1,
         OutboundEmailConfig={"OutboundEmailAddressId": primary},
     )
-    listed = run("ListQueueEmailAddresses", InstanceId=iid, QueueId="q1")["EmailAddressMetadataList"]
+    listed = run("ListQueueEmailAddresses", InstanceId=iid, QueueId=q1)["EmailAddressMetadataList"]
     assert listed == [{"Id": primary, "Arn": created["EmailAddressArn"], "IsDefaultOutboundEmail": True}]
-    run("DisassociateQueueEmailAddresses", InstanceId=iid, QueueId="q1", EmailAddressesId=[primary])
+    run("DisassociateQueueEmailAddresses", InstanceId=iid, QueueId=q1, EmailAddressesId=[primary])
     # The default outbound address stays listed until the queue's outbound config changes.
-    assert run("ListQueueEmailAddresses", InstanceId=iid, QueueId="q1")["EmailAddressMetadataList"] == listed
-    run("UpdateQueueOutboundEmailConfig", InstanceId=iid, QueueId="q1", OutboundEmailConfig={})
-    assert run("ListQueueEmailAddresses", InstanceId=iid, QueueId="q1")["EmailAddressMetadataList"] == []
+    assert run("ListQueueEmailAddresses", InstanceId=iid, QueueId=q1)["EmailAddressMetadataList"] == listed
+    run("UpdateQueueOutboundEmailConfig", InstanceId=iid, QueueId=q1, OutboundEmailConfig={})
+    assert run("ListQueueEmailAddresses", InstanceId=iid, QueueId=q1)["EmailAddressMetadataList"] == []
 
     contact = run(
         "StartEmailContact",

@@ -251,7 +251,7 @@ def test_a_baseline_excuses_a_divergence_kind_until_it_expires(pytester: pytest.
     later = (dt.date.today() + dt.timedelta(days=30)).isoformat()
     entries = [{**kind, "expires": later}, {**listing, "expires": later}]
     pytester.makefile(".json", baseline=json.dumps({"divergences": entries}))
-    small = ("--connect-stateful-seed", SEED, "--connect-stateful-examples", "30", *SHRINK)
+    small = ("--connect-stateful-seed", SEED, "--connect-stateful-examples", "60", *SHRINK)
     result = pytester.runpytest_subprocess(*RUN, *small, "--connect-baseline", "baseline.json", timeout=300)
     assert result.ret == 0, result.stdout.str()[-3000:]
     result.stdout.fnmatch_lines(["*excused by the baseline: CreateEmailAddress (outcome) x*"])
