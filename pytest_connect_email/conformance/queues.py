@@ -416,7 +416,7 @@ def test_a_queue_needs_real_hours_and_addresses(
 
 @check(
     "QUEUE-013",
-    "ListQueueEmailAddresses",
+    "DescribeQueue",
     "AWS API convention: what is unknown is ResourceNotFoundException (404), for every operation that names it; "
     "ids of one instance are not found under another.",
 )

@@ -214,6 +214,10 @@ def test_every_operation_through_the_aws_cli_v1(server: RunningServer) -> None:
     a = _aws(url, "CreateEmailAddress", {"InstanceId": iid, "EmailAddress": "cli@example.com"})["EmailAddressId"]
     b = _aws(url, "CreateEmailAddress", {"InstanceId": iid, "EmailAddress": "alias@example.com"})["EmailAddressId"]
     pair = {"InstanceId": iid, "EmailAddressId": a, "AliasConfiguration": {"EmailAddressId": b}}
+    week = [{"Day": "MONDAY", "StartTime": {"Hours": 8, "Minutes": 0}, "EndTime": {"Hours": 17, "Minutes": 0}}]
+    hours = _aws(url, "CreateHoursOfOperation", {"InstanceId": iid, "Name": "h", "TimeZone": "UTC", "Config": week})
+    made = _aws(url, "CreateQueue", {"InstanceId": iid, "Name": "q", "HoursOfOperationId": hours["HoursOfOperationId"]})
+    q = made["QueueId"]
     message = {
         "MessageSourceType": "RAW",
         "RawMessage": {"Subject": "Grüße", "Body": "Hallo", "ContentType": "text/plain"},
@@ -231,14 +235,16 @@ def test_every_operation_through_the_aws_cli_v1(server: RunningServer) -> None:
         ("DisassociateEmailAddressAlias", pair),
         (
             "AssociateQueueEmailAddresses",
-            {"InstanceId": iid, "QueueId": "q", "EmailAddressesConfig": [{"EmailAddressId": a}]},
+            {"InstanceId": iid, "QueueId": q, "EmailAddressesConfig": [{"EmailAddressId": a}]},
         ),
         (
             "UpdateQueueOutboundEmailConfig",
-            {"InstanceId": iid, "QueueId": "q", "OutboundEmailConfig": {"OutboundEmailAddressId": a}},
+            {"InstanceId": iid, "QueueId": q, "OutboundEmailConfig": {"OutboundEmailAddressId": a}},
         ),
-        ("ListQueueEmailAddresses", {"InstanceId": iid, "QueueId": "q"}),
-        ("DisassociateQueueEmailAddresses", {"InstanceId": iid, "QueueId": "q", "EmailAddressesId": [a]}),
+        ("ListQueueEmailAddresses", {"InstanceId": iid, "QueueId": q}),
+        ("TagResource", {"resourceArn": made["QueueArn"], "tags": {"team": "care", "tier": "gold"}}),
+        ("UntagResource", {"resourceArn": made["QueueArn"], "tagKeys": ["tier", "zoë"]}),
+        ("DisassociateQueueEmailAddresses", {"InstanceId": iid, "QueueId": q, "EmailAddressesId": [a]}),
         (
             "SendOutboundEmail",
             {
@@ -253,6 +259,7 @@ def test_every_operation_through_the_aws_cli_v1(server: RunningServer) -> None:
     ]
     for operation, params in steps:
         _aws(url, operation, params)
+    assert _aws(url, "DescribeQueue", {"InstanceId": iid, "QueueId": q})["Queue"]["Tags"] == {"team": "care"}
     shown = _aws(url, "DescribeEmailAddress", {"InstanceId": iid, "EmailAddressId": a})
     assert (shown["EmailAddress"], shown["DisplayName"]) == ("cli@example.com", "Støtte")
     start = {

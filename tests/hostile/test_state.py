@@ -274,15 +274,22 @@ FORGED = [token("-1"), token("-100000000"), token("99999999999999999"), token("2
 def test_forged_next_tokens_are_refused(client: Any, instance_id: str, next_token: str) -> None:
     for n in range(2):
         client.create_email_address(InstanceId=instance_id, EmailAddress=f"x{n}@example.com")  # 3 addresses
+    week = [{"Day": "MONDAY", "StartTime": {"Hours": 8, "Minutes": 0}, "EndTime": {"Hours": 17, "Minutes": 0}}]
+    hours = client.create_hours_of_operation(InstanceId=instance_id, Name="h", TimeZone="UTC", Config=week)
+    queue = client.create_queue(InstanceId=instance_id, Name="q", HoursOfOperationId=hours["HoursOfOperationId"])
     calls = {
         "InvalidParameterException": [
             lambda: client.search_email_addresses(InstanceId=instance_id, MaxResults=1, NextToken=next_token),
-            lambda: client.list_queue_email_addresses(InstanceId=instance_id, QueueId="q", NextToken=next_token),
+            lambda: client.list_queue_email_addresses(
+                InstanceId=instance_id, QueueId=queue["QueueId"], NextToken=next_token
+            ),
+            lambda: client.list_queues(InstanceId=instance_id, NextToken=next_token),
+            lambda: client.search_queues(InstanceId=instance_id, NextToken=next_token),
         ],
         # ListInstances does not model InvalidParameterException: its error for bad input is InvalidRequestException.
         "InvalidRequestException": [lambda: client.list_instances(MaxResults=1, NextToken=next_token)],
     }
-    if next_token == token("2"):  # in range for the 3 addresses, past the end of 1 instance and 0 queue addresses
+    if next_token == token("2"):  # in range for the 3 addresses; past the end of 1 instance, 0 queue addresses, 1 queue
         calls["InvalidParameterException"].pop(0)
     for code, listed in calls.items():
         for call in listed:
