@@ -700,3 +700,134 @@ class ListQueuesFirstPageOnly(Backend):
 class SearchQueuesIgnoresTags(Backend):
     def _search_queues(self, tx: Transaction, p: Params) -> Result:
         return super()._search_queues(tx, {k: v for k, v in p.items() if k != "SearchFilter"})
+
+
+# -- flows and their bindings ------------------------------------------------------------------------
+
+
+@fault(
+    "create-flow-wrong-checksum",
+    "CreateContactFlow",
+    "FlowContentSha256 is not the SHA-256 of the content",
+    ("FLOW-001",),
+)
+class CreateFlowWrongChecksum(Backend):
+    def _create_contact_flow(self, tx: Transaction, p: Params) -> Result:
+        return {**super()._create_contact_flow(tx, p), "FlowContentSha256": "0" * 64}
+
+
+@fault(
+    "create-flow-unvalidated",
+    "CreateContactFlow",
+    "a PUBLISHED flow's content is not validated",
+    ("FLOW-002",),
+)
+class CreateFlowUnvalidated(Backend):
+    @staticmethod
+    def _flow_problem(content: str) -> str | None:
+        return None
+
+
+@fault(
+    "describe-flow-ignores-saved",
+    "DescribeContactFlow",
+    "a SAVED flow is described by its id as if published",
+    ("FLOW-003",),
+)
+class DescribeFlowIgnoresSaved(Backend):
+    def _describe_contact_flow(self, tx: Transaction, p: Params) -> Result:
+        flow_id = p["ContactFlowId"].partition(":")[0]
+        return super()._describe_contact_flow(tx, {**p, "ContactFlowId": f"{flow_id}:$SAVED"})
+
+
+@fault(
+    "start-contact-any-flow",
+    "StartEmailContact",
+    "StartEmailContact accepts a ContactFlowId that names no flow",
+    ("FLOW-005",),
+)
+class StartContactAnyFlow(Backend):
+    def _start_email_contact(self, tx: Transaction, p: Params) -> Result:
+        return super()._start_email_contact(tx, {k: v for k, v in p.items() if k != "ContactFlowId"})
+
+
+@fault(
+    "associate-flow-keeps-first",
+    "AssociateFlow",
+    "binding an address to another flow keeps the first binding",
+    ("FLOWASSOC-001",),
+)
+class AssociateFlowKeepsFirst(Backend):
+    def _associate_flow(self, tx: Transaction, p: Params) -> Result:
+        address = self._flow_resource(tx, p["InstanceId"], p["ResourceId"], p["ResourceType"])
+        if tx.get("flowassoc", f"{address['EmailAddressId']}/{p['ResourceType']}") is not None:
+            return {}
+        return super()._associate_flow(tx, p)
+
+
+@fault(
+    "associate-flow-any-flow",
+    "AssociateFlow",
+    "an address is bound to a flow that does not exist",
+    ("FLOWASSOC-005",),
+)
+class AssociateFlowAnyFlow(Backend):
+    def _flow(self, tx: Transaction, instance_id: str, flow: str) -> dict[str, Any]:
+        try:
+            return super()._flow(tx, instance_id, flow)
+        except ServiceError:
+            return {"Id": flow, "Arn": flow, "InstanceId": instance_id}
+
+
+@fault(
+    "disassociate-flow-quietly",
+    "DisassociateFlow",
+    "disassociating a binding that does not exist answers 200",
+    ("FLOWASSOC-002",),
+)
+class DisassociateFlowQuietly(Backend):
+    def _disassociate_flow(self, tx: Transaction, p: Params) -> Result:
+        try:
+            return super()._disassociate_flow(tx, p)
+        except ServiceError as error:
+            if error.code != "ResourceNotFoundException":
+                raise
+            return {}
+
+
+@fault(
+    "list-flow-associations-ignores-type",
+    "ListFlowAssociations",
+    "ListFlowAssociations ignores its ResourceType filter",
+    ("FLOWASSOC-003",),
+)
+class ListFlowAssociationsIgnoresType(Backend):
+    def _list_flow_associations(self, tx: Transaction, p: Params) -> Result:
+        return super()._list_flow_associations(tx, {k: v for k, v in p.items() if k != "ResourceType"})
+
+
+@fault(
+    "batch-get-flows-answers-all",
+    "BatchGetFlowAssociation",
+    "BatchGetFlowAssociation answers every binding of the instance, not only the named resources'",
+    ("FLOWASSOC-004",),
+)
+class BatchGetFlowsAnswersAll(Backend):
+    def _batch_get_flow_association(self, tx: Transaction, p: Params) -> Result:
+        listed = self._list_flow_associations(tx, {"InstanceId": p["InstanceId"], "MaxResults": 1000})
+        return {"FlowAssociationSummaryList": listed["FlowAssociationSummaryList"]}
+
+
+@fault(
+    "deleted-address-keeps-flows",
+    "GetFlowAssociation",
+    "deleting an address leaves its flow bindings listed",
+    ("FLOWASSOC-006",),
+)
+class DeletedAddressKeepsFlows(Backend):
+    def _delete_email_address(self, tx: Transaction, p: Params) -> Result:
+        kept = [(k, r) for k, r in tx.find("flowassoc", p["InstanceId"])]
+        out = super()._delete_email_address(tx, p)
+        for key, record in kept:
+            tx.put("flowassoc", key, record, parent=p["InstanceId"])
+        return out

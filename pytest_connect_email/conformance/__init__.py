@@ -20,7 +20,16 @@ import pytest
 
 #: The modules that hold the shipped checks (named here: the package also holds the report, the merge and the
 #: stateful check's module, which are not collected with the suite), by file and by module name (``--pyargs``).
-CHECK_MODULES: tuple[str, ...] = ("addresses", "checks", "contacts", "instances", "protocol", "queues", "tags")
+CHECK_MODULES: tuple[str, ...] = (
+    "addresses",
+    "checks",
+    "contacts",
+    "flows",
+    "instances",
+    "protocol",
+    "queues",
+    "tags",
+)
 SUITES: tuple[Path, ...] = tuple(Path(__file__).parent / f"{name}.py" for name in CHECK_MODULES)
 SUITE_MODULES: tuple[str, ...] = tuple(f"{__name__}.{path.stem}" for path in SUITES)
 SUITE = SUITES[0]

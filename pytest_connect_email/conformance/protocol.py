@@ -105,6 +105,30 @@ def _tour_calls(client: Any, instance_id: str, queue_id: str, email_address: Any
     add(lambda: client.list_queues(InstanceId=MISSING))
     add(lambda: client.search_queues(InstanceId=i, MaxResults=1))
     add(lambda: client.search_queues(InstanceId=MISSING))
+    flow_content = json.dumps(
+        {"Version": "2019-10-30", "StartAction": "e", "Actions": [{"Identifier": "e", "Type": "DisconnectParticipant"}]}
+    )
+
+    def new_flow() -> None:
+        answer = client.create_contact_flow(InstanceId=i, Name=hours_name, Type="CONTACT_FLOW", Content=flow_content)
+        made["flow"] = answer["ContactFlowArn"]
+        made["flow_id"] = answer["ContactFlowId"]
+
+    binding = {"InstanceId": i, "ResourceId": primary.arn, "ResourceType": "INBOUND_EMAIL"}
+    add(new_flow)
+    add(lambda: client.create_contact_flow(InstanceId=i, Name=f"{hours_name}-x", Type="CONTACT_FLOW", Content="{}"))
+    add(lambda: client.describe_contact_flow(InstanceId=i, ContactFlowId=made["flow_id"]))
+    add(lambda: client.describe_contact_flow(InstanceId=i, ContactFlowId=MISSING))
+    add(lambda: client.associate_flow(**binding, FlowId=made["flow"]))
+    add(lambda: client.associate_flow(**binding, FlowId=MISSING))
+    add(lambda: client.get_flow_association(**binding))
+    add(lambda: client.list_flow_associations(InstanceId=i, MaxResults=1))
+    add(lambda: client.list_flow_associations(InstanceId=MISSING))
+    add(lambda: client.batch_get_flow_association(InstanceId=i, ResourceIds=[primary.arn]))
+    add(lambda: client.batch_get_flow_association(InstanceId=MISSING, ResourceIds=[primary.arn]))
+    add(lambda: client.disassociate_flow(**binding))
+    add(lambda: client.disassociate_flow(**binding))
+    add(lambda: client.get_flow_association(**binding))
     missing_arn = f"{primary.arn.rsplit('/', 1)[0]}/{MISSING}"
     add(lambda: client.tag_resource(resourceArn=primary.arn, tags={"tour": "1"}))
     add(lambda: client.tag_resource(resourceArn=missing_arn, tags={"tour": "1"}))

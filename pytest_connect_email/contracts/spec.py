@@ -60,6 +60,13 @@ OPERATIONS: tuple[str, ...] = (
     "DescribeQueue",
     "ListQueues",
     "SearchQueues",
+    "CreateContactFlow",
+    "DescribeContactFlow",
+    "AssociateFlow",
+    "DisassociateFlow",
+    "GetFlowAssociation",
+    "ListFlowAssociations",
+    "BatchGetFlowAssociation",
 )
 
 

@@ -158,6 +158,7 @@ _TAGGABLE: dict[str, tuple[str, str]] = {
     "email-address": ("email", "email address"),
     "queue": ("queue", "queue"),
     "operating-hours": ("hours", "hours of operation"),
+    "contact-flow": ("flow", "flow"),
 }
 #: The member of each kind's record that holds its ARN.
 _ARN_MEMBER: dict[str, str] = {
@@ -165,7 +166,10 @@ _ARN_MEMBER: dict[str, str] = {
     "email": "EmailAddressArn",
     "queue": "QueueArn",
     "hours": "HoursOfOperationArn",
+    "flow": "Arn",
 }
+#: The flow association types of the email channel; the other types' resources are not emulated.
+EMAIL_FLOW_TYPES = ("INBOUND_EMAIL", "OUTBOUND_EMAIL")
 #: Tags one resource may hold (Connect's tag quota; the model caps one TagResource's ``tags`` at 50 too).
 MAX_TAGS = 50
 
@@ -625,6 +629,8 @@ class Backend:
                 if queue.get("OutboundEmailAddressId") == ident:
                     queue["OutboundEmailAddressId"] = None
                 tx.put("queue", queue_key, queue, parent=p["InstanceId"])
+        for kind in EMAIL_FLOW_TYPES:  # the address's flow bindings go with it
+            tx.delete("flowassoc", f"{record['EmailAddressId']}/{kind}")
         tx.delete("email", record["EmailAddressId"])
         return {}
 
@@ -847,6 +853,8 @@ class Backend:
             raise ServiceError(
                 "ResourceNotFoundException", "DestinationEmailAddress is not an email address of this instance"
             )
+        if p.get("ContactFlowId"):  # "The identifier of the flow for initiating the emails": a flow of the instance
+            self._flow(tx, instance_id, p["ContactFlowId"])
         attributes: dict[str, str] = {}
         if p.get("RelatedContactId"):
             attributes.update(self._contact(tx, instance_id, p["RelatedContactId"]).get("Attributes") or {})
@@ -1315,3 +1323,170 @@ class Backend:
         ]
         page, following = _page("SearchQueues", found, p, 100)
         return {"Queues": page, "NextToken": following, "ApproximateTotalCount": len(found)}
+
+    # -- flows -------------------------------------------------------------------------------------
+
+    def _flow(self, tx: Transaction, instance_id: str, flow: str) -> dict[str, Any]:
+        """The flow of the instance that ``flow`` names: its id, or its ARN (AssociateFlow's FlowId is an ARN
+        shape)."""
+        if flow.startswith("arn:"):
+            self._instance(tx, instance_id)
+            found = next((r for _, r in tx.find("flow", instance_id) if r["Arn"] == flow), None)
+            if found is None:
+                raise not_found("flow", flow)
+            return found
+        return self._child(tx, "flow", "flow", instance_id, flow)
+
+    @staticmethod
+    def _flow_problem(content: str) -> str | None:
+        """Why ``content`` is not a flow in the flow language (``Version``, ``StartAction``, ``Actions``, each
+        action with an ``Identifier`` and a ``Type``, the start action among them), or ``None``."""
+        try:
+            flow = json.loads(content)
+        except json.JSONDecodeError as exc:
+            return f"Content is not JSON ({exc.msg} at character {exc.pos})"
+        except (ValueError, RecursionError):
+            return "Content is not JSON the emulator can read (nested too deeply, or a number too long)"
+        if not isinstance(flow, dict):
+            return "Content is not a JSON object"
+        actions = flow.get("Actions")
+        if not isinstance(flow.get("Version"), str) or not isinstance(actions, list):
+            return "Content needs a Version (a string) and Actions (a list)"
+        identifiers = set()
+        for n, action in enumerate(actions):
+            if not isinstance(action, dict) or not isinstance(action.get("Identifier"), str) or "Type" not in action:
+                return f"Actions[{n}] needs an Identifier (a string) and a Type"
+            identifiers.add(action["Identifier"])
+        if flow.get("StartAction") not in identifiers:
+            return "StartAction must be the Identifier of one of the Actions"
+        return None
+
+    def _create_contact_flow(self, tx: Transaction, p: Params) -> Result:
+        instance_id = p["InstanceId"]
+        instance = self._instance(tx, instance_id)
+        self._named_once(tx, "flow", "a flow", instance_id, p["Name"])
+        status = p.get("Status", "PUBLISHED")
+        problem = self._flow_problem(p["Content"]) if status == "PUBLISHED" else None
+        if problem is not None:  # "The PUBLISHED status will initiate validation on the content"
+            raise ServiceError("InvalidContactFlowException", f"the flow is not valid: {problem}")
+        ident = self.new_id()
+        record = {
+            "InstanceId": instance_id,
+            "Id": ident,
+            "Arn": f"{instance['Arn']}/contact-flow/{ident}",
+            "Name": p["Name"],
+            "Type": p["Type"],
+            "State": "ACTIVE",
+            "Status": status,
+            "Description": p.get("Description"),
+            "Content": p["Content"],
+            "Tags": p.get("Tags"),
+            "FlowContentSha256": hashlib.sha256(p["Content"].encode("utf-8")).hexdigest(),
+            "Modified": self.clock(),
+        }
+        tx.put("flow", ident, record, parent=instance_id)
+        return {
+            "ContactFlowId": ident,
+            "ContactFlowArn": record["Arn"],
+            "FlowContentSha256": record["FlowContentSha256"],
+        }
+
+    def _describe_contact_flow(self, tx: Transaction, p: Params) -> Result:
+        flow_id, _, alias = p["ContactFlowId"].partition(":")
+        if alias not in ("", "$SAVED"):
+            raise not_found("flow version", p["ContactFlowId"])  # versions (CreateContactFlowVersion) are not emulated
+        record = self._flow(tx, p["InstanceId"], flow_id)
+        if record["Status"] == "SAVED" and alias != "$SAVED":
+            raise ServiceError(
+                "ContactFlowNotPublishedException",
+                f"flow {flow_id!r} is SAVED, not published: describe '{flow_id}:$SAVED' to read its saved content",
+            )
+        out = self._public(
+            record,
+            "Arn",
+            "Id",
+            "Name",
+            "Type",
+            "State",
+            "Status",
+            "Description",
+            "Content",
+            "Tags",
+            "FlowContentSha256",
+        )
+        out["LastModifiedTime"] = record["Modified"]
+        out["LastModifiedRegion"] = self.config.region
+        return {"ContactFlow": out}
+
+    # -- flow associations -------------------------------------------------------------------------
+
+    def _flow_resource(self, tx: Transaction, instance_id: str, resource_id: str, resource_type: str) -> dict[str, Any]:
+        """The email address a flow association names: its ARN, as the other types name their resource (an
+        SMS or WhatsApp phone number's ARN); only the email types' resources are emulated."""
+        self._instance(tx, instance_id)
+        if resource_type not in EMAIL_FLOW_TYPES:
+            raise ServiceError(
+                "ResourceNotFoundException",
+                f"{resource_type} resources are not emulated: flow associations of {' and '.join(EMAIL_FLOW_TYPES)}",
+            )
+        found = next((r for _, r in tx.find("email", instance_id) if r["EmailAddressArn"] == resource_id), None)
+        if found is None:
+            raise not_found("email address (ResourceId, the address's ARN)", resource_id)
+        return found
+
+    @staticmethod
+    def _association(record: Mapping[str, Any]) -> dict[str, Any]:
+        return {"ResourceId": record["ResourceId"], "FlowId": record["FlowId"], "ResourceType": record["ResourceType"]}
+
+    def _associate_flow(self, tx: Transaction, p: Params) -> Result:
+        instance_id = p["InstanceId"]
+        address = self._flow_resource(tx, instance_id, p["ResourceId"], p["ResourceType"])
+        self._flow(tx, instance_id, p["FlowId"])
+        record = {
+            "InstanceId": instance_id,
+            "ResourceId": p["ResourceId"],
+            "ResourceType": p["ResourceType"],
+            "FlowId": p["FlowId"],
+        }
+        tx.put("flowassoc", f"{address['EmailAddressId']}/{p['ResourceType']}", record, parent=instance_id)
+        return {}
+
+    def _bound(self, tx: Transaction, p: Params) -> tuple[str, dict[str, Any]]:
+        address = self._flow_resource(tx, p["InstanceId"], p["ResourceId"], p["ResourceType"])
+        key = f"{address['EmailAddressId']}/{p['ResourceType']}"
+        found = tx.get("flowassoc", key)
+        if found is None:
+            raise not_found(f"{p['ResourceType']} flow association of", p["ResourceId"])
+        return key, found
+
+    def _disassociate_flow(self, tx: Transaction, p: Params) -> Result:
+        key, _ = self._bound(tx, p)
+        tx.delete("flowassoc", key)
+        return {}
+
+    def _get_flow_association(self, tx: Transaction, p: Params) -> Result:
+        return self._association(self._bound(tx, p)[1])
+
+    def _list_flow_associations(self, tx: Transaction, p: Params) -> Result:
+        self._instance(tx, p["InstanceId"])
+        wanted = p.get("ResourceType")
+        items = [
+            self._association(r)
+            for _, r in tx.find("flowassoc", p["InstanceId"])
+            if wanted is None or r["ResourceType"] == wanted
+        ]
+        page, following = _page("ListFlowAssociations", items, p, 100)
+        return {"FlowAssociationSummaryList": page, "NextToken": following}
+
+    def _batch_get_flow_association(self, tx: Transaction, p: Params) -> Result:
+        """The associations of the named resources (of ``ResourceType``, else of either email type); a resource
+        without one is left out, as a batch get leaves out what it does not find."""
+        self._instance(tx, p["InstanceId"])
+        wanted = set(p["ResourceIds"])
+        kind = p.get("ResourceType")
+        found = [
+            self._association(r)
+            for _, r in tx.find("flowassoc", p["InstanceId"])
+            if r["ResourceId"] in wanted and (kind is None or r["ResourceType"] == kind)
+        ]
+        return {"FlowAssociationSummaryList": found}

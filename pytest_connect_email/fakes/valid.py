@@ -33,6 +33,7 @@ import base64
 import datetime as _dt
 import functools
 import html
+import json
 import re
 import unicodedata
 import uuid
@@ -299,6 +300,27 @@ class ConnectEmailProvider(BaseProvider):
     def connect_token(self) -> str:
         """An opaque pagination token."""
         return base64.urlsafe_b64encode(self._rng.randbytes(48)).decode("ascii")
+
+    def connect_sha256(self) -> str:
+        """A SHA-256 checksum in hex (a flow's FlowContentSha256)."""
+        return f"{self._rng.getrandbits(256):064x}"
+
+    def connect_flow_content(self) -> str:
+        """A flow in the flow language: one action that ends the contact (what a PUBLISHED flow must be)."""
+        action = self._rng.choice(("DisconnectParticipant", "EndFlowExecution"))
+        ident = self.connect_id()
+        return json.dumps(
+            {
+                "Version": "2019-10-30",
+                "StartAction": ident,
+                "Metadata": {},
+                "Actions": [{"Identifier": ident, "Type": action, "Parameters": {}, "Transitions": {}}],
+            }
+        )
+
+    def connect_time_zone(self) -> str:
+        """An IANA time zone name ('Europe/Berlin')."""
+        return self._rng.choice(("UTC", "Europe/Berlin", "America/New_York", "Asia/Tokyo", "Australia/Sydney"))
 
     def connect_directory_id(self) -> str:
         """A Directory Service directory id ('d-' and ten hex digits)."""

@@ -96,6 +96,9 @@ _SHAPE_KINDS: Final[Mapping[str, str]] = {
     "AttributeName": "connect_attribute_key",
     "SegmentAttributeName": "connect_attribute_key",
     "ReferenceKey": "connect_reference_key",
+    "FlowContentSha256": "connect_sha256",
+    "ContactFlowContent": "connect_flow_content",
+    "TimeZone": "connect_time_zone",
 }
 
 #: Realistic generators by member-name suffix, for shapes without an entry above.

@@ -45,11 +45,23 @@ from pytest_connect_email.fakes import strategies
 from pytest_connect_email.stateful.compare import Excuses
 from pytest_connect_email.stateful.lockstep import Divergence, Lockstep, Stats, Step, minimise, ref
 
-#: The operations the machine's rules sequence (and send invalid requests of). The tag operations name their
-#: resource by ARN, which a sequence's symbols do not stand for yet: they are checked by the suite, not here.
-SEQUENCED_OPERATIONS: tuple[str, ...] = tuple(
-    op for op in spec.OPERATIONS if op not in ("TagResource", "UntagResource", "ListTagsForResource")
+#: The operations the machine's rules sequence (and send invalid requests of). The tag operations and the flow
+#: operations name their resources by ARN, which a sequence's symbols do not stand for yet: the suite checks them.
+NOT_SEQUENCED: frozenset[str] = frozenset(
+    {
+        "TagResource",
+        "UntagResource",
+        "ListTagsForResource",
+        "CreateContactFlow",
+        "DescribeContactFlow",
+        "AssociateFlow",
+        "DisassociateFlow",
+        "GetFlowAssociation",
+        "ListFlowAssociations",
+        "BatchGetFlowAssociation",
+    }
 )
+SEQUENCED_OPERATIONS: tuple[str, ...] = tuple(op for op in spec.OPERATIONS if op not in NOT_SEQUENCED)
 #: The hours of operation a sequence's queues are made on.
 OPEN_HOURS = [{"Day": "MONDAY", "StartTime": {"Hours": 8, "Minutes": 0}, "EndTime": {"Hours": 17, "Minutes": 0}}]
 #: Live instances and queues of one sequence at most (more only spread its addresses thinner).
@@ -79,6 +91,7 @@ _SUPPLIED = frozenset(
         "ContactId",
         "RelatedContactId",
         "PreviousContactId",
+        "ContactFlowId",
         "QueueId",
         "ClientToken",
         "FromEmailAddress",

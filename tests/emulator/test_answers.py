@@ -60,6 +60,8 @@ MISSING_ON_PURPOSE: dict[tuple[str, str], str] = {
     ("DescribeContact", "Contact.NextContacts"): _NOT_ROUTED + " (quick connects)",
     ("DescribeContact", "Contact.GlobalResiliencyMetadata"): "instance replication (global resiliency) is not emulated",
     ("DescribeContact", "Contact.ContactLens"): _NO_MEDIA,
+    ("DescribeContactFlow", "ContactFlow.Version"): "flow versions (CreateContactFlowVersion) are not emulated",
+    ("DescribeContactFlow", "ContactFlow.VersionDescription"): "flow versions are not emulated",
 }
 
 
@@ -203,6 +205,26 @@ def _tour(client: Any) -> None:
         Tags={"team": "mail"},
     )["QueueId"]
     client.describe_queue(InstanceId=instance, QueueId=queue)
+    flow_content = '{"Version": "2019-10-30", "StartAction": "e", "Actions": [{"Identifier": "e", "Type": "End"}]}'
+    flow = client.create_contact_flow(
+        InstanceId=instance,
+        Name="Inbound",
+        Type="CONTACT_FLOW",
+        Description="routes mail",
+        Content=flow_content,
+        Status="PUBLISHED",
+        Tags={"team": "mail"},
+    )
+    client.describe_contact_flow(InstanceId=instance, ContactFlowId=flow["ContactFlowId"])
+    primary_arn = client.describe_email_address(InstanceId=instance, EmailAddressId=primary)["EmailAddressArn"]
+    for kind in ("INBOUND_EMAIL", "OUTBOUND_EMAIL"):
+        client.associate_flow(
+            InstanceId=instance, ResourceId=primary_arn, FlowId=flow["ContactFlowArn"], ResourceType=kind
+        )
+    client.get_flow_association(InstanceId=instance, ResourceId=primary_arn, ResourceType="INBOUND_EMAIL")
+    client.list_flow_associations(InstanceId=instance, MaxResults=1)
+    client.batch_get_flow_association(InstanceId=instance, ResourceIds=[primary_arn])
+    client.disassociate_flow(InstanceId=instance, ResourceId=primary_arn, ResourceType="OUTBOUND_EMAIL")
     client.create_queue(InstanceId=instance, Name="Sales", HoursOfOperationId=hours)
     client.list_queues(InstanceId=instance, MaxResults=1)
     client.search_queues(InstanceId=instance, MaxResults=1)

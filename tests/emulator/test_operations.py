@@ -95,6 +95,19 @@ def test_every_operation_works(client: Any, instance_id: str, new_address: NewAd
     assert [q["Id"] for q in run("ListQueues", InstanceId=iid)["QueueSummaryList"]] == [q1]
     named = {"StringCondition": {"FieldName": "name", "Value": "supp", "ComparisonType": "STARTS_WITH"}}
     assert [q["QueueId"] for q in run("SearchQueues", InstanceId=iid, SearchCriteria=named)["Queues"]] == [q1]
+    content = '{"Version": "2019-10-30", "StartAction": "e", "Actions": [{"Identifier": "e", "Type": "End"}]}'
+    flow = run("CreateContactFlow", InstanceId=iid, Name="Inbound", Type="CONTACT_FLOW", Content=content)
+    described_flow = run("DescribeContactFlow", InstanceId=iid, ContactFlowId=flow["ContactFlowId"])["ContactFlow"]
+    assert (described_flow["Name"], described_flow["Content"]) == ("Inbound", content)
+    binding = {"InstanceId": iid, "ResourceId": created["EmailAddressArn"], "ResourceType": "INBOUND_EMAIL"}
+    run("AssociateFlow", **binding, FlowId=flow["ContactFlowArn"])
+    assert run("GetFlowAssociation", **binding)["FlowId"] == flow["ContactFlowArn"]
+    associations = run("ListFlowAssociations", InstanceId=iid)["FlowAssociationSummaryList"]
+    assert [a["ResourceId"] for a in associations] == [created["EmailAddressArn"]]
+    batch = run("BatchGetFlowAssociation", InstanceId=iid, ResourceIds=[created["EmailAddressArn"]])
+    assert [a["ResourceType"] for a in batch["FlowAssociationSummaryList"]] == ["INBOUND_EMAIL"]
+    run("DisassociateFlow", **binding)
+    assert run("ListFlowAssociations", InstanceId=iid)["FlowAssociationSummaryList"] == []
     run("AssociateQueueEmailAddresses", InstanceId=iid, QueueId=q1, EmailAddressesConfig=[{"EmailAddressId": primary}])
     run(
         "UpdateQueueOutboundEmailConfig",
