@@ -831,3 +831,107 @@ class DeletedAddressKeepsFlows(Backend):
         for key, record in kept:
             tx.put("flowassoc", key, record, parent=p["InstanceId"])
         return out
+
+
+# -- a contact's life ----------------------------------------------------------------------------------
+
+
+@fault(
+    "update-contact-cc-never-cleared",
+    "UpdateContact",
+    "an empty CcEmailAddresses list leaves the CC recipients as they were",
+    ("LIFE-002",),
+)
+class UpdateContactCcNeverCleared(Backend):
+    def _update_contact(self, tx: Transaction, p: Params) -> Result:
+        cc = (p.get("AdditionalRecipients") or {}).get("CcEmailAddresses")
+        if cc == []:
+            p = {k: v for k, v in p.items() if k != "AdditionalRecipients"} | {"Name": "unchanged"}
+        return super()._update_contact(tx, p)
+
+
+@fault(
+    "update-contact-replaces-references",
+    "UpdateContact",
+    "UpdateContact's References replace the contact's references instead of adding to them",
+    ("LIFE-001",),
+)
+class UpdateContactReplacesReferences(Backend):
+    def _update_contact(self, tx: Transaction, p: Params) -> Result:
+        if "References" in p:
+            record = self._contact(tx, p["InstanceId"], p["ContactId"])
+            record["References"] = None
+            tx.put("contact", record["Id"], record, parent=p["InstanceId"])
+        return super()._update_contact(tx, p)
+
+
+@fault(
+    "stop-contact-forgets-reason",
+    "StopContact",
+    "a stopped contact is described without its DisconnectReason",
+    ("LIFE-004",),
+)
+class StopContactForgetsReason(Backend):
+    def _stop_contact(self, tx: Transaction, p: Params) -> Result:
+        return super()._stop_contact(tx, {k: v for k, v in p.items() if k != "DisconnectReason"})
+
+
+@fault(
+    "transfer-contact-no-queue",
+    "TransferContact",
+    "the transferred contact is not queued in the queue it was transferred to",
+    ("LIFE-006",),
+)
+class TransferContactNoQueue(Backend):
+    def _transfer_contact(self, tx: Transaction, p: Params) -> Result:
+        out = super()._transfer_contact(tx, p)
+        moved = tx.get("contact", out["ContactId"])
+        if moved is not None:
+            moved["QueueInfo"] = None
+            tx.put("contact", moved["Id"], moved, parent=p["InstanceId"])
+        return out
+
+
+@fault(
+    "transfer-contact-ended",
+    "TransferContact",
+    "a contact that has ended is transferred",
+    ("LIFE-007",),
+)
+class TransferContactEnded(Backend):
+    def _transfer_contact(self, tx: Transaction, p: Params) -> Result:
+        record = self._contact(tx, p["InstanceId"], p["ContactId"])
+        if record.get("DisconnectTimestamp") is not None:
+            record["DisconnectTimestamp"] = None
+            tx.put("contact", record["Id"], record, parent=p["InstanceId"])
+        return super()._transfer_contact(tx, p)
+
+
+@fault(
+    "associated-contacts-one-level",
+    "ListAssociatedContacts",
+    "ListAssociatedContacts lists only the contacts linked directly to the one asked about",
+    ("LIFE-008",),
+)
+class AssociatedContactsOneLevel(Backend):
+    def _list_associated_contacts(self, tx: Transaction, p: Params) -> Result:
+        out = super()._list_associated_contacts(tx, {**p, "MaxResults": 100, "NextToken": None})
+        record = self._contact(tx, p["InstanceId"], p["ContactId"])
+        near = {record["Id"], record.get("RelatedContactId"), record.get("PreviousContactId")}
+        kept = [
+            c
+            for c in out["ContactSummaryList"]
+            if c["ContactId"] in near or record["Id"] in (c.get("RelatedContactId"), c.get("PreviousContactId"))
+        ]
+        return {"ContactSummaryList": kept}
+
+
+@fault(
+    "references-ignore-types",
+    "ListContactReferences",
+    "ListContactReferences answers every reference, whatever ReferenceTypes asks for",
+    ("LIFE-009",),
+)
+class ReferencesIgnoreTypes(Backend):
+    def _list_contact_references(self, tx: Transaction, p: Params) -> Result:
+        return super()._list_contact_references(tx, {**p, "ReferenceTypes": list(self._REFERENCE_MEMBERS)})

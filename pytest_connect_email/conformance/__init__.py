@@ -23,6 +23,7 @@ import pytest
 CHECK_MODULES: tuple[str, ...] = (
     "addresses",
     "checks",
+    "contact_life",
     "contacts",
     "flows",
     "instances",

@@ -172,6 +172,18 @@ def _tour_calls(client: Any, instance_id: str, queue_id: str, email_address: Any
             TrafficType="GENERAL",
         ),
         lambda: client.delete_email_address(InstanceId=i, EmailAddressId=MISSING),
+        lambda: client.update_contact(InstanceId=i, ContactId=contact, Name="Tour"),
+        lambda: client.update_contact(InstanceId=i, ContactId=MISSING, Name="Tour"),
+        lambda: client.list_contact_references(InstanceId=i, ContactId=contact, ReferenceTypes=["EMAIL_MESSAGE"]),
+        lambda: client.list_contact_references(InstanceId=i, ContactId=MISSING, ReferenceTypes=["URL"]),
+        lambda: client.list_associated_contacts(InstanceId=i, ContactId=contact, MaxResults=1),
+        lambda: client.list_associated_contacts(InstanceId=i, ContactId=MISSING),
+        lambda: client.transfer_contact(InstanceId=i, ContactId=MISSING, QueueId=made["queue"], ContactFlowId=MISSING),
+        lambda: client.transfer_contact(
+            InstanceId=i, ContactId=contact, QueueId=made["queue"], ContactFlowId=made["flow_id"]
+        ),
+        lambda: client.stop_contact(InstanceId=i, ContactId=start(client, i, primary.address)),
+        lambda: client.stop_contact(InstanceId=i, ContactId=MISSING),
     ]
     for call in more:
         _swallow(call)

@@ -67,6 +67,11 @@ OPERATIONS: tuple[str, ...] = (
     "GetFlowAssociation",
     "ListFlowAssociations",
     "BatchGetFlowAssociation",
+    "UpdateContact",
+    "StopContact",
+    "TransferContact",
+    "ListAssociatedContacts",
+    "ListContactReferences",
 )
 
 

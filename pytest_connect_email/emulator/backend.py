@@ -457,6 +457,7 @@ class Backend:
         "CreateEmailAddress": ("email", "email address", "EmailAddressId"),
         "StartEmailContact": ("contact", "contact", "ContactId"),
         "CreateContact": ("contact", "contact", "ContactId"),
+        "TransferContact": ("contact", "contact", "ContactId"),
     }
 
     # -- helpers -----------------------------------------------------------------------------------
@@ -932,6 +933,9 @@ class Backend:
         "Description",
         "InitiationTimestamp",
         "LastUpdateTimestamp",
+        "DisconnectTimestamp",
+        "DisconnectReason",
+        "QueueInfo",
         "RelatedContactId",
         "PreviousContactId",
         "CustomerEndpoint",
@@ -1490,3 +1494,194 @@ class Backend:
             if r["ResourceId"] in wanted and (kind is None or r["ResourceType"] == kind)
         ]
         return {"FlowAssociationSummaryList": found}
+
+    # -- a contact's life --------------------------------------------------------------------------
+
+    #: UpdateContact's members that "can only be updated for external audio contacts" (the model), which the
+    #: emulator does not make.
+    _EXTERNAL_AUDIO_ONLY = ("QueueInfo", "UserInfo", "CustomerEndpoint", "SystemEndpoint")
+    _UPDATABLE = ("Name", "Description", "References", "SegmentAttributes", "AdditionalRecipients")
+
+    def _update_contact(self, tx: Transaction, p: Params) -> Result:
+        record = self._contact(tx, p["InstanceId"], p["ContactId"])
+        audio = [name for name in self._EXTERNAL_AUDIO_ONLY if name in p]
+        if audio:
+            raise ServiceError(
+                "InvalidRequestException",
+                f"{', '.join(audio)}: the model says it 'can only be updated for external audio contacts'; "
+                f"contact {p['ContactId']!r} is a {record['Channel']} contact",
+            )
+        if not any(name in p for name in self._UPDATABLE):
+            raise ServiceError(
+                "InvalidRequestException",
+                "At least one field to be updated must be present in the request: " + ", ".join(self._UPDATABLE),
+            )
+        for name in ("Name", "Description"):
+            if name in p:
+                record[name] = p[name]
+        for name in ("References", "SegmentAttributes"):  # "Adds or updates": by key
+            if name in p:
+                record[name] = {**(record.get(name) or {}), **p[name]}
+        if "AdditionalRecipients" in p:
+            if record["Channel"] != "EMAIL":
+                raise ServiceError(
+                    "InvalidRequestException",
+                    f"AdditionalRecipients are 'the additional recipients of an outbound email'; contact "
+                    f"{p['ContactId']!r} is a {record['Channel']} contact",
+                )
+            cc = self._recipients(
+                {"AdditionalRecipients": {"CcAddresses": p["AdditionalRecipients"].get("CcEmailAddresses", [])}}
+            ).get("CcList")
+            recipients = {k: v for k, v in (record.get("AdditionalEmailRecipients") or {}).items() if k != "CcList"}
+            if cc:  # "An empty list clears the existing CC recipients"
+                recipients["CcList"] = cc
+            record["AdditionalEmailRecipients"] = recipients or None
+        record["LastUpdateTimestamp"] = self.clock()
+        tx.put("contact", record["Id"], record, parent=p["InstanceId"])
+        return {}
+
+    def _stop_contact(self, tx: Transaction, p: Params) -> Result:
+        record = self._contact(tx, p["InstanceId"], p["ContactId"])
+        if record.get("DisconnectTimestamp") is not None:
+            raise ServiceError(
+                "ContactNotFoundException",
+                f"contact {p['ContactId']!r} is not active: it ended at {_iso(record['DisconnectTimestamp'])}",
+            )
+        now = self.clock()
+        record["DisconnectTimestamp"] = now
+        record["DisconnectReason"] = (p.get("DisconnectReason") or {}).get("Code")
+        record["LastUpdateTimestamp"] = now
+        tx.put("contact", record["Id"], record, parent=p["InstanceId"])
+        return {}
+
+    #: "A contact cannot be transferred more than 11 times."
+    MAX_TRANSFERS = 11
+
+    def _transfers(self, tx: Transaction, record: Mapping[str, Any]) -> int:
+        count, seen = 0, {record["Id"]}
+        while record.get("InitiationMethod") == "TRANSFER" and record.get("PreviousContactId") not in seen:
+            count += 1
+            previous = tx.get("contact", record["PreviousContactId"])
+            if previous is None:
+                break
+            seen.add(previous["Id"])
+            record = previous
+        return count
+
+    def _transfer_contact(self, tx: Transaction, p: Params) -> Result:
+        instance_id = p["InstanceId"]
+        record = self._contact(tx, instance_id, p["ContactId"])
+        problem = None
+        if record["Channel"] not in ("TASK", "EMAIL"):
+            problem = f"Transfer is only supported for TASK and EMAIL contacts; this is a {record['Channel']} contact"
+        elif "QueueId" in p and "UserId" in p:
+            problem = "Do not use both QueueId and UserId in the same call"
+        elif "QueueId" not in p and "UserId" not in p:
+            problem = "name the queue (QueueId) or the agent (UserId) to transfer the contact to"
+        elif record.get("DisconnectTimestamp") is not None:
+            problem = "The TransferContact API can be called only on active contacts; this one has ended"
+        if problem:
+            raise ServiceError("InvalidRequestException", problem)
+        self._flow(tx, instance_id, p["ContactFlowId"])
+        queue = self._queue(tx, p)[1] if "QueueId" in p else None
+        if self._transfers(tx, record) >= self.MAX_TRANSFERS:
+            raise ServiceError(
+                "ServiceQuotaExceededException",
+                f"A contact cannot be transferred more than {self.MAX_TRANSFERS} times; contact {p['ContactId']!r} was",
+            )
+        now, ident = self.clock(), self.new_id()
+        instance = self._instance(tx, instance_id)
+        moved = {
+            **{k: v for k, v in record.items() if k not in ("DisconnectTimestamp", "DisconnectReason", "QueueInfo")},
+            "Id": ident,
+            "Arn": f"{instance['Arn']}/contact/{ident}",
+            "InitiationMethod": "TRANSFER",
+            "PreviousContactId": record["Id"],
+            "RelatedContactId": None,
+            "InitiationTimestamp": now,
+            "LastUpdateTimestamp": now,
+        }
+        if queue is not None:
+            moved["QueueInfo"] = {"Id": queue["QueueId"], "EnqueueTimestamp": now}
+        record["DisconnectTimestamp"], record["LastUpdateTimestamp"] = now, now
+        tx.put("contact", record["Id"], record, parent=instance_id)
+        tx.put("contact", ident, moved, parent=instance_id)
+        return {"ContactId": ident, "ContactArn": moved["Arn"]}
+
+    def _list_associated_contacts(self, tx: Transaction, p: Params) -> Result:
+        """The contact tree: every contact linked to this one through RelatedContactId or PreviousContactId,
+        directly or not, this one included, oldest first."""
+        record = self._contact(tx, p["InstanceId"], p["ContactId"])
+        contacts = dict(tx.find("contact", p["InstanceId"]))
+        links: dict[str, set[str]] = {ident: set() for ident in contacts}
+        for ident, r in contacts.items():
+            for other in (r.get("RelatedContactId"), r.get("PreviousContactId")):
+                if other in links:
+                    links[ident].add(other)
+                    links[other].add(ident)
+        tree, todo = {record["Id"]}, [record["Id"]]
+        while todo:
+            for other in links.get(todo.pop(), ()):
+                if other not in tree:
+                    tree.add(other)
+                    todo.append(other)
+        members = sorted((contacts[i] for i in tree), key=lambda r: (r["InitiationTimestamp"], r["Id"]))
+        items = [
+            dict(
+                self._public(
+                    r,
+                    "InitiationTimestamp",
+                    "DisconnectTimestamp",
+                    "InitialContactId",
+                    "PreviousContactId",
+                    "RelatedContactId",
+                    "InitiationMethod",
+                    "Channel",
+                ),
+                ContactId=r["Id"],
+                ContactArn=r["Arn"],
+            )
+            for r in members
+        ]
+        page, following = _page("ListAssociatedContacts", items, p, 100)
+        return {"ContactSummaryList": page, "NextToken": following}
+
+    #: ListContactReferences' member of each reference type, and the members each one answers.
+    _REFERENCE_MEMBERS: ClassVar[dict[str, tuple[str, tuple[str, ...]]]] = {
+        "URL": ("Url", ("Name", "Value")),
+        "ATTACHMENT": ("Attachment", ("Name", "Value", "Status", "Arn")),
+        "NUMBER": ("Number", ("Name", "Value")),
+        "STRING": ("String", ("Name", "Value")),
+        "DATE": ("Date", ("Name", "Value")),
+        "EMAIL": ("Email", ("Name", "Value")),
+        "CONTACT_ANALYSIS": ("ContactAnalysis", ("Name", "Value", "Status", "Arn")),
+        "EMAIL_MESSAGE": ("EmailMessage", ("Name", "Arn")),
+        "EMAIL_MESSAGE_REDACTED": ("EmailMessageRedacted", ("Name", "Arn")),
+        "EMAIL_MESSAGE_PLAIN_TEXT": ("EmailMessagePlainText", ("Name", "Arn")),
+        "EMAIL_MESSAGE_PLAIN_TEXT_REDACTED": ("EmailMessagePlainTextRedacted", ("Name", "Arn")),
+    }
+    #: The name of the reference to an email contact's message.
+    EMAIL_MESSAGE_REFERENCE = "EmailMessage"
+
+    def _references(self, record: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+        """The contact's references as (type, members): its own, then its email message's."""
+        found = [
+            (str(ref["Type"]), {"Name": name, **{k: v for k, v in ref.items() if k != "Type"}})
+            for name, ref in (record.get("References") or {}).items()
+        ]
+        if record.get("Message") is not None or record.get("Sent"):  # received, or sent by StartOutboundEmailContact
+            message_id = uuid.uuid5(uuid.NAMESPACE_URL, record["Arn"])
+            arn = f"{record['Arn'].split('/contact/')[0]}/attached-file/{message_id}"
+            found.append(("EMAIL_MESSAGE", {"Name": self.EMAIL_MESSAGE_REFERENCE, "Arn": arn}))
+        return found
+
+    def _list_contact_references(self, tx: Transaction, p: Params) -> Result:
+        record = self._contact(tx, p["InstanceId"], p["ContactId"])
+        wanted = set(p["ReferenceTypes"])
+        items = []
+        for kind, ref in self._references(record):
+            if kind in wanted and kind in self._REFERENCE_MEMBERS:
+                member, names = self._REFERENCE_MEMBERS[kind]
+                items.append({member: self._public(ref, *names)})
+        page, following = _page("ListContactReferences", items, p, 100)
+        return {"ReferenceSummaryList": page, "NextToken": following}

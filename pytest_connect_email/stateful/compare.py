@@ -5,7 +5,8 @@ generate, their timestamps, request ids, pagination tokens, and the account and 
 :func:`normalise` takes those out: an id the sequence created is replaced by its symbol (``address_2``:
 the second address the sequence created, on whichever side), everywhere it appears (ARNs included);
 a timestamp becomes ``"<timestamp>"``; a ``NextToken`` becomes ``"<token>"`` (its presence still
-counts); ARNs keep their resource path but lose account and region. :func:`normalise` is
+counts); ARNs keep their resource path but lose account and region, and an attached file's id in an ARN
+(the side that stores the file makes it) becomes ``<file>``. :func:`normalise` is
 self-contained (only the standard library, imported inside it), because the reproduction scripts
 embed its source: a script compares exactly as the run did.
 
@@ -46,7 +47,10 @@ def normalise(value: object, symbols: dict[str, str]) -> object:
             return "<timestamp>"
         if s.startswith("arn:"):
             s = arn.sub(lambda m: f"arn:{m.group(1)}:{m.group(2)}:<region>:<account>:", s)
-            return "/".join(symbols.get(part, part) for part in s.split("/"))
+            parts = [symbols.get(part, part) for part in s.split("/")]
+            # A file's id is made by the side that stores it (an email message's), never by a call of the sequence.
+            parts = ["<file>" if n and parts[n - 1] == "attached-file" else p for n, p in enumerate(parts)]
+            return "/".join(parts)
         return s
 
     def walk(v: object, key: str = "") -> object:

@@ -46,7 +46,8 @@ from pytest_connect_email.stateful.compare import Excuses
 from pytest_connect_email.stateful.lockstep import Divergence, Lockstep, Stats, Step, minimise, ref
 
 #: The operations the machine's rules sequence (and send invalid requests of). The tag operations and the flow
-#: operations name their resources by ARN, which a sequence's symbols do not stand for yet: the suite checks them.
+#: operations name their resources by ARN, which a sequence's symbols do not stand for yet, and TransferContact
+#: needs a flow: the suite checks them.
 NOT_SEQUENCED: frozenset[str] = frozenset(
     {
         "TagResource",
@@ -59,6 +60,7 @@ NOT_SEQUENCED: frozenset[str] = frozenset(
         "GetFlowAssociation",
         "ListFlowAssociations",
         "BatchGetFlowAssociation",
+        "TransferContact",
     }
 )
 SEQUENCED_OPERATIONS: tuple[str, ...] = tuple(op for op in spec.OPERATIONS if op not in NOT_SEQUENCED)
@@ -407,13 +409,33 @@ def build_machine(target: Any, reference: Any, options: Options, stats: Stats) -
                 params["RelatedContactId"] = ref(related.symbol)
             return self.create("contact", "CreateContact", params, "ContactId", instance=instance.symbol)
 
-        @rule(contact=contacts, attributes=st.booleans())
-        def read_contact(self, contact: Handle, attributes: bool) -> None:
-            if attributes:
+        @rule(
+            contact=contacts,
+            operation=st.sampled_from(
+                (
+                    "DescribeContact",
+                    "GetContactAttributes",
+                    "UpdateContact",
+                    "StopContact",
+                    "ListAssociatedContacts",
+                    "ListContactReferences",
+                )
+            ),
+            name=st.sampled_from(DISPLAY_NAMES),
+            cc=st.booleans(),
+        )
+        def contact_life(self, contact: Handle, operation: str, name: str, cc: bool) -> None:
+            """A contact read (described, its attributes, its thread, its references), updated (a name, CC
+            recipients set or cleared) or stopped."""
+            params: dict[str, Any] = {"InstanceId": ref(contact.instance), "ContactId": ref(contact.symbol)}
+            if operation == "GetContactAttributes":
                 params = {"InstanceId": ref(contact.instance), "InitialContactId": ref(contact.symbol)}
-                self.step("GetContactAttributes", params)
-            else:
-                self.step("DescribeContact", {"InstanceId": ref(contact.instance), "ContactId": ref(contact.symbol)})
+            elif operation == "UpdateContact":
+                recipients = [{"EmailAddress": CUSTOMER["EmailAddress"]}] if cc else []
+                params.update(Name=name, AdditionalRecipients={"CcEmailAddresses": recipients})
+            elif operation == "ListContactReferences":
+                params["ReferenceTypes"] = ["URL", "STRING", "EMAIL_MESSAGE"]
+            self.step(operation, params, pages=operation.startswith("List"))
 
         @rule(contact=contacts, send=st.booleans(), sender=st.none() | addresses)
         def outbound_contact(self, contact: Handle, send: bool, sender: Handle | None) -> None:

@@ -19,6 +19,7 @@ from pytest_connect_email.emulator import Emulator
 from tests.emulator.conftest import make_client
 
 _NOT_ROUTED = "email contacts are not routed: no queue, agent, flow run or contact tree is emulated"
+_NO_RENDITIONS = "redacted and plain-text renditions of an email message are not emulated (the message only)"
 _NO_MEDIA = "no voice, chat, recording or analytics is emulated (email only)"
 
 #: Members of an answer the emulator never fills, each with the reason. A path names a member of the
@@ -27,10 +28,7 @@ MISSING_ON_PURPOSE: dict[tuple[str, str], str] = {
     ("DescribeInstance", "Instance.StatusReason"): "only for CREATION_FAILED; an emulated instance is ACTIVE at once",
     ("DescribeInstance", "ReplicationConfiguration"): "instance replication (global resiliency) is not emulated",
     ("DescribeContact", "Contact.ContactAssociationId"): _NOT_ROUTED,
-    ("DescribeContact", "Contact.QueueInfo"): _NOT_ROUTED,
     ("DescribeContact", "Contact.AgentInfo"): _NOT_ROUTED + " (CreateContact's UserInfo is not an agent's acceptance)",
-    ("DescribeContact", "Contact.DisconnectTimestamp"): _NOT_ROUTED + "; a contact never ends",
-    ("DescribeContact", "Contact.DisconnectReason"): _NOT_ROUTED + "; a contact never ends",
     ("DescribeContact", "Contact.DisconnectDetails"): _NO_MEDIA,
     ("DescribeContact", "Contact.LastPausedTimestamp"): _NOT_ROUTED,
     ("DescribeContact", "Contact.LastResumedTimestamp"): _NOT_ROUTED,
@@ -60,6 +58,11 @@ MISSING_ON_PURPOSE: dict[tuple[str, str], str] = {
     ("DescribeContact", "Contact.NextContacts"): _NOT_ROUTED + " (quick connects)",
     ("DescribeContact", "Contact.GlobalResiliencyMetadata"): "instance replication (global resiliency) is not emulated",
     ("DescribeContact", "Contact.ContactLens"): _NO_MEDIA,
+    ("ListContactReferences", "NextToken"): "answered past 100 references; the tour's contact has fewer",
+    ("ListContactReferences", "ReferenceSummaryList[].ContactAnalysis"): "Contact Lens analysis is not emulated",
+    ("ListContactReferences", "ReferenceSummaryList[].EmailMessageRedacted"): _NO_RENDITIONS,
+    ("ListContactReferences", "ReferenceSummaryList[].EmailMessagePlainText"): _NO_RENDITIONS,
+    ("ListContactReferences", "ReferenceSummaryList[].EmailMessagePlainTextRedacted"): _NO_RENDITIONS,
     ("DescribeContactFlow", "ContactFlow.Version"): "flow versions (CreateContactFlowVersion) are not emulated",
     ("DescribeContactFlow", "ContactFlow.VersionDescription"): "flow versions are not emulated",
 }
@@ -252,6 +255,25 @@ def _tour(client: Any) -> None:
     )["ContactId"]
     client.describe_contact(InstanceId=instance, ContactId=inbound)
     client.get_contact_attributes(InstanceId=instance, InitialContactId=inbound)
+    client.update_contact(
+        InstanceId=instance,
+        ContactId=inbound,
+        Name="inbound, updated",
+        References={
+            kind.lower(): {"Value": "https://example.com/r" if kind == "URL" else "1", "Type": kind}
+            for kind in ("URL", "NUMBER", "STRING", "DATE", "EMAIL")
+        }
+        | {"file": {"Value": "f", "Type": "ATTACHMENT", "Status": "APPROVED", "Arn": f"{primary_arn}/file"}},
+    )
+    every_type = ["URL", "NUMBER", "STRING", "DATE", "EMAIL", "ATTACHMENT"]
+    client.list_contact_references(InstanceId=instance, ContactId=inbound, ReferenceTypes=every_type)
+    client.list_contact_references(InstanceId=instance, ContactId=inbound, ReferenceTypes=["EMAIL_MESSAGE"])
+    moved = client.transfer_contact(
+        InstanceId=instance, ContactId=inbound, QueueId=queue, ContactFlowId=flow["ContactFlowId"]
+    )["ContactId"]
+    client.stop_contact(InstanceId=instance, ContactId=moved, DisconnectReason={"Code": "AGENT_DISCONNECT"})
+    client.describe_contact(InstanceId=instance, ContactId=moved)
+    client.list_associated_contacts(InstanceId=instance, ContactId=inbound, MaxResults=1)
     reply = client.create_contact(
         InstanceId=instance,
         Channel="EMAIL",
@@ -269,6 +291,7 @@ def _tour(client: Any) -> None:
         EmailMessage={"MessageSourceType": "RAW", "RawMessage": {"Body": "Thanks", "ContentType": "text/plain"}},
     )
     client.describe_contact(InstanceId=instance, ContactId=reply)
+    client.list_associated_contacts(InstanceId=instance, ContactId=reply)
     client.start_outbound_email_contact(
         InstanceId=instance,
         ContactId=reply,

@@ -132,7 +132,17 @@ def test_every_operation_works(client: Any, instance_id: str, new_address: NewAd
         Attributes={"order": "4711"},
         SegmentAttributes={"connect:ContactExpiry": {"ValueMap": {"ExpiryDuration": {"ValueInteger": 135}}}},
     )["ContactId"]
+    run(
+        "UpdateContact",
+        InstanceId=iid,
+        ContactId=contact,
+        Name="Bestellung",
+        References={"t": {"Value": "1", "Type": "NUMBER"}},
+    )
+    refs = run("ListContactReferences", InstanceId=iid, ContactId=contact, ReferenceTypes=["NUMBER", "EMAIL_MESSAGE"])
+    assert [sorted(r) for r in refs["ReferenceSummaryList"]] == [["Number"], ["EmailMessage"]]
     details = run("DescribeContact", InstanceId=iid, ContactId=contact)["Contact"]
+    assert details["Name"] == "Bestellung"
     assert (details["Channel"], details["InitiationMethod"]) == ("EMAIL", "INBOUND")
     assert details["SegmentAttributes"]["connect:ContactExpiry"]["ValueMap"]["ExpiryDuration"]["ValueInteger"] == 135
     assert run("GetContactAttributes", InstanceId=iid, InitialContactId=contact)["Attributes"] == {"order": "4711"}
@@ -171,6 +181,11 @@ def test_every_operation_works(client: Any, instance_id: str, new_address: NewAd
         )["ContactId"]
         == reply
     )
+    moved = run("TransferContact", InstanceId=iid, ContactId=reply, QueueId=q1, ContactFlowId=flow["ContactFlowId"])
+    tree = run("ListAssociatedContacts", InstanceId=iid, ContactId=contact)["ContactSummaryList"]
+    assert [c["ContactId"] for c in tree] == [contact, reply, moved["ContactId"]]
+    run("StopContact", InstanceId=iid, ContactId=moved["ContactId"])
+    assert "DisconnectTimestamp" in run("DescribeContact", InstanceId=iid, ContactId=moved["ContactId"])["Contact"]
 
     run("DeleteEmailAddress", InstanceId=iid, EmailAddressId=alias)
     run("DeleteInstance", InstanceId=iid)
