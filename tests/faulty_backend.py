@@ -935,3 +935,92 @@ class AssociatedContactsOneLevel(Backend):
 class ReferencesIgnoreTypes(Backend):
     def _list_contact_references(self, tx: Transaction, p: Params) -> Result:
         return super()._list_contact_references(tx, {**p, "ReferenceTypes": list(self._REFERENCE_MEMBERS)})
+
+
+# -- attached files ------------------------------------------------------------------------------------
+
+
+@fault(
+    "upload-forgets-size",
+    "StartAttachedFileUpload",
+    "the file's FileSizeInBytes is not kept",
+    ("FILE-001",),
+)
+class UploadForgetsSize(Backend):
+    def _start_attached_file_upload(self, tx: Transaction, p: Params) -> Result:
+        out = super()._start_attached_file_upload(tx, p)
+        record = tx.get("file", out["FileId"])
+        if record is not None:
+            record["FileSizeInBytes"] = 1
+            tx.put("file", out["FileId"], record, parent=p["InstanceId"])
+        return out
+
+
+@fault(
+    "upload-any-use-case",
+    "StartAttachedFileUpload",
+    "a file of another use case than ATTACHMENT is uploaded",
+    ("FILE-006",),
+)
+class UploadAnyUseCase(Backend):
+    UPLOADABLE = ("ATTACHMENT", "VOICE_RECORDING", "CONTACT_ANALYSIS")
+
+
+@fault(
+    "complete-upload-keeps-processing",
+    "CompleteAttachedFileUpload",
+    "a completed upload stays PROCESSING (never downloadable)",
+    ("FILE-002",),
+)
+class CompleteUploadKeepsProcessing(Backend):
+    def _complete_attached_file_upload(self, tx: Transaction, p: Params) -> Result:
+        self._file(tx, p)
+        return {}
+
+
+@fault(
+    "get-file-any-contact",
+    "GetAttachedFile",
+    "a file is found under any contact of the instance",
+    ("FILE-003",),
+)
+class GetFileAnyContact(Backend):
+    def _get_attached_file(self, tx: Transaction, p: Params) -> Result:
+        found = tx.get("file", p["FileId"])
+        if found is not None:
+            p = {**p, "AssociatedResourceArn": found["AssociatedResourceArn"]}
+        return super()._get_attached_file(tx, p)
+
+
+@fault(
+    "batch-files-drop-errors",
+    "BatchGetAttachedFileMetadata",
+    "the batch leaves out the ids it does not find instead of answering them as errors",
+    ("FILE-004",),
+)
+class BatchFilesDropErrors(Backend):
+    def _batch_get_attached_file_metadata(self, tx: Transaction, p: Params) -> Result:
+        return {**super()._batch_get_attached_file_metadata(tx, p), "Errors": []}
+
+
+@fault(
+    "delete-file-keeps-it",
+    "DeleteAttachedFile",
+    "DeleteAttachedFile answers 200 and keeps the file",
+    ("FILE-005",),
+)
+class DeleteFileKeepsIt(Backend):
+    def _delete_attached_file(self, tx: Transaction, p: Params) -> Result:
+        self._file(tx, p)
+        return {}
+
+
+@fault(
+    "message-file-unknown",
+    "GetAttachedFile",
+    "the EMAIL_MESSAGE file an email contact's reference names is not found",
+    ("FILE-007",),
+)
+class MessageFileUnknown(Backend):
+    def _message_file(self, contact: Any) -> dict[str, Any] | None:
+        return None

@@ -22,6 +22,7 @@ import pytest
 #: stateful check's module, which are not collected with the suite), by file and by module name (``--pyargs``).
 CHECK_MODULES: tuple[str, ...] = (
     "addresses",
+    "attachments",
     "checks",
     "contact_life",
     "contacts",

@@ -185,6 +185,27 @@ def _tour_calls(client: Any, instance_id: str, queue_id: str, email_address: Any
         lambda: client.stop_contact(InstanceId=i, ContactId=start(client, i, primary.address)),
         lambda: client.stop_contact(InstanceId=i, ContactId=MISSING),
     ]
+    contact_arn = client.describe_contact(InstanceId=i, ContactId=contact)["Contact"]["Arn"]
+    files = {"InstanceId": i, "AssociatedResourceArn": contact_arn}
+    started = client.start_attached_file_upload(
+        **files, FileName="tour.txt", FileSizeInBytes=4, FileUseCaseType="ATTACHMENT"
+    )
+    attached = {**files, "FileId": started["FileId"]}
+    more += [
+        lambda: client.start_attached_file_upload(
+            **files, FileName="tour.txt", FileSizeInBytes=4, FileUseCaseType="VOICE_RECORDING"
+        ),
+        lambda: client.complete_attached_file_upload(**attached),
+        lambda: client.complete_attached_file_upload(**files, FileId=MISSING),
+        lambda: client.get_attached_file(**attached),
+        lambda: client.get_attached_file(**files, FileId=MISSING),
+        lambda: client.batch_get_attached_file_metadata(**files, FileIds=[started["FileId"], MISSING]),
+        lambda: client.batch_get_attached_file_metadata(
+            InstanceId=MISSING, AssociatedResourceArn=contact_arn, FileIds=[MISSING]
+        ),
+        lambda: client.delete_attached_file(**attached),
+        lambda: client.delete_attached_file(**attached),
+    ]
     for call in more:
         _swallow(call)
     reply = client.create_contact(

@@ -72,6 +72,11 @@ OPERATIONS: tuple[str, ...] = (
     "TransferContact",
     "ListAssociatedContacts",
     "ListContactReferences",
+    "StartAttachedFileUpload",
+    "CompleteAttachedFileUpload",
+    "GetAttachedFile",
+    "BatchGetAttachedFileMetadata",
+    "DeleteAttachedFile",
 )
 
 

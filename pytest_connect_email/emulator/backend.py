@@ -159,6 +159,7 @@ _TAGGABLE: dict[str, tuple[str, str]] = {
     "queue": ("queue", "queue"),
     "operating-hours": ("hours", "hours of operation"),
     "contact-flow": ("flow", "flow"),
+    "attached-file": ("file", "attached file"),
 }
 #: The member of each kind's record that holds its ARN.
 _ARN_MEMBER: dict[str, str] = {
@@ -167,6 +168,7 @@ _ARN_MEMBER: dict[str, str] = {
     "queue": "QueueArn",
     "hours": "HoursOfOperationArn",
     "flow": "Arn",
+    "file": "FileArn",
 }
 #: The flow association types of the email channel; the other types' resources are not emulated.
 EMAIL_FLOW_TYPES = ("INBOUND_EMAIL", "OUTBOUND_EMAIL")
@@ -191,6 +193,9 @@ class Config:
     max_queue_addresses: int = 50
     token_lifetime: float = 8 * 3600.0
     lock_wait: float = 0.2
+    #: Where the emulator's file URLs point (upload and download of attached files): the served emulator's
+    #: URL once :meth:`.Emulator.serve` runs; an address that resolves nowhere until then.
+    public_url: str = "https://files.connect-email.invalid"
     throttle: bool = False
     throttle_rate: float = 2.0
     throttle_burst: int = 5
@@ -458,6 +463,7 @@ class Backend:
         "StartEmailContact": ("contact", "contact", "ContactId"),
         "CreateContact": ("contact", "contact", "ContactId"),
         "TransferContact": ("contact", "contact", "ContactId"),
+        "StartAttachedFileUpload": ("file", "attached file", "FileId"),
     }
 
     # -- helpers -----------------------------------------------------------------------------------
@@ -1685,3 +1691,172 @@ class Backend:
                 items.append({member: self._public(ref, *names)})
         page, following = _page("ListContactReferences", items, p, 100)
         return {"ReferenceSummaryList": page, "NextToken": following}
+
+    # -- attached files ----------------------------------------------------------------------------
+
+    #: "Only ATTACHMENTS are supported" (StartAttachedFileUpload's FileUseCaseType); the emulator keeps an
+    #: email contact's message as an EMAIL_MESSAGE file of its own.
+    UPLOADABLE: tuple[str, ...] = ("ATTACHMENT",)
+    #: "The default value is 300" (UrlExpiryInSeconds).
+    URL_EXPIRY = 300
+
+    def _associated_contact(self, tx: Transaction, instance_id: str, arn: str, invalid: str) -> dict[str, Any]:
+        """The contact whose ARN is ``arn`` (email attachments belong to contacts; cases and tasks are not
+        emulated); ``invalid``: the error code when there is none."""
+        self._instance(tx, instance_id)
+        found = next((r for _, r in tx.find("contact", instance_id) if r["Arn"] == arn), None)
+        if found is None:
+            raise ServiceError(
+                invalid,
+                f"AssociatedResourceArn {arn!r} is no contact of this instance (an email contact's ARN, as "
+                "StartEmailContact's contact has; cases and tasks are not emulated)",
+            )
+        return found
+
+    def _file_url(self, kind: str, record: Mapping[str, Any], expiry: int) -> dict[str, Any]:
+        expires = self.clock() + expiry
+        url = f"{self.config.public_url.rstrip('/')}/_connect-email/files/{record['FileId']}?{kind}={record['Secret']}"
+        return {"Url": f"{url}&expires={int(expires)}", "UrlExpiry": _iso(expires)}
+
+    def _message_file(self, contact: Mapping[str, Any]) -> dict[str, Any] | None:
+        """The EMAIL_MESSAGE file of a contact that received or sent a message (its EMAIL_MESSAGE reference)."""
+        message = contact.get("Message") or (contact.get("OutboundMessage") if contact.get("Sent") else None)
+        if message is None:
+            return None
+        ident = str(uuid.uuid5(uuid.NAMESPACE_URL, contact["Arn"]))
+        return {
+            "InstanceId": contact["InstanceId"],
+            "FileId": ident,
+            "FileArn": f"{contact['Arn'].split('/contact/')[0]}/attached-file/{ident}",
+            "FileName": "email-message.json",
+            "FileSizeInBytes": len(json.dumps(message, ensure_ascii=False).encode("utf-8")) or 1,
+            "FileUseCaseType": "EMAIL_MESSAGE",
+            "FileStatus": "APPROVED",
+            "AssociatedResourceArn": contact["Arn"],
+            "CreationTime": _iso(contact["InitiationTimestamp"]),
+            "Secret": ident,
+        }
+
+    def _file(self, tx: Transaction, p: Params) -> dict[str, Any]:
+        """The file ``p`` names, of the instance and of the associated resource named, else 404."""
+        contact = self._associated_contact(tx, p["InstanceId"], p["AssociatedResourceArn"], "ResourceNotFoundException")
+        found = tx.get("file", p["FileId"])
+        if found is None:
+            message = self._message_file(contact)
+            found = message if message is not None and message["FileId"] == p["FileId"] else None
+        if found is None or found["InstanceId"] != p["InstanceId"] or found["AssociatedResourceArn"] != contact["Arn"]:
+            raise not_found("attached file", p["FileId"])
+        return found
+
+    def _start_attached_file_upload(self, tx: Transaction, p: Params) -> Result:
+        instance_id = p["InstanceId"]
+        instance = self._instance(tx, instance_id)
+        contact = self._associated_contact(tx, instance_id, p["AssociatedResourceArn"], "InvalidRequestException")
+        if p["FileUseCaseType"] not in self.UPLOADABLE:
+            raise ServiceError(
+                "InvalidRequestException",
+                f"FileUseCaseType {p['FileUseCaseType']!r}: only ATTACHMENT files are uploaded (the model: 'Only "
+                "ATTACHMENTS are supported')",
+            )
+        ident = self.new_id()
+        record = {
+            "InstanceId": instance_id,
+            "FileId": ident,
+            "FileArn": f"{instance['Arn']}/attached-file/{ident}",
+            "FileName": p["FileName"],
+            "FileSizeInBytes": p["FileSizeInBytes"],
+            "FileUseCaseType": p["FileUseCaseType"],
+            "FileStatus": "PROCESSING",
+            "AssociatedResourceArn": contact["Arn"],
+            "CreationTime": _iso(self.clock()),
+            "CreatedBy": p.get("CreatedBy"),
+            "Tags": p.get("Tags"),
+            "Secret": self.new_id().replace("-", ""),  # seeded with the ids, so a recording is the same every time
+        }
+        tx.put("file", ident, record, parent=instance_id)
+        out = self._public(record, "FileArn", "FileId", "CreationTime", "FileStatus", "CreatedBy")
+        out["UploadUrlMetadata"] = {
+            **self._file_url("upload", record, p.get("UrlExpiryInSeconds", self.URL_EXPIRY)),
+            # the upload must be the size the file was announced with (the URL refuses another)
+            "HeadersToInclude": {"Content-Length": str(record["FileSizeInBytes"])},
+        }
+        return out
+
+    def _complete_attached_file_upload(self, tx: Transaction, p: Params) -> Result:
+        """Confirms the upload: the file is APPROVED (the emulator scans nothing; bytes PUT to the upload URL of a
+        served emulator are kept and served back, and are not required). Completing again changes nothing."""
+        record = self._file(tx, p)
+        if record["FileStatus"] == "PROCESSING":
+            record["FileStatus"] = "APPROVED"
+            tx.put("file", record["FileId"], record, parent=p["InstanceId"])
+        return {}
+
+    _FILE_FIELDS = (
+        "FileArn",
+        "FileId",
+        "CreationTime",
+        "FileStatus",
+        "FileName",
+        "FileSizeInBytes",
+        "AssociatedResourceArn",
+        "FileUseCaseType",
+        "CreatedBy",
+        "Tags",
+    )
+
+    def _get_attached_file(self, tx: Transaction, p: Params) -> Result:
+        record = self._file(tx, p)
+        out = self._public(record, *self._FILE_FIELDS)
+        if record["FileStatus"] == "APPROVED":  # "It will only return a downloadURL if the status ... is APPROVED"
+            out["DownloadUrlMetadata"] = self._file_url(
+                "download", record, p.get("UrlExpiryInSeconds", self.URL_EXPIRY)
+            )
+        return out
+
+    def _batch_get_attached_file_metadata(self, tx: Transaction, p: Params) -> Result:
+        files, errors = [], []
+        for file_id in p["FileIds"]:
+            try:
+                files.append(self._public(self._file(tx, {**p, "FileId": file_id}), *self._FILE_FIELDS))
+            except ServiceError as error:
+                if error.code != "ResourceNotFoundException" or "attached file" not in error.message:
+                    raise
+                errors.append({"ErrorCode": error.code, "ErrorMessage": error.message, "FileId": file_id})
+        return {"Files": files, "Errors": errors}
+
+    def _delete_attached_file(self, tx: Transaction, p: Params) -> Result:
+        record = self._file(tx, p)
+        if tx.get("file", record["FileId"]) is None:
+            raise ServiceError(
+                "InvalidRequestException", "an email contact's message file is deleted with its contact, not alone"
+            )
+        tx.delete("file", record["FileId"])
+        tx.delete("filedata", record["FileId"])
+        return {}
+
+    # -- file transfer (the pre-signed URLs) -------------------------------------------------------
+
+    def transfer(self, method: str, file_id: str, query: Mapping[str, str], body: bytes) -> tuple[int, bytes]:
+        """A PUT to an upload URL or a GET of a download URL: the status and the body to answer."""
+        with self.store.transaction(write=method == "PUT") as tx:
+            record = tx.get("file", file_id)
+            kind = "upload" if method == "PUT" else "download"
+            if record is None or query.get(kind) != record.get("Secret"):
+                return 403, b"the URL is not one the emulator issued for this file"
+            try:
+                expired = float(query.get("expires", "0")) < self.clock()
+            except ValueError:
+                expired = True
+            if expired:
+                return 403, b"the URL has expired: ask for a new one"
+            if method == "PUT":
+                if len(body) != record["FileSizeInBytes"]:
+                    return 400, f"FileSizeInBytes was {record['FileSizeInBytes']}; {len(body)} bytes came".encode()
+                tx.put(
+                    "filedata", file_id, {"Body": base64.b64encode(body).decode("ascii")}, parent=record["InstanceId"]
+                )
+                return 200, b""
+            if record["FileStatus"] != "APPROVED":
+                return 403, b"the file is not APPROVED"
+            data = tx.get("filedata", file_id)
+            return (200, base64.b64decode(data["Body"])) if data is not None else (404, b"nothing was uploaded")

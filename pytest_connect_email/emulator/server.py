@@ -102,6 +102,8 @@ class Emulator:
                 f"HTTP methods are case-sensitive: {request.method[:16]!r} is not one",
                 code="UnknownOperationException",
             )
+        if request.raw_path.startswith(FILES_PATH) and request.method in ("PUT", "GET"):
+            return self._file_transfer(request)  # a pre-signed URL: its query authorises it, not a signature
         if self.auth and signed:
             auth.verify(request, self.credentials, strict=self.strict_auth)
             auth.check_scope(request, region=self.config.region, now=time.time(), max_skew=self.config.max_clock_skew)
@@ -116,6 +118,18 @@ class Emulator:
         params = codec.parse_request(op, request, labels)
         result = self.backend.invoke(operation, params)
         return codec.serialize_response(op, result)
+
+    def _file_transfer(self, request: codec.HttpRequest) -> codec.HttpResponse:
+        """An upload (PUT) to, or a download (GET) from, a URL that StartAttachedFileUpload or GetAttachedFile
+        answered."""
+        file_id = request.raw_path[len(FILES_PATH) :]
+        status, body = self.backend.transfer(request.method, file_id, dict(request.query), request.body)
+        kind = "application/octet-stream" if status == 200 and request.method == "GET" else "text/plain"
+        return codec.HttpResponse(status, {"Content-Type": kind}, body)
+
+    def serve_files_at(self, url: str) -> None:
+        """Point the file URLs the backend answers at ``url`` (the served emulator's)."""
+        self.backend.config.public_url = url
 
     # -- WSGI --------------------------------------------------------------------------------------
 
@@ -219,9 +233,13 @@ class Emulator:
         server = _Server(host, port, self)
         thread = threading.Thread(target=server.serve_forever, name="connect-email-emulator", daemon=True)
         thread.start()
-        return RunningServer(server, thread)
+        running = RunningServer(server, thread)
+        self.serve_files_at(running.url)
+        return running
 
 
+#: The path of the emulator's attached files' pre-signed URLs (``/_connect-email/files/<FileId>?...``).
+FILES_PATH = "/_connect-email/files/"
 #: The environ key under which a WSGI host can report framing it refuses (conflicting lengths).
 _BAD_FRAMING = "connect_email.bad_framing"
 #: Seconds a served connection keeps its thread after an answer, waiting for the next request, before

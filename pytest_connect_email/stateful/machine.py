@@ -46,8 +46,8 @@ from pytest_connect_email.stateful.compare import Excuses
 from pytest_connect_email.stateful.lockstep import Divergence, Lockstep, Stats, Step, minimise, ref
 
 #: The operations the machine's rules sequence (and send invalid requests of). The tag operations and the flow
-#: operations name their resources by ARN, which a sequence's symbols do not stand for yet, and TransferContact
-#: needs a flow: the suite checks them.
+#: operations name their resources by ARN, which a sequence's symbols do not stand for yet (attached files name
+#: their contact by ARN too), and TransferContact needs a flow: the suite checks them.
 NOT_SEQUENCED: frozenset[str] = frozenset(
     {
         "TagResource",
@@ -61,6 +61,11 @@ NOT_SEQUENCED: frozenset[str] = frozenset(
         "ListFlowAssociations",
         "BatchGetFlowAssociation",
         "TransferContact",
+        "StartAttachedFileUpload",
+        "CompleteAttachedFileUpload",
+        "GetAttachedFile",
+        "BatchGetAttachedFileMetadata",
+        "DeleteAttachedFile",
     }
 )
 SEQUENCED_OPERATIONS: tuple[str, ...] = tuple(op for op in spec.OPERATIONS if op not in NOT_SEQUENCED)

@@ -274,6 +274,33 @@ def _tour(client: Any) -> None:
     client.stop_contact(InstanceId=instance, ContactId=moved, DisconnectReason={"Code": "AGENT_DISCONNECT"})
     client.describe_contact(InstanceId=instance, ContactId=moved)
     client.list_associated_contacts(InstanceId=instance, ContactId=inbound, MaxResults=1)
+    contact_arn = client.describe_contact(InstanceId=instance, ContactId=inbound)["Contact"]["Arn"]
+    files = {"InstanceId": instance, "AssociatedResourceArn": contact_arn}
+    started = client.start_attached_file_upload(
+        **files,
+        FileName="a.txt",
+        FileSizeInBytes=3,
+        FileUseCaseType="ATTACHMENT",
+        UrlExpiryInSeconds=60,
+        CreatedBy={"ConnectUserArn": f"{contact_arn.split('/contact/')[0]}/agent/00000000-0000-4000-8000-0000000a6e17"},
+        Tags={"team": "mail"},
+        ClientToken="tour-upload",
+    )
+    by_role = client.start_attached_file_upload(
+        **files,
+        FileName="b.txt",
+        FileSizeInBytes=3,
+        FileUseCaseType="ATTACHMENT",
+        CreatedBy={"AWSIdentityArn": "arn:aws:iam::123456789012:role/uploader"},
+    )
+    client.get_attached_file(**files, FileId=by_role["FileId"])
+    client.batch_get_attached_file_metadata(**files, FileIds=[by_role["FileId"]])
+    client.complete_attached_file_upload(**files, FileId=started["FileId"])
+    client.get_attached_file(**files, FileId=started["FileId"], UrlExpiryInSeconds=60)
+    client.batch_get_attached_file_metadata(
+        **files, FileIds=[started["FileId"], "00000000-0000-4000-8000-00000000dead"]
+    )
+    client.delete_attached_file(**files, FileId=started["FileId"])
     reply = client.create_contact(
         InstanceId=instance,
         Channel="EMAIL",

@@ -434,3 +434,63 @@ def test_a_head_over_its_budget_is_refused_naming_it(
                 answer += chunk
     assert answer.startswith(b"HTTP/1.1 %d " % status), answer[:300]
     assert budget in answer
+
+
+# -- attached files: the pre-signed URLs a served emulator answers ------------------------------------------
+
+
+def _put(url: str, body: bytes) -> tuple[int, bytes]:
+    request = urllib.request.Request(url, data=body, method="PUT")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            return int(answer.status), answer.read()
+    except urllib.error.HTTPError as error:
+        return int(error.code), error.read()
+
+
+def _get(url: str) -> tuple[int, bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as answer:
+            return int(answer.status), answer.read()
+    except urllib.error.HTTPError as error:
+        return int(error.code), error.read()
+
+
+def test_an_attachment_is_uploaded_and_downloaded_through_its_urls(open_server: RunningServer) -> None:
+    """The upload URL takes exactly the announced bytes; the download URL of the APPROVED file serves them; a URL
+    with another token, or one not yet APPROVED, is refused."""
+    client = make_client(open_server.url)
+    iid = client.create_instance(
+        IdentityManagementType="CONNECT_MANAGED", InboundCallsEnabled=True, OutboundCallsEnabled=True
+    )["Id"]
+    client.create_email_address(InstanceId=iid, EmailAddress="support@example.com")
+    contact = client.start_email_contact(
+        InstanceId=iid,
+        FromEmailAddress={"EmailAddress": "k@example.net"},
+        DestinationEmailAddress="support@example.com",
+        EmailMessage={
+            "MessageSourceType": "RAW",
+            "RawMessage": {"Subject": "s", "Body": "b", "ContentType": "text/plain"},
+        },
+    )["ContactId"]
+    files = {
+        "InstanceId": iid,
+        "AssociatedResourceArn": client.describe_contact(InstanceId=iid, ContactId=contact)["Contact"]["Arn"],
+    }
+    body = "Grüße, Anhang".encode()
+    started = client.start_attached_file_upload(
+        **files, FileName="gruss.txt", FileSizeInBytes=len(body), FileUseCaseType="ATTACHMENT"
+    )
+    upload = started["UploadUrlMetadata"]
+    assert upload["Url"].startswith(open_server.url + "/")
+    assert upload["HeadersToInclude"] == {"Content-Length": str(len(body))}
+    assert _put(upload["Url"], body[:-1])[0] == 400  # not the announced size
+    assert _put(upload["Url"].replace("upload=", "upload=x"), body)[0] == 403  # another token
+    assert _put(upload["Url"], body)[0] == 200
+    pending = client.get_attached_file(**files, FileId=started["FileId"])
+    assert "DownloadUrlMetadata" not in pending
+    client.complete_attached_file_upload(**files, FileId=started["FileId"])
+    download = client.get_attached_file(**files, FileId=started["FileId"])["DownloadUrlMetadata"]["Url"]
+    assert _get(download) == (200, body)
+    assert _get(download.replace("download=", "download=x"))[0] == 403
+    assert _get(upload["Url"])[0] == 403  # an upload URL does not download

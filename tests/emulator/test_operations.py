@@ -143,6 +143,13 @@ def test_every_operation_works(client: Any, instance_id: str, new_address: NewAd
     assert [sorted(r) for r in refs["ReferenceSummaryList"]] == [["Number"], ["EmailMessage"]]
     details = run("DescribeContact", InstanceId=iid, ContactId=contact)["Contact"]
     assert details["Name"] == "Bestellung"
+    files = {"InstanceId": iid, "AssociatedResourceArn": details["Arn"]}
+    started = run("StartAttachedFileUpload", **files, FileName="a.txt", FileSizeInBytes=3, FileUseCaseType="ATTACHMENT")
+    run("CompleteAttachedFileUpload", **files, FileId=started["FileId"])
+    assert run("GetAttachedFile", **files, FileId=started["FileId"])["FileStatus"] == "APPROVED"
+    batch_files = run("BatchGetAttachedFileMetadata", **files, FileIds=[started["FileId"]])["Files"]
+    assert [f["FileName"] for f in batch_files] == ["a.txt"]
+    run("DeleteAttachedFile", **files, FileId=started["FileId"])
     assert (details["Channel"], details["InitiationMethod"]) == ("EMAIL", "INBOUND")
     assert details["SegmentAttributes"]["connect:ContactExpiry"]["ValueMap"]["ExpiryDuration"]["ValueInteger"] == 135
     assert run("GetContactAttributes", InstanceId=iid, InitialContactId=contact)["Attributes"] == {"order": "4711"}
