@@ -1024,3 +1024,50 @@ class DeleteFileKeepsIt(Backend):
 class MessageFileUnknown(Backend):
     def _message_file(self, contact: Any) -> dict[str, Any] | None:
         return None
+
+
+# -- every operation -------------------------------------------------------------------------------------
+
+
+@fault(
+    "invalid-queue-requests-500",
+    "CreateQueue",
+    "a CreateQueue request that breaks its contract is answered 500 (InternalServiceException)",
+    ("PROTO-006",),
+)
+class InvalidQueueRequests500(Backend):
+    def _validate(self, operation: str, params: Params) -> None:
+        try:
+            super()._validate(operation, params)
+        except ServiceError as error:
+            if operation == "CreateQueue":
+                raise ServiceError("InternalServiceException", "internal error") from error
+            raise
+
+
+@fault(
+    "invalid-tag-requests-accepted",
+    "UntagResource",
+    "an UntagResource request that breaks its contract is answered 200",
+    ("PROTO-006",),
+)
+class InvalidTagRequestsAccepted(Backend):
+    def _validate(self, operation: str, params: Params) -> None:
+        if operation != "UntagResource":
+            super()._validate(operation, params)
+
+    def _untag_resource(self, tx: Transaction, p: Params) -> Result:
+        return {}
+
+
+@fault(
+    "flows-listed-after-instance",
+    "DeleteInstance",
+    "after DeleteInstance, ListFlowAssociations of its id answers an empty list instead of 404",
+    ("SCOPE-004",),
+)
+class FlowsListedAfterInstance(Backend):
+    def _list_flow_associations(self, tx: Transaction, p: Params) -> Result:
+        if not tx.exists("instance", p["InstanceId"]):
+            return {"FlowAssociationSummaryList": []}
+        return super()._list_flow_associations(tx, p)

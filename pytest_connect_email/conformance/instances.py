@@ -189,3 +189,64 @@ def test_deleting_an_instance_deletes_its_addresses(
         == NOT_FOUND
     )
     assert answer_code(lambda: connect_client.describe_contact(InstanceId=made, ContactId=contact_id)) == NOT_FOUND
+
+
+@check(
+    "SCOPE-004",
+    "DeleteInstance",
+    "Deletes the Amazon Connect instance. AWS API convention: what is deleted is gone, also from what referred to "
+    "it, through every read that could still show it (describe, list, search, batch get), ids read before included.",
+)
+def test_deleting_an_instance_deletes_its_wiring(
+    connect_client: Any, connect_settings: Any, make_instance: Callable[[], dict[str, Any]], unique: Callable[[], str]
+) -> None:
+    """After DeleteInstance, its hours, queue, flow, the address's binding and tags, and a contact's file, all
+    read before, are not found through any read."""
+    from pytest_connect_email.conformance.flows import FLOW_CONTENT
+    from pytest_connect_email.conformance.queues import OFFICE
+
+    made = make_instance()["Id"]
+    name = f"ce-{unique()[:10]}"
+    address = connect_client.create_email_address(
+        InstanceId=made, EmailAddress=f"{name}@{connect_settings.email_domain}", Tags={"team": "care"}
+    )
+    arn = address["EmailAddressArn"]
+    hours = connect_client.create_hours_of_operation(InstanceId=made, Name=name, TimeZone="UTC", Config=OFFICE)[
+        "HoursOfOperationId"
+    ]
+    queue = connect_client.create_queue(InstanceId=made, Name=name, HoursOfOperationId=hours)["QueueId"]
+    flow = connect_client.create_contact_flow(InstanceId=made, Name=name, Type="CONTACT_FLOW", Content=FLOW_CONTENT)
+    binding = {"InstanceId": made, "ResourceId": arn, "ResourceType": "INBOUND_EMAIL"}
+    connect_client.associate_flow(**binding, FlowId=flow["ContactFlowArn"])
+    contact_id = start(connect_client, made, f"{name}@{connect_settings.email_domain}")
+    contact_arn = connect_client.describe_contact(InstanceId=made, ContactId=contact_id)["Contact"]["Arn"]
+    files = {"InstanceId": made, "AssociatedResourceArn": contact_arn}
+    file_id = connect_client.start_attached_file_upload(
+        **files, FileName="a.txt", FileSizeInBytes=1, FileUseCaseType="ATTACHMENT"
+    )["FileId"]
+    reads: dict[str, Callable[[], Any]] = {
+        "DescribeHoursOfOperation": lambda: connect_client.describe_hours_of_operation(
+            InstanceId=made, HoursOfOperationId=hours
+        ),
+        "DescribeQueue": lambda: connect_client.describe_queue(InstanceId=made, QueueId=queue),
+        "ListQueues": lambda: connect_client.list_queues(InstanceId=made),
+        "SearchQueues": lambda: connect_client.search_queues(InstanceId=made),
+        "DescribeContactFlow": lambda: connect_client.describe_contact_flow(
+            InstanceId=made, ContactFlowId=flow["ContactFlowId"]
+        ),
+        "GetFlowAssociation": lambda: connect_client.get_flow_association(**binding),
+        "ListFlowAssociations": lambda: connect_client.list_flow_associations(InstanceId=made),
+        "BatchGetFlowAssociation": lambda: connect_client.batch_get_flow_association(
+            InstanceId=made, ResourceIds=[arn]
+        ),
+        "ListTagsForResource": lambda: connect_client.list_tags_for_resource(resourceArn=arn),
+        "GetAttachedFile": lambda: connect_client.get_attached_file(**files, FileId=file_id),
+        "ListAssociatedContacts": lambda: connect_client.list_associated_contacts(
+            InstanceId=made, ContactId=contact_id
+        ),
+    }
+    for read in reads.values():
+        read()  # each read succeeds before the deletion
+    connect_client.delete_instance(InstanceId=made)
+    after = {operation: answer_code(read) for operation, read in reads.items()}
+    assert {op: found for op, found in after.items() if found != NOT_FOUND} == {}

@@ -342,3 +342,49 @@ def test_empty_outputs_answer_empty_bodies(tour: list[Answer]) -> None:
     assert {a.operation for a in checked} >= empty_ops - {"CreateInstance"}, "the tour should succeed at each"
     wrong = [f"{a.operation}: {a.body[:100]!r}" for a in checked if a.body.strip() not in (b"", b"{}")]
     assert not wrong, wrong
+
+
+@check(
+    "PROTO-006",
+    PROTOCOL,
+    "model: each operation's modelled errors (InvalidParameterException: One or more of the specified parameters "
+    "are not valid; InvalidRequestException: The request is not valid). AWS API convention: a request that breaks "
+    "its contract is refused with a modelled 4xx error, never a 5xx and never a success.",
+)
+def test_invalid_requests_get_a_modelled_4xx(connect_client_factory: Callable[..., Any]) -> None:
+    """For every covered operation and every kind of rule its contract has (types, lengths, counts, patterns,
+    enums, required members, the documented rules), a request breaking one rule is answered with a 4xx error the
+    operation models."""
+    from botocore.exceptions import ClientError
+
+    from pytest_connect_email.contracts import validator
+    from pytest_connect_email.fakes import invalid_cases
+
+    client = connect_client_factory(validate_requests=False)
+    problems: list[str] = []
+    sent = 0
+    for operation in spec.model().operations:
+        method = getattr(client, spec.snake_name(operation))
+        modelled = set(validator.error_codes(operation))
+        shape = spec.operation_model(operation).input_shape
+        labels = [name for name, member in shape.members.items() if member.serialization.get("location") == "uri"]
+        seen: set[str] = set()
+        for case in invalid_cases(operation):
+            kind = case.rule  # a schema keyword (maxLength, pattern, ...) or a documented rule's id
+            if kind in seen or any(case.request.get(label) == "" for label in labels):
+                continue  # an empty path segment addresses another URL, not this operation
+            try:
+                method(**case.request)
+            except ClientError as error:
+                status = int(error.response["ResponseMetadata"]["HTTPStatusCode"])
+                code = str(error.response["Error"]["Code"])
+                if not (400 <= status < 500 and code in modelled):
+                    problems.append(f"{operation} breaking {case.rule}: {status} {code}")
+            except Exception:  # botocore cannot put this value on the wire: no request was sent
+                continue
+            else:
+                problems.append(f"{operation} breaking {case.rule}: a success")
+            seen.add(kind)
+            sent += 1
+    assert sent >= len(spec.model().operations), f"only {sent} invalid requests could be sent"
+    assert not problems, problems

@@ -1729,12 +1729,13 @@ class Backend:
             "FileId": ident,
             "FileArn": f"{contact['Arn'].split('/contact/')[0]}/attached-file/{ident}",
             "FileName": "email-message.json",
-            "FileSizeInBytes": len(json.dumps(message, ensure_ascii=False).encode("utf-8")) or 1,
+            "FileSizeInBytes": len(json.dumps(message, ensure_ascii=False).encode("utf-8")),
             "FileUseCaseType": "EMAIL_MESSAGE",
             "FileStatus": "APPROVED",
             "AssociatedResourceArn": contact["Arn"],
             "CreationTime": _iso(contact["InitiationTimestamp"]),
-            "Secret": ident,
+            "Secret": hashlib.sha256(f"{contact['Arn']}|{contact['InitiationTimestamp']}".encode()).hexdigest()[:32],
+            "Body": json.dumps(message, ensure_ascii=False).encode("utf-8"),
         }
 
     def _file(self, tx: Transaction, p: Params) -> dict[str, Any]:
@@ -1840,14 +1841,20 @@ class Backend:
         """A PUT to an upload URL or a GET of a download URL: the status and the body to answer."""
         with self.store.transaction(write=method == "PUT") as tx:
             record = tx.get("file", file_id)
+            if record is None and method == "GET":  # an email contact's message, the EMAIL_MESSAGE file
+                record = next(
+                    (m for _, c in tx.find("contact") if (m := self._message_file(c)) and m["FileId"] == file_id), None
+                )
+                if record is not None and query.get("download") == record["Secret"]:
+                    return (
+                        (200, record["Body"])
+                        if self._fresh(query)
+                        else (403, b"the URL has expired: ask for a new one")
+                    )
             kind = "upload" if method == "PUT" else "download"
             if record is None or query.get(kind) != record.get("Secret"):
                 return 403, b"the URL is not one the emulator issued for this file"
-            try:
-                expired = float(query.get("expires", "0")) < self.clock()
-            except ValueError:
-                expired = True
-            if expired:
+            if not self._fresh(query):
                 return 403, b"the URL has expired: ask for a new one"
             if method == "PUT":
                 if len(body) != record["FileSizeInBytes"]:
@@ -1860,3 +1867,10 @@ class Backend:
                 return 403, b"the file is not APPROVED"
             data = tx.get("filedata", file_id)
             return (200, base64.b64decode(data["Body"])) if data is not None else (404, b"nothing was uploaded")
+
+    def _fresh(self, query: Mapping[str, str]) -> bool:
+        """Whether a file URL's ``expires`` (epoch seconds) is still ahead."""
+        try:
+            return float(query.get("expires", "0")) >= self.clock()
+        except ValueError:
+            return False

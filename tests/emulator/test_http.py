@@ -494,3 +494,11 @@ def test_an_attachment_is_uploaded_and_downloaded_through_its_urls(open_server: 
     assert _get(download) == (200, body)
     assert _get(download.replace("download=", "download=x"))[0] == 403
     assert _get(upload["Url"])[0] == 403  # an upload URL does not download
+    references = client.list_contact_references(InstanceId=iid, ContactId=contact, ReferenceTypes=["EMAIL_MESSAGE"])
+    message_id = references["ReferenceSummaryList"][0]["EmailMessage"]["Arn"].rsplit("/", 1)[1]
+    message = client.get_attached_file(**files, FileId=message_id)
+    assert (message["FileUseCaseType"], message["FileStatus"]) == ("EMAIL_MESSAGE", "APPROVED")
+    status, text = _get(message["DownloadUrlMetadata"]["Url"])
+    assert (status, json.loads(text)["RawMessage"]["Subject"]) == (200, "s")
+    assert len(text) == message["FileSizeInBytes"]
+    assert _get(message["DownloadUrlMetadata"]["Url"].replace("download=", "download=x"))[0] == 403
