@@ -351,7 +351,7 @@ def test_empty_outputs_answer_empty_bodies(tour: list[Answer]) -> None:
     "are not valid; InvalidRequestException: The request is not valid). AWS API convention: a request that breaks "
     "its contract is refused with a modelled 4xx error, never a 5xx and never a success.",
 )
-def test_invalid_requests_get_a_modelled_4xx(connect_client_factory: Callable[..., Any]) -> None:
+def test_contract_breaking_requests_get_a_modelled_4xx(connect_client_factory: Callable[..., Any]) -> None:
     """For every covered operation and every kind of rule its contract has (types, lengths, counts, patterns,
     enums, required members, the documented rules), a request breaking one rule is answered with a 4xx error the
     operation models."""
@@ -359,6 +359,7 @@ def test_invalid_requests_get_a_modelled_4xx(connect_client_factory: Callable[..
 
     from pytest_connect_email.contracts import validator
     from pytest_connect_email.fakes import invalid_cases
+    from pytest_connect_email.routing.client import EndpointNotImplemented
 
     client = connect_client_factory(validate_requests=False)
     problems: list[str] = []
@@ -367,14 +368,20 @@ def test_invalid_requests_get_a_modelled_4xx(connect_client_factory: Callable[..
         method = getattr(client, spec.snake_name(operation))
         modelled = set(validator.error_codes(operation))
         shape = spec.operation_model(operation).input_shape
-        labels = [name for name, member in shape.members.items() if member.serialization.get("location") == "uri"]
+        located = {name: member.serialization.get("location") for name, member in shape.members.items()}
+        labels = [name for name, where in located.items() if where == "uri"]
         seen: set[str] = set()
         for case in invalid_cases(operation):
             kind = case.rule  # a schema keyword (maxLength, pattern, ...) or a documented rule's id
+            top = case.pointer.split("/")[1] if case.pointer.count("/") else ""
             if kind in seen or any(case.request.get(label) == "" for label in labels):
                 continue  # an empty path segment addresses another URL, not this operation
+            if kind == "type" and located.get(top):
+                continue  # a path, query or header value is text on the wire: its type cannot be wrong there
             try:
                 method(**case.request)
+            except EndpointNotImplemented:
+                raise  # as the tour's checks: an endpoint that lacks an operation is judged by its own checks
             except ClientError as error:
                 status = int(error.response["ResponseMetadata"]["HTTPStatusCode"])
                 code = str(error.response["Error"]["Code"])

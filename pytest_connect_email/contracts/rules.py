@@ -384,6 +384,7 @@ EMAIL_ADDRESS_MEMBERS: dict[str, tuple[tuple[str, ...], ...]] = {
         ("DestinationEmailAddress", "EmailAddress"),
         ("AdditionalRecipients", "CcEmailAddresses", "*", "EmailAddress"),
     ),
+    "UpdateContact": (("AdditionalRecipients", "CcEmailAddresses", "*", "EmailAddress"),),
 }
 
 #: The format the reference page gives (its text lost the backslashes: ``[^s@]+@[^s@]+.[^s@]+``).

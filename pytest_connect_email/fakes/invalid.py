@@ -312,6 +312,8 @@ def _mutate(ctx: _Context, doc: dict[str, Any], loc: Loc, c: Constraint) -> tupl
         return _pointer(loc), []
     if keyword == "additionalProperties":
         target = _get(doc, loc)
+        if ctx.view.node_at(loc).get("x-union"):  # a union sets one member: the unknown one takes its place
+            target.clear()
         target[UNKNOWN_MEMBER] = "unexpected"
         return _pointer((*loc, UNKNOWN_MEMBER)), []
     node = ctx.view.node_at(loc)
