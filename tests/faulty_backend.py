@@ -1071,3 +1071,31 @@ class FlowsListedAfterInstance(Backend):
         if not tx.exists("instance", p["InstanceId"]):
             return {"FlowAssociationSummaryList": []}
         return super()._list_flow_associations(tx, p)
+
+
+@fault(
+    "delete-contact-data-keeps-endpoint",
+    "DeleteContactData",
+    "DeleteContactData answers 200 and keeps the customer endpoint",
+    ("LIFE-010",),
+)
+class DeleteContactDataKeepsEndpoint(Backend):
+    def _delete_contact_data(self, tx: Transaction, p: Params) -> Result:
+        fields = [f for f in p["ContactFields"] if f != "CUSTOMER_ENDPOINT"] or ["ADDITIONAL_EMAIL_RECIPIENTS"]
+        return super()._delete_contact_data(tx, {**p, "ContactFields": fields})
+
+
+@fault(
+    "delete-contact-data-while-active",
+    "DeleteContactData",
+    "the PII of a contact that has not ended is deleted",
+    ("LIFE-011",),
+)
+class DeleteContactDataWhileActive(Backend):
+    def _delete_contact_data(self, tx: Transaction, p: Params) -> Result:
+        record = self._contact(tx, p["InstanceId"], p["ContactId"])
+        if record.get("DisconnectTimestamp") is None:
+            record["CustomerEndpoint"] = None
+            tx.put("contact", record["Id"], record, parent=p["InstanceId"])
+            return {}
+        return super()._delete_contact_data(tx, p)

@@ -306,3 +306,62 @@ def test_references_are_listed_by_type(
     assert messages[0]["EmailMessage"].get("Arn", "").startswith("arn:")
     missing = functools.partial(references, connect_client, connect_instance_id, MISSING_ID, "URL")
     assert answer_code(missing) == NOT_FOUND
+
+
+# -- DeleteContactData -----------------------------------------------------------------------------
+
+
+@check(
+    "LIFE-010",
+    "DeleteContactData",
+    "Deletes the specified fields containing personally identifiable information (PII) from a contact. "
+    "CUSTOMER_ENDPOINT – The customer's contact endpoint. ADDITIONAL_EMAIL_RECIPIENTS – Additional recipients on an "
+    "email contact.",
+)
+def test_deleted_contact_data_is_gone(
+    connect_client: Any, connect_instance_id: str, email_address: Callable[..., Address]
+) -> None:
+    """After DeleteContactData of a stopped contact, its customer endpoint and CC recipients are not described;
+    what was not named (the system endpoint) stays."""
+    made = start(
+        connect_client,
+        connect_instance_id,
+        email_address().address,
+        AdditionalRecipients={"CcAddresses": [{"EmailAddress": "cc@example.org"}]},
+    )
+    connect_client.stop_contact(InstanceId=connect_instance_id, ContactId=made)
+    before = contact(connect_client, connect_instance_id, made)
+    assert before.get("CustomerEndpoint")
+    assert before.get("AdditionalEmailRecipients")
+    connect_client.delete_contact_data(
+        InstanceId=connect_instance_id,
+        ContactId=made,
+        ContactFields=["CUSTOMER_ENDPOINT", "ADDITIONAL_EMAIL_RECIPIENTS"],
+    )
+    after = contact(connect_client, connect_instance_id, made)
+    assert "CustomerEndpoint" not in after
+    assert not (after.get("AdditionalEmailRecipients") or {}).get("CcList")
+    assert after.get("SystemEndpoint") == before.get("SystemEndpoint")
+
+
+@check(
+    "LIFE-011",
+    "DeleteContactData",
+    "The contact must be in a terminated state. ContactNotTerminatedException: The contact has not been "
+    "disconnected and is not in a terminated state. AWS API convention: what is unknown is 404.",
+)
+def test_contact_data_is_deleted_only_from_ended_contacts(
+    connect_client: Any, connect_instance_id: str, email_address: Callable[..., Address]
+) -> None:
+    """An active contact is ContactNotTerminatedException (409) and keeps its data; a contact never made is 404."""
+    made = start(connect_client, connect_instance_id, email_address().address)
+    delete = functools.partial(
+        connect_client.delete_contact_data,
+        InstanceId=connect_instance_id,
+        ContactId=made,
+        ContactFields=["CUSTOMER_ENDPOINT"],
+    )
+    assert answer_code(delete) == (409, "ContactNotTerminatedException")
+    assert contact(connect_client, connect_instance_id, made).get("CustomerEndpoint")
+    missing = functools.partial(delete, ContactId=MISSING_ID)
+    assert answer_code(missing) == NOT_FOUND

@@ -184,6 +184,8 @@ def _tour_calls(client: Any, instance_id: str, queue_id: str, email_address: Any
         ),
         lambda: client.stop_contact(InstanceId=i, ContactId=start(client, i, primary.address)),
         lambda: client.stop_contact(InstanceId=i, ContactId=MISSING),
+        lambda: client.delete_contact_data(InstanceId=i, ContactId=contact, ContactFields=["CUSTOMER_ENDPOINT"]),
+        lambda: client.delete_contact_data(InstanceId=i, ContactId=MISSING, ContactFields=["CUSTOMER_ENDPOINT"]),
     ]
     contact_arn = client.describe_contact(InstanceId=i, ContactId=contact)["Contact"]["Arn"]
     files = {"InstanceId": i, "AssociatedResourceArn": contact_arn}

@@ -72,6 +72,7 @@ OPERATIONS: tuple[str, ...] = (
     "TransferContact",
     "ListAssociatedContacts",
     "ListContactReferences",
+    "DeleteContactData",
     "StartAttachedFileUpload",
     "CompleteAttachedFileUpload",
     "GetAttachedFile",

@@ -1560,6 +1560,37 @@ class Backend:
         tx.put("contact", record["Id"], record, parent=p["InstanceId"])
         return {}
 
+    def _delete_contact_data(self, tx: Transaction, p: Params) -> Result:
+        """Redacts the named PII of a terminated contact: its customer endpoint, its additional email recipients,
+        its email's subject (in the message its EMAIL_MESSAGE file holds)."""
+        record = self._contact(tx, p["InstanceId"], p["ContactId"])
+        if record.get("DisconnectTimestamp") is None:
+            raise ServiceError(
+                "ContactNotTerminatedException",
+                f"contact {p['ContactId']!r} has not been disconnected: 'The contact must be in a terminated state' "
+                "(StopContact first)",
+            )
+        fields = set(p["ContactFields"])
+        email_only = sorted(fields & {"ADDITIONAL_EMAIL_RECIPIENTS", "EMAIL_SUBJECT"})
+        if email_only and record["Channel"] != "EMAIL":
+            raise ServiceError(
+                "InvalidRequestException",
+                f"{', '.join(email_only)}: email channel only; contact {p['ContactId']!r} is a "
+                f"{record['Channel']} contact",
+            )
+        if "CUSTOMER_ENDPOINT" in fields:
+            record["CustomerEndpoint"] = None
+        if "ADDITIONAL_EMAIL_RECIPIENTS" in fields:
+            record["AdditionalEmailRecipients"] = None
+        if "EMAIL_SUBJECT" in fields:
+            for key in ("Message", "OutboundMessage"):
+                raw = (record.get(key) or {}).get("RawMessage")
+                if isinstance(raw, dict):
+                    raw.pop("Subject", None)
+        record["LastUpdateTimestamp"] = self.clock()
+        tx.put("contact", record["Id"], record, parent=p["InstanceId"])
+        return {}
+
     #: "A contact cannot be transferred more than 11 times."
     MAX_TRANSFERS = 11
 

@@ -424,6 +424,7 @@ def build_machine(target: Any, reference: Any, options: Options, stats: Stats) -
                     "StopContact",
                     "ListAssociatedContacts",
                     "ListContactReferences",
+                    "DeleteContactData",
                 )
             ),
             name=st.sampled_from(DISPLAY_NAMES),
@@ -440,6 +441,8 @@ def build_machine(target: Any, reference: Any, options: Options, stats: Stats) -
                 params.update(Name=name, AdditionalRecipients={"CcEmailAddresses": recipients})
             elif operation == "ListContactReferences":
                 params["ReferenceTypes"] = ["URL", "STRING", "EMAIL_MESSAGE"]
+            elif operation == "DeleteContactData":
+                params["ContactFields"] = ["CUSTOMER_ENDPOINT", "ADDITIONAL_EMAIL_RECIPIENTS"]
             self.step(operation, params, pages=operation.startswith("List"))
 
         @rule(contact=contacts, send=st.booleans(), sender=st.none() | addresses)

@@ -272,6 +272,9 @@ def _tour(client: Any) -> None:
         InstanceId=instance, ContactId=inbound, QueueId=queue, ContactFlowId=flow["ContactFlowId"]
     )["ContactId"]
     client.stop_contact(InstanceId=instance, ContactId=moved, DisconnectReason={"Code": "AGENT_DISCONNECT"})
+    client.delete_contact_data(
+        InstanceId=instance, ContactId=moved, ContactFields=["CUSTOMER_ENDPOINT", "EMAIL_SUBJECT"]
+    )
     client.describe_contact(InstanceId=instance, ContactId=moved)
     client.list_associated_contacts(InstanceId=instance, ContactId=inbound, MaxResults=1)
     contact_arn = client.describe_contact(InstanceId=instance, ContactId=inbound)["Contact"]["Arn"]

@@ -193,6 +193,8 @@ def test_every_operation_works(client: Any, instance_id: str, new_address: NewAd
     assert [c["ContactId"] for c in tree] == [contact, reply, moved["ContactId"]]
     run("StopContact", InstanceId=iid, ContactId=moved["ContactId"])
     assert "DisconnectTimestamp" in run("DescribeContact", InstanceId=iid, ContactId=moved["ContactId"])["Contact"]
+    run("DeleteContactData", InstanceId=iid, ContactId=moved["ContactId"], ContactFields=["CUSTOMER_ENDPOINT"])
+    assert "CustomerEndpoint" not in run("DescribeContact", InstanceId=iid, ContactId=moved["ContactId"])["Contact"]
 
     run("DeleteEmailAddress", InstanceId=iid, EmailAddressId=alias)
     run("DeleteInstance", InstanceId=iid)
