@@ -47,7 +47,8 @@ from pytest_connect_email.stateful.lockstep import Divergence, Lockstep, Stats, 
 
 #: The operations the machine's rules sequence (and send invalid requests of). The tag operations and the flow
 #: operations name their resources by ARN, which a sequence's symbols do not stand for yet (attached files name
-#: their contact by ARN too), and TransferContact needs a flow: the suite checks them.
+#: their contact by ARN too), and TransferContact needs a flow: the suite checks them. DeleteContactData is left to
+#: the suite too: a rule of its own changes the sequences a seed draws, which the seeded fault tests rely on.
 NOT_SEQUENCED: frozenset[str] = frozenset(
     {
         "TagResource",
@@ -66,6 +67,7 @@ NOT_SEQUENCED: frozenset[str] = frozenset(
         "GetAttachedFile",
         "BatchGetAttachedFileMetadata",
         "DeleteAttachedFile",
+        "DeleteContactData",
     }
 )
 SEQUENCED_OPERATIONS: tuple[str, ...] = tuple(op for op in spec.OPERATIONS if op not in NOT_SEQUENCED)
@@ -424,7 +426,6 @@ def build_machine(target: Any, reference: Any, options: Options, stats: Stats) -
                     "StopContact",
                     "ListAssociatedContacts",
                     "ListContactReferences",
-                    "DeleteContactData",
                 )
             ),
             name=st.sampled_from(DISPLAY_NAMES),
@@ -441,8 +442,6 @@ def build_machine(target: Any, reference: Any, options: Options, stats: Stats) -
                 params.update(Name=name, AdditionalRecipients={"CcEmailAddresses": recipients})
             elif operation == "ListContactReferences":
                 params["ReferenceTypes"] = ["URL", "STRING", "EMAIL_MESSAGE"]
-            elif operation == "DeleteContactData":
-                params["ContactFields"] = ["CUSTOMER_ENDPOINT", "ADDITIONAL_EMAIL_RECIPIENTS"]
             self.step(operation, params, pages=operation.startswith("List"))
 
         @rule(contact=contacts, send=st.booleans(), sender=st.none() | addresses)
