@@ -14,7 +14,7 @@ from typing import Any
 from pytest_connect_email.conformance import check
 from pytest_connect_email.conformance.flows import new_flow
 from pytest_connect_email.conformance.queues import new_hours
-from pytest_connect_email.conformance.support import Address, answer_code, start
+from pytest_connect_email.conformance.support import Address, answer_code, every_item, start
 
 MISSING_ID = "00000000-0000-4000-8000-00000000c404"
 NOT_FOUND = (404, "ResourceNotFoundException")
@@ -30,29 +30,27 @@ def cc_of(client: Any, instance_id: str, contact_id: str) -> list[str]:
 
 
 def references(client: Any, instance_id: str, contact_id: str, *kinds: str) -> list[dict[str, Any]]:
-    """Every reference of the given types (at most 20 pages)."""
-    found: list[dict[str, Any]] = []
-    params: dict[str, Any] = {"InstanceId": instance_id, "ContactId": contact_id, "ReferenceTypes": list(kinds)}
-    for _ in range(20):
-        page = client.list_contact_references(**params)
-        found.extend(page.get("ReferenceSummaryList", []))
-        if not page.get("NextToken"):
-            return found
-        params["NextToken"] = page["NextToken"]
-    raise AssertionError("ListContactReferences kept answering a NextToken after 20 pages")
+    """Every reference of the given types."""
+    return every_item(
+        client.list_contact_references,
+        "ReferenceSummaryList",
+        pages=20,
+        InstanceId=instance_id,
+        ContactId=contact_id,
+        ReferenceTypes=list(kinds),
+    )
 
 
 def thread(client: Any, instance_id: str, contact_id: str, **extra: Any) -> list[dict[str, Any]]:
-    """Every contact ListAssociatedContacts pages through (at most 20 pages)."""
-    found: list[dict[str, Any]] = []
-    params: dict[str, Any] = {"InstanceId": instance_id, "ContactId": contact_id, **extra}
-    for _ in range(20):
-        page = client.list_associated_contacts(**params)
-        found.extend(page.get("ContactSummaryList", []))
-        if not page.get("NextToken"):
-            return found
-        params["NextToken"] = page["NextToken"]
-    raise AssertionError("ListAssociatedContacts kept answering a NextToken after 20 pages")
+    """Every contact ListAssociatedContacts pages through."""
+    return every_item(
+        client.list_associated_contacts,
+        "ContactSummaryList",
+        pages=20,
+        InstanceId=instance_id,
+        ContactId=contact_id,
+        **extra,
+    )
 
 
 def transfer_target(client: Any, instance_id: str, name: str) -> tuple[str, str]:

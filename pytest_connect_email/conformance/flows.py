@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from pytest_connect_email.conformance import check
-from pytest_connect_email.conformance.support import MESSAGE, Address, answer_code
+from pytest_connect_email.conformance.support import MESSAGE, Address, answer_code, every_item
 
 MISSING_ID = "00000000-0000-4000-8000-00000000f404"
 NOT_FOUND = (404, "ResourceNotFoundException")
@@ -50,16 +50,8 @@ def bound(client: Any, instance_id: str, address: Address, kind: str = "INBOUND_
 
 
 def listed(client: Any, instance_id: str, **params: Any) -> list[dict[str, Any]]:
-    """Every association ListFlowAssociations pages through (at most 50 pages)."""
-    found: list[dict[str, Any]] = []
-    params = {"InstanceId": instance_id, **params}
-    for _ in range(50):
-        page = client.list_flow_associations(**params)
-        found.extend(page.get("FlowAssociationSummaryList", []))
-        if not page.get("NextToken"):
-            return found
-        params["NextToken"] = page["NextToken"]
-    raise AssertionError("ListFlowAssociations kept answering a NextToken after 50 pages")
+    """Every association ListFlowAssociations pages through."""
+    return every_item(client.list_flow_associations, "FlowAssociationSummaryList", InstanceId=instance_id, **params)
 
 
 def batch(client: Any, instance_id: str, *arns: str, **extra: Any) -> list[dict[str, Any]]:

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from pytest_connect_email.conformance import check
-from pytest_connect_email.conformance.support import Address, answer_code
+from pytest_connect_email.conformance.support import Address, answer_code, every_item
 
 MISSING_ADDRESS_ID = "00000000-0000-4000-8000-00000000a404"
 
@@ -301,15 +301,8 @@ def new_hours(client: Any, instance_id: str, name: str, **extra: Any) -> dict[st
 
 
 def queue_pages(client: Any, operation: str, member: str, **params: Any) -> list[dict[str, Any]]:
-    """Every item of a ListQueues or SearchQueues, following NextToken (at most 50 pages)."""
-    found: list[dict[str, Any]] = []
-    for _ in range(50):
-        page = getattr(client, operation)(**params)
-        found.extend(page.get(member, []))
-        if not page.get("NextToken"):
-            return found
-        params["NextToken"] = page["NextToken"]
-    raise AssertionError(f"{operation} kept answering a NextToken after 50 pages")
+    """Every item of a ListQueues or SearchQueues, following NextToken."""
+    return every_item(getattr(client, operation), member, **params)
 
 
 @check(

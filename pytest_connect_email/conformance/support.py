@@ -121,6 +121,20 @@ def answer_code(call: Callable[[], Any]) -> tuple[int, str]:
     return int(response["ResponseMetadata"]["HTTPStatusCode"]), str(response["Error"]["Code"])
 
 
+def every_item(call: Callable[..., Any], member: str, pages: int = 50, **params: Any) -> list[dict[str, Any]]:
+    """Every item of ``member`` that ``call(**params)`` answers over all its pages, following ``NextToken``
+    (at most ``pages`` pages: an endpoint that never stops paging fails the check, never hangs it)."""
+    found: list[dict[str, Any]] = []
+    for _ in range(pages):
+        page = call(**params)
+        found.extend(page.get(member, []))
+        if not page.get("NextToken"):
+            return found
+        params["NextToken"] = page["NextToken"]
+    name = getattr(call, "__name__", "the operation")
+    raise AssertionError(f"{name} kept answering a NextToken after {pages} pages")
+
+
 def start(client: Any, instance_id: str, destination: str, **extra: Any) -> str:
     params: dict[str, Any] = {
         "InstanceId": instance_id,

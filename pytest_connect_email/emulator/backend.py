@@ -674,33 +674,42 @@ class Backend:
         return True
 
     @staticmethod
-    def _matches(record: Mapping[str, Any], criteria: Mapping[str, Any] | None) -> bool:
+    def _criteria_hold(
+        record: Mapping[str, Any],
+        criteria: Mapping[str, Any] | None,
+        fields: Mapping[str, str],
+        leaf: Callable[[Mapping[str, Any]], bool] | None = None,
+    ) -> bool:
+        """Whether ``record`` meets search ``criteria`` (Or/And lists of conditions; a StringCondition on one of
+        ``fields``, a field name → the record's member, compared case-insensitively); ``leaf`` judges a
+        condition's other members (SearchQueues' QueueTypeCondition)."""
         if not criteria:
             return True
         if "OrConditions" in criteria:
-            return any(Backend._matches(record, c) for c in criteria["OrConditions"])
+            return any(Backend._criteria_hold(record, c, fields, leaf) for c in criteria["OrConditions"])
         if "AndConditions" in criteria:
-            return all(Backend._matches(record, c) for c in criteria["AndConditions"])
+            return all(Backend._criteria_hold(record, c, fields, leaf) for c in criteria["AndConditions"])
+        if leaf is not None and not leaf(criteria):
+            return False
         condition = criteria.get("StringCondition")
         if not condition:
             return True
         field = condition.get("FieldName", "")
-        if field not in Backend._SEARCH_FIELDS:
+        if field not in fields:
             raise ServiceError(
                 "InvalidParameterException",
-                f"SearchCriteria StringCondition FieldName {field!r} is not searchable; "
-                f"use one of {', '.join(Backend._SEARCH_FIELDS)}",
+                f"SearchCriteria StringCondition FieldName {field!r} is not searchable; use one of {', '.join(fields)}",
             )
-        value = str(record.get(field) or "").lower()
+        value = str(record.get(fields[field]) or "").lower()
         wanted = str(condition.get("Value", "")).lower()
         kind = condition.get("ComparisonType", "EXACT")
-        return (
-            value.startswith(wanted)
-            if kind == "STARTS_WITH"
-            else wanted in value
-            if kind == "CONTAINS"
-            else (value == wanted)
-        )
+        if kind == "STARTS_WITH":
+            return value.startswith(wanted)
+        return wanted in value if kind == "CONTAINS" else value == wanted
+
+    @staticmethod
+    def _matches(record: Mapping[str, Any], criteria: Mapping[str, Any] | None) -> bool:
+        return Backend._criteria_hold(record, criteria, {name: name for name in Backend._SEARCH_FIELDS})
 
     def _search_email_addresses(self, tx: Transaction, p: Params) -> Result:
         self._instance(tx, p["InstanceId"])
@@ -1299,30 +1308,10 @@ class Backend:
     }
 
     def _queue_matches(self, record: Mapping[str, Any], criteria: Mapping[str, Any] | None) -> bool:
-        if not criteria:
-            return True
-        if "OrConditions" in criteria:
-            return any(self._queue_matches(record, c) for c in criteria["OrConditions"])
-        if "AndConditions" in criteria:
-            return all(self._queue_matches(record, c) for c in criteria["AndConditions"])
-        if criteria.get("QueueTypeCondition") not in (None, "STANDARD"):
-            return False
-        condition = criteria.get("StringCondition")
-        if not condition:
-            return True
-        field = condition.get("FieldName", "")
-        if field not in self._QUEUE_SEARCH_FIELDS:
-            raise ServiceError(
-                "InvalidParameterException",
-                f"SearchCriteria StringCondition FieldName {field!r} is not searchable; "
-                f"use one of {', '.join(self._QUEUE_SEARCH_FIELDS)}",
-            )
-        value = str(record.get(self._QUEUE_SEARCH_FIELDS[field]) or "").lower()
-        wanted = str(condition.get("Value", "")).lower()
-        kind = condition.get("ComparisonType", "EXACT")
-        if kind == "STARTS_WITH":
-            return value.startswith(wanted)
-        return wanted in value if kind == "CONTAINS" else value == wanted
+        def standard(condition: Mapping[str, Any]) -> bool:  # every emulated queue is STANDARD
+            return condition.get("QueueTypeCondition") in (None, "STANDARD")
+
+        return self._criteria_hold(record, criteria, self._QUEUE_SEARCH_FIELDS, standard)
 
     def _search_queues(self, tx: Transaction, p: Params) -> Result:
         self._instance(tx, p["InstanceId"])
