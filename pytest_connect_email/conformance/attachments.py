@@ -14,6 +14,7 @@ from typing import Any
 
 from pytest_connect_email.conformance import check
 from pytest_connect_email.conformance.support import Address, answer_code, start
+from pytest_connect_email.contracts import spec
 
 MISSING_ID = "00000000-0000-4000-8000-00000000a7f4"
 NOT_FOUND = (404, "ResourceNotFoundException")
@@ -170,8 +171,10 @@ def test_only_attachments_of_a_real_contact_are_uploaded(
     arn = contact_arn(connect_client, connect_instance_id, email_address())
     missing = f"{arn.rsplit('/', 1)[0]}/{MISSING_ID}"
     base = {"InstanceId": connect_instance_id, "FileName": "x.txt", "FileSizeInBytes": 1}
+    use_cases = spec.operation_model("StartAttachedFileUpload").input_shape.members["FileUseCaseType"].enum
+    other = next(case for case in use_cases if case != "ATTACHMENT")  # VOICE_RECORDING, or an older model's
     for extra in (
-        {"FileUseCaseType": "VOICE_RECORDING", "AssociatedResourceArn": arn},
+        {"FileUseCaseType": other, "AssociatedResourceArn": arn},
         {"FileUseCaseType": "ATTACHMENT", "AssociatedResourceArn": missing},
     ):
         status, code = answer_code(functools.partial(connect_client.start_attached_file_upload, **base, **extra))

@@ -14,7 +14,7 @@ from typing import Any
 from pytest_connect_email.conformance import check
 from pytest_connect_email.conformance.flows import new_flow
 from pytest_connect_email.conformance.queues import new_hours
-from pytest_connect_email.conformance.support import Address, answer_code, every_item, start
+from pytest_connect_email.conformance.support import Address, answer_code, every_item, require_members, start
 
 MISSING_ID = "00000000-0000-4000-8000-00000000c404"
 NOT_FOUND = (404, "ResourceNotFoundException")
@@ -109,6 +109,7 @@ def test_cc_recipients_are_replaced_and_cleared(
     connect_client: Any, connect_instance_id: str, email_address: Callable[..., Address]
 ) -> None:
     """CC recipients set by UpdateContact replace the contact's; an empty list clears them."""
+    require_members("UpdateContact", "AdditionalRecipients")
     made = start(
         connect_client,
         connect_instance_id,

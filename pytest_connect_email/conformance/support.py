@@ -51,6 +51,31 @@ def require_operation(operation: str) -> None:
         raise NotInModel(spec.OperationNotInModelError(spec.resolve_operation(operation), spec.model().label))
 
 
+class MemberNotInModel(NotInModel):
+    """A check that needs a request member the model in use lacks (an older botocore): "not implemented"."""
+
+    def __init__(self, operation: str, members: list[str]) -> None:
+        self.operation, self.status, self.code = operation, 0, ""
+        self.message = (
+            f"{operation}'s {', '.join(members)} is not in {spec.model().label}'s model; upgrade botocore to a "
+            "release that has it (the toolkit's contracts follow the installed botocore)"
+        )
+        Exception.__init__(self, self.message)
+
+
+def model_has(operation: str, member: str) -> bool:
+    """Whether the model in use has ``operation`` with the request member ``member``."""
+    return spec.available(operation) and member in spec.operation_model(operation).input_shape.members
+
+
+def require_members(operation: str, *members: str) -> None:
+    """Raise :class:`NotInModel` when the model in use lacks ``operation`` or any of its request ``members``."""
+    require_operation(operation)
+    missing = [m for m in members if not model_has(operation, m)]
+    if missing:
+        raise MemberNotInModel(operation, missing)
+
+
 def _missing_from_model(exc: AttributeError) -> str | None:
     """The covered operation whose client method an older model lacks (``client.list_queue_email_addresses``
     on botocore 1.40), or ``None`` for any other missing attribute."""

@@ -213,7 +213,10 @@ def _email_members(operation: str) -> set[tuple[str, ...]]:
 
 @pytest.mark.parametrize("operation", spec.OPERATIONS)
 def test_the_email_address_rule_covers_every_email_address_member(operation: str) -> None:
-    assert _email_members(operation) == set(rules.EMAIL_ADDRESS_MEMBERS.get(operation, ()))
+    """Every email address member the model in use has, and no other (an older model lacks some members)."""
+    listed = rules.EMAIL_ADDRESS_MEMBERS.get(operation, ())
+    members = spec.operation_model(operation).input_shape.members if spec.available(operation) else {}
+    assert _email_members(operation) == {template for template in listed if template[0] in members}
 
 
 @pytest.mark.parametrize(

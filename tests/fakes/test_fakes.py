@@ -422,7 +422,10 @@ def test_invalid_cases_hit_their_boundaries_exactly(operation: str) -> None:
 
 @pytest.mark.parametrize("operation", WITH_DOC_RULES)
 def test_every_doc_rule_has_a_case_and_the_repairs_undo_it(operation: str) -> None:
-    ids = {r.id for r in rules.rules_for(operation)}
+    members = spec.operation_model(operation).input_shape.members
+    # A rule of members the model in use lacks (an older botocore's UpdateContact has no AdditionalRecipients)
+    # cannot be broken by a request that model takes.
+    ids = {r.id for r in rules.rules_for(operation) if not r.members or any(m in members for m in r.members)}
     broken = [case for case in fakes.invalid_cases(operation) if case.rule in ids]
     assert {case.rule for case in broken} == ids
     for case in broken:
