@@ -79,9 +79,22 @@ class DeletedAliasListed(Backend):
         return answer
 
 
+class UntagMissingKeyClears(Backend):
+    """Untagging a key the resource does not have removes all its tags (right only while it has none)."""
+
+    def _untag_resource(self, tx: Transaction, p: Params) -> Result:
+        kind, ident, record = self._tagged_resource(tx, p["resourceArn"])
+        if any(key not in (record.get("Tags") or {}) for key in p["tagKeys"]):
+            record["Tags"] = None
+            self._put_tagged(tx, kind, ident, record)
+            return {}
+        return super()._untag_resource(tx, p)
+
+
 FAULTS: dict[str, type[Backend]] = {
     "search-ignores-update": SearchIgnoresUpdate,
     "page-drops-last": PageDropsLast,
     "recreate-refused": RecreateRefused,
     "deleted-alias-listed": DeletedAliasListed,
+    "untag-missing-key-clears": UntagMissingKeyClears,
 }

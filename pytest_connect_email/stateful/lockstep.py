@@ -248,7 +248,7 @@ class Divergence(AssertionError):
                     kind = symbol.rsplit("_", 1)[0]
                     counts[kind] = counts.get(kind, 0) + 1
                     names[symbol] = f"{kind}_{counts[kind]}"
-        pattern = re.compile(r"\b(?:instance|address|contact|queue|hours)_\d+\b")
+        pattern = re.compile(r"\b(?:instance|address|contact|queue|hours|arn|flow)_\d+\b")
 
         def rename(value: Any) -> Any:
             text = json.dumps(value, default=str)

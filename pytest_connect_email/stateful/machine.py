@@ -45,22 +45,13 @@ from pytest_connect_email.fakes import strategies
 from pytest_connect_email.stateful.compare import Excuses
 from pytest_connect_email.stateful.lockstep import Divergence, Lockstep, Stats, Step, minimise, ref
 
-#: The operations the machine's rules sequence (and send invalid requests of). The tag operations and the flow
-#: operations name their resources by ARN, which a sequence's symbols do not stand for yet (attached files name
-#: their contact by ARN too), and TransferContact needs a flow: the suite checks them. DeleteContactData is left to
-#: the suite too: a rule of its own changes the sequences a seed draws, which the seeded fault tests rely on.
+#: The operations the machine's rules sequence (and send invalid requests of); these are left to the suite: the
+#: contact flows' own reads beyond a binding's, TransferContact (it ends a contact for good, which the rules
+#: above do with StopContact), the attached files (they name their contact by an ARN no create answers at
+#: its top level) and DeleteContactData.
 NOT_SEQUENCED: frozenset[str] = frozenset(
     {
-        "TagResource",
-        "UntagResource",
-        "ListTagsForResource",
-        "CreateContactFlow",
         "DescribeContactFlow",
-        "AssociateFlow",
-        "DisassociateFlow",
-        "GetFlowAssociation",
-        "ListFlowAssociations",
-        "BatchGetFlowAssociation",
         "TransferContact",
         "StartAttachedFileUpload",
         "CompleteAttachedFileUpload",
@@ -71,6 +62,12 @@ NOT_SEQUENCED: frozenset[str] = frozenset(
     }
 )
 SEQUENCED_OPERATIONS: tuple[str, ...] = tuple(op for op in spec.OPERATIONS if op not in NOT_SEQUENCED)
+#: Tag keys of the sequences' tags, and the flow their addresses are bound to (one action that ends the contact).
+TAG_KEYS = ("tier", "team")
+FLOW = (
+    '{"Version": "2019-10-30", "StartAction": "end", '
+    '"Actions": [{"Identifier": "end", "Type": "DisconnectParticipant"}]}'
+)
 #: The hours of operation a sequence's queues are made on.
 OPEN_HOURS = [{"Day": "MONDAY", "StartTime": {"Hours": 8, "Minutes": 0}, "EndTime": {"Hours": 17, "Minutes": 0}}]
 #: Live instances and queues of one sequence at most (more only spread its addresses thinner).
@@ -216,6 +213,9 @@ def build_machine(target: Any, reference: Any, options: Options, stats: Stats) -
             self.queues_made = 0
             #: Addresses deleted.
             self.gone: list[Handle] = []
+            #: The symbols of the addresses' ARNs, and of the flow of each instance, once learned or made.
+            self.arns: dict[str, str] = {}
+            self.flows: dict[str, str] = {}
 
         # -- helpers ----------------------------------------------------------------------------------
 
@@ -301,6 +301,60 @@ def build_machine(target: Any, reference: Any, options: Options, stats: Stats) -
             self.step(
                 "DescribeEmailAddress", {"InstanceId": ref(address.instance), "EmailAddressId": ref(address.symbol)}
             )
+
+        def _arn_of(self, address: Handle) -> str:
+            """The symbol of the address's ARN, learned once from DescribeEmailAddress (tags and flow bindings
+            name an address by its ARN); kept after the address is deleted, as a caller would keep it."""
+            if address.symbol not in self.arns:
+                symbol = self.lockstep.symbol("arn")
+                self.arns[address.symbol] = symbol
+                params = {"InstanceId": ref(address.instance), "EmailAddressId": ref(address.symbol)}
+                self.step("DescribeEmailAddress", params, creates=(symbol, "EmailAddressArn"))
+            return self.arns[address.symbol]
+
+        @rule(address=addresses, tag=st.sampled_from(TAG_KEYS), untag=st.none() | st.sampled_from(TAG_KEYS))
+        def address_tags(self, address: Handle, tag: str, untag: str | None) -> None:
+            """An address tagged (and maybe untagged, the same key or another), then its tags listed."""
+            arn = ref(self._arn_of(address))
+            self.step("TagResource", {"resourceArn": arn, "tags": {tag: "on"}})
+            if untag is not None:
+                self.step("UntagResource", {"resourceArn": arn, "tagKeys": [untag]})
+            self.step("ListTagsForResource", {"resourceArn": arn})
+
+        def _flow_of(self, instance: str) -> str:
+            """The symbol of the flow the sequence made in ``instance`` (made at its first binding)."""
+            if instance not in self.flows:
+                symbol = self.lockstep.symbol("flow")
+                self.flows[instance] = symbol
+                params = {"InstanceId": ref(instance), "Name": symbol, "Type": "CONTACT_FLOW", "Content": FLOW}
+                self.step("CreateContactFlow", params, creates=(symbol, "ContactFlowId"))
+            return self.flows[instance]
+
+        @rule(
+            address=addresses,
+            operation=st.sampled_from(
+                (
+                    "AssociateFlow",
+                    "GetFlowAssociation",
+                    "DisassociateFlow",
+                    "ListFlowAssociations",
+                    "BatchGetFlowAssociation",
+                )
+            ),
+            kind=st.sampled_from(("INBOUND_EMAIL", "OUTBOUND_EMAIL")),
+        )
+        def flow_binding(self, address: Handle, operation: str, kind: str) -> None:
+            """An address bound to its instance's flow, read back (one, listed, in a batch) or unbound."""
+            instance, arn = ref(address.instance), ref(self._arn_of(address))
+            if operation == "ListFlowAssociations":
+                self.step(operation, {"InstanceId": instance, "ResourceType": kind, "MaxResults": 1}, pages=True)
+            elif operation == "BatchGetFlowAssociation":
+                self.step(operation, {"InstanceId": instance, "ResourceIds": [arn], "ResourceType": kind})
+            else:
+                params: dict[str, Any] = {"InstanceId": instance, "ResourceId": arn, "ResourceType": kind}
+                if operation == "AssociateFlow":
+                    params["FlowId"] = ref(self._flow_of(address.instance))
+                self.step(operation, params)
 
         @rule(
             address=addresses,
