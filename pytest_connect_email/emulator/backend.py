@@ -1722,8 +1722,9 @@ class Backend:
 
     def _associated_contact(self, tx: Transaction, instance_id: str, arn: str, invalid: str) -> dict[str, Any]:
         """The contact whose ARN is ``arn`` (email attachments belong to contacts; cases and tasks are not
-        emulated); ``invalid``: the error code when there is none."""
-        self._instance(tx, instance_id)
+        emulated); ``invalid``: the error code when there is none (and when the instance is unknown)."""
+        if not tx.exists("instance", instance_id) and self._instance_elsewhere(instance_id) is None:
+            raise ServiceError(invalid, f"instance {instance_id!r} does not exist")
         found = next((r for _, r in tx.find("contact", instance_id) if r["Arn"] == arn), None)
         if found is None:
             raise ServiceError(
@@ -1771,7 +1772,10 @@ class Backend:
 
     def _start_attached_file_upload(self, tx: Transaction, p: Params) -> Result:
         instance_id = p["InstanceId"]
-        instance = self._instance(tx, instance_id)
+        try:
+            instance = self._instance(tx, instance_id)
+        except ServiceError as error:  # the operation models no ResourceNotFoundException
+            raise ServiceError("InvalidRequestException", f"{error.message} (InstanceId)") from None
         contact = self._associated_contact(tx, instance_id, p["AssociatedResourceArn"], "InvalidRequestException")
         if p["FileUseCaseType"] not in self.UPLOADABLE:
             raise ServiceError(

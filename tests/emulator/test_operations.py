@@ -238,3 +238,26 @@ def test_unsupported_operation_is_a_clear_error(client: Any, instance_id: str) -
     assert error_code(info) == "UnknownOperationException"
     assert "not supported by the pytest-connect-email emulator" in info.value.response["Error"]["Message"]
     assert info.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+
+
+@pytest.mark.parametrize("operation", [op for op in spec.OPERATIONS if op not in ("CreateInstance", "ListInstances")])
+def test_an_unknown_instance_is_answered_with_an_error_the_operation_models(client: Any, operation: str) -> None:
+    """Valid requests naming an instance that does not exist (or a resource of one) get an error code the
+    operation's model lists: StartAttachedFileUpload models no ResourceNotFoundException, so its answer is
+    InvalidRequestException, which a client maps to the modelled error instead of "not implemented"."""
+    from faker import Faker
+
+    from pytest_connect_email import fakes
+
+    if not spec.available(operation):
+        pytest.skip(f"{operation} is not in the installed model")
+    fake = Faker()
+    fake.add_provider(fakes.ConnectEmailProvider)
+    fake.seed_instance(0)
+    params = fake.connect_request(operation, fill="required")
+    if "InstanceId" in params:
+        params["InstanceId"] = "00000000-0000-4000-8000-00000000dead"
+    with pytest.raises(ClientError) as info:
+        call(client, operation, **params)
+    assert 400 <= info.value.response["ResponseMetadata"]["HTTPStatusCode"] < 500
+    assert error_code(info) in validator.error_codes(operation)
