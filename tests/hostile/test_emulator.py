@@ -670,3 +670,78 @@ def test_an_internal_error_names_no_data(emulator: Emulator, monkeypatch: pytest
     monkeypatch.setattr(emulator.backend, "invoke", broken)
     status, answer = call(emulator, "GET", "/instance")
     assert (status, answer) == (500, {"__type": "InternalServiceException", "Message": "internal error (ValueError)"})
+
+
+def test_a_flow_nested_past_any_depth_is_refused_as_an_invalid_flow() -> None:
+    """CreateContactFlow's Content is parsed by the emulator: JSON nested 100,000 deep is an
+    InvalidContactFlowException (400) naming why, never a RecursionError, a 500 or a hang."""
+    import time
+
+    from pytest_connect_email.emulator import Emulator
+    from pytest_connect_email.emulator.codec import HttpRequest
+
+    emulator = Emulator.create(auth_enabled=False)
+    instance = emulator.backend.invoke(
+        "CreateInstance",
+        {"IdentityManagementType": "CONNECT_MANAGED", "InboundCallsEnabled": True, "OutboundCallsEnabled": True},
+    )["Id"]
+    body = json.dumps({"Name": "deep", "Type": "CONTACT_FLOW", "Content": "[" * 100_000 + "]" * 100_000})
+    started = time.perf_counter()
+    answer = emulator.handle(HttpRequest("PUT", f"/contact-flows/{instance}", body=body.encode()), signed=False)
+    assert time.perf_counter() - started < 10  # bounded: a budget, not a benchmark
+    assert answer.status == 400
+    assert json.loads(answer.body)["__type"] == "InvalidContactFlowException"
+    assert "nested too deeply" in json.loads(answer.body)["Message"]
+    emulator.backend.store.close()
+
+
+def test_file_urls_refuse_forged_expiry_and_oversized_uploads() -> None:
+    """The pre-signed file URLs a served emulator answers: an expiry that is not a number, or a past one, is
+    403; a body over the emulator's body limit is refused before it is stored."""
+    from pytest_connect_email.emulator import Config, Emulator
+    from pytest_connect_email.emulator.codec import HttpRequest
+
+    emulator = Emulator.create(config=Config(max_body_bytes=1024), auth_enabled=False)
+    backend = emulator.backend
+    instance = backend.invoke(
+        "CreateInstance",
+        {"IdentityManagementType": "CONNECT_MANAGED", "InboundCallsEnabled": True, "OutboundCallsEnabled": True},
+    )["Id"]
+    backend.invoke("CreateEmailAddress", {"InstanceId": instance, "EmailAddress": "s@example.com"})
+    message = {"MessageSourceType": "RAW", "RawMessage": {"Subject": "s", "Body": "b", "ContentType": "text/plain"}}
+    contact = backend.invoke(
+        "StartEmailContact",
+        {
+            "InstanceId": instance,
+            "FromEmailAddress": {"EmailAddress": "k@example.net"},
+            "DestinationEmailAddress": "s@example.com",
+            "EmailMessage": message,
+        },
+    )["ContactId"]
+    arn = backend.invoke("DescribeContact", {"InstanceId": instance, "ContactId": contact})["Contact"]["Arn"]
+    started = backend.invoke(
+        "StartAttachedFileUpload",
+        {
+            "InstanceId": instance,
+            "FileName": "a.bin",
+            "FileSizeInBytes": 2048,
+            "FileUseCaseType": "ATTACHMENT",
+            "AssociatedResourceArn": arn,
+        },
+    )
+    url = started["UploadUrlMetadata"]["Url"]
+    path, _, query = url.partition("://")[2].partition("/")[2].partition("?")
+    pairs = [(k, v) for k, _, v in (p.partition("=") for p in query.split("&"))]
+
+    def put(pairs: list[tuple[str, str]], body: bytes) -> int:
+        request = HttpRequest("PUT", "/" + path, query=pairs, body=body)
+        return emulator.handle(request, signed=False).status
+
+    forged = [(k, "not-a-number" if k == "expires" else v) for k, v in pairs]
+    past = [(k, "1" if k == "expires" else v) for k, v in pairs]
+    assert put(forged, b"x" * 10) == 403
+    assert put(past, b"x" * 10) == 403
+    assert put(pairs, b"x" * 2048) == 413  # over max_body_bytes: refused before any file is written
+    with backend.store.transaction(write=False) as tx:
+        assert tx.get("filedata", started["FileId"]) is None
+    emulator.backend.store.close()
