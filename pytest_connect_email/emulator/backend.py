@@ -769,6 +769,14 @@ class Backend:
                 return False
         return True
 
+    @staticmethod
+    def _by_arn(tx: Transaction, kind: str, instance_id: str, arn: str) -> dict[str, Any] | None:
+        """The record of ``kind`` in the instance whose ARN is exactly ``arn`` (its id is the ARN's last
+        segment: one lookup, not a scan of the instance's records), else ``None``."""
+        found = tx.get(kind, arn.rsplit("/", 1)[-1])
+        member = _ARN_MEMBER.get(kind, "Arn")
+        return found if found is not None and found["InstanceId"] == instance_id and found.get(member) == arn else None
+
     def _put_tagged(self, tx: Transaction, kind: str, ident: str, record: dict[str, Any]) -> None:
         tx.put(kind, ident, record, parent="" if kind == "instance" else record["InstanceId"])
 
@@ -1330,7 +1338,7 @@ class Backend:
         shape)."""
         if flow.startswith("arn:"):
             self._instance(tx, instance_id)
-            found = next((r for _, r in tx.find("flow", instance_id) if r["Arn"] == flow), None)
+            found = self._by_arn(tx, "flow", instance_id, flow)
             if found is None:
                 raise not_found("flow", flow)
             return found
@@ -1428,7 +1436,7 @@ class Backend:
                 "ResourceNotFoundException",
                 f"{resource_type} resources are not emulated: flow associations of {' and '.join(EMAIL_FLOW_TYPES)}",
             )
-        found = next((r for _, r in tx.find("email", instance_id) if r["EmailAddressArn"] == resource_id), None)
+        found = self._by_arn(tx, "email", instance_id, resource_id)
         if found is None:
             raise not_found("email address (ResourceId, the address's ARN)", resource_id)
         return found
@@ -1725,7 +1733,7 @@ class Backend:
         emulated); ``invalid``: the error code when there is none (and when the instance is unknown)."""
         if not tx.exists("instance", instance_id) and self._instance_elsewhere(instance_id) is None:
             raise ServiceError(invalid, f"instance {instance_id!r} does not exist")
-        found = next((r for _, r in tx.find("contact", instance_id) if r["Arn"] == arn), None)
+        found = self._by_arn(tx, "contact", instance_id, arn)
         if found is None:
             raise ServiceError(
                 invalid,
